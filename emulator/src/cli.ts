@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/** `npm run emulator -- --port 8787 [--host H] [--latency-ms N] [--app-id UUID] [--api-key kc_…]` */
+import { parseArgs } from 'node:util';
+import { startEmulator, type EmulatorOptions } from './index';
+import { newApiKey, newAppId } from './keys';
+
+const USAGE = 'usage: keycrate-emulator [--port N] [--host H] [--latency-ms N] [--app-id UUID] [--api-key kc_…]';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const API_KEY = /^kc_[A-Za-z0-9_-]{8,}$/;
+
+export class UsageError extends Error {}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+/** Flags win over the environment; anything unusable is a UsageError with one clear line. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions & { help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'app-id': { type: 'string' },
+        'api-key': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+  const { values } = parsed;
+  const port = values.port ?? env.KEYCRATE_EMULATOR_PORT ?? '8787';
+  const appId = values['app-id'] ?? env.KEYCRATE_EMULATOR_APP_ID ?? newAppId();
+  const apiKey = values['api-key'] ?? env.KEYCRATE_EMULATOR_API_KEY ?? newApiKey();
+  if (!UUID.test(appId)) throw new UsageError(`--app-id must be a UUID, got "${appId}"`);
+  if (!API_KEY.test(apiKey)) throw new UsageError('--api-key must start with kc_ followed by at least 8 letters, digits, _ or -');
+  return {
+    help: values.help ?? false,
+    port: integer('--port', port, 0, 65535),
+    host: values.host ?? '127.0.0.1',
+    latencyMs: values['latency-ms'] === undefined ? 0 : integer('--latency-ms', values['latency-ms'], 0, 600_000),
+    apps: [{ app_id: appId, api_key: apiKey }],
+  };
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseCli(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`keycrate-emulator: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\nenv: KEYCRATE_EMULATOR_PORT, KEYCRATE_EMULATOR_APP_ID, KEYCRATE_EMULATOR_API_KEY\n`);
+    return;
+  }
+  const emulator = await startEmulator(options);
+  // A local emulator key: printing it is how a user gets to call the emulator.
+  process.stdout.write(`Keycrate emulator listening on ${emulator.url}\napp id:  ${emulator.appId}\nAPI key: ${emulator.apiKey}\n`);
+  const stop = (): void => {
+    emulator.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`keycrate-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

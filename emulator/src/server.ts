@@ -1,0 +1,264 @@
+/** The HTTP side: routing, auth, contract validation, faults, call counting, and the loopback-only admin routes. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { compileSchema, contractSchemaRef, isContractPath, validateRequest, validateResponse, type ContractPath } from './contract';
+import { ApiError } from './errors';
+import { decideFaults, parseFaultRules, FaultRulesError, type FaultRule } from './faults';
+import { Access, handlers } from './handlers';
+import { Store, type AppCredentials } from './store';
+
+export const ADMIN_PREFIX = '/__emulator/';
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export type CallCounts = Record<string, Record<string, number>>;
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  if (address === '::1') return true;
+  const ipv4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ipv4);
+}
+
+const appsSchema = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    required: ['app_id', 'api_key'],
+    additionalProperties: false,
+    properties: { app_id: contractSchemaRef('Uuid'), api_key: { type: 'string', pattern: '^kc_[A-Za-z0-9_-]{8,}$' } },
+  },
+};
+const checkResetBody = compileSchema({ type: 'object', additionalProperties: false, properties: { apps: appsSchema } });
+const checkClockBody = compileSchema({ type: 'object', required: ['offset_ms'], additionalProperties: false, properties: { offset_ms: { type: 'integer' } } });
+
+export class AdminInputError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/** Throws AdminInputError naming the field when the apps list is unusable. */
+export function checkApps(apps: unknown): AppCredentials[] {
+  const failure = checkResetBody({ apps });
+  if (failure) throw new AdminInputError(failure.field, failure.message);
+  const list = apps as AppCredentials[];
+  const seen = new Set<string>();
+  list.forEach((app, index) => {
+    if (seen.has(app.app_id)) throw new AdminInputError(`apps[${index}].app_id`, 'appears twice');
+    seen.add(app.app_id);
+  });
+  return list;
+}
+
+export interface ServerOptions {
+  apps: AppCredentials[];
+  latencyMs?: number;
+  /** Check every response against the contract before sending it (a 500 names the violation). */
+  validateResponses?: boolean;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class EmulatorServer {
+  store: Store;
+  faultRules: FaultRule[] = [];
+  readonly server: Server;
+  private counts = new Map<string, Map<string, number>>();
+  private readonly latencyMs: number;
+  private readonly validateResponses: boolean;
+
+  constructor(options: ServerOptions) {
+    this.store = new Store(checkApps(options.apps));
+    this.latencyMs = options.latencyMs ?? 0;
+    this.validateResponses = options.validateResponses ?? true;
+    this.server = createServer((request, response) => {
+      this.dispatch(request, response).catch((error: unknown) => {
+        process.stderr.write(`keycrate-emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        if (!response.headersSent) send(response, { status: 500, body: { error: 'emulator internal error', error_code: 'SERVER_ERROR' } });
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  apps(): AppCredentials[] {
+    return [...this.store.apps.values()].map(({ app_id, api_key }) => ({ app_id, api_key }));
+  }
+
+  /** Empties licenses, subscriptions, faults, call counts and the clock offset; keeps the apps unless given new ones. */
+  reset(apps?: AppCredentials[]): void {
+    const next = apps === undefined ? this.apps() : checkApps(apps);
+    this.store = new Store(next);
+    this.faultRules = [];
+    this.counts = new Map();
+  }
+
+  setFaults(rules: unknown): void {
+    this.faultRules = parseFaultRules({ rules });
+  }
+
+  setClockOffset(offsetMs: number): void {
+    if (!Number.isInteger(offsetMs)) throw new AdminInputError('offset_ms', 'must be an integer number of milliseconds');
+    this.store.clockOffsetMs = offsetMs;
+  }
+
+  calls(): CallCounts {
+    const result: CallCounts = {};
+    for (const [endpoint, outcomes] of this.counts) result[endpoint] = Object.fromEntries(outcomes);
+    return result;
+  }
+
+  private count(endpoint: string, outcome: string): void {
+    let outcomes = this.counts.get(endpoint);
+    if (!outcomes) this.counts.set(endpoint, (outcomes = new Map()));
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
+
+  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    const raw = await readBody(request);
+    if (path.startsWith(ADMIN_PREFIX)) {
+      send(response, this.admin(request, path, raw));
+      return;
+    }
+    const decision = decideFaults(isContractPath(path) ? this.faultRules : [], path);
+    const delay = this.latencyMs + decision.latencyMs;
+    if (delay > 0) await sleep(delay);
+    const failure = decision.failure;
+    if (failure?.kind === 'drop_connection') {
+      this.count(path, 'dropped');
+      request.socket.destroy();
+      return;
+    }
+    let reply: Reply;
+    if (failure?.kind === 'error_500') {
+      reply = { status: 500, body: { error: 'injected fault: server error', error_code: 'SERVER_ERROR' } };
+    } else if (failure?.kind === 'error_429') {
+      const retryAfter = failure.retry_after_s ?? 1;
+      reply = { status: 429, body: { error: `injected fault: rate limited, retry after ${retryAfter} s`, error_code: 'RATE_LIMITED' }, headers: { 'retry-after': String(retryAfter) } };
+    } else {
+      reply = this.api(request, path, raw);
+      if (failure?.kind === 'commit_then_500') {
+        reply = { status: 500, body: { error: 'injected fault: the change was applied but the reply was lost', error_code: 'SERVER_ERROR' } };
+      }
+    }
+    if (this.validateResponses && isContractPath(path)) reply = checkedReply(path, reply);
+    this.count(path, String(reply.status));
+    send(response, reply);
+  }
+
+  private api(request: IncomingMessage, path: string, raw: RawBody): Reply {
+    if (!isContractPath(path)) return { status: 404, body: { error: `no such endpoint: ${path}`, error_code: 'INVALID_INPUT', field: 'path' } };
+    if (request.method !== 'POST') {
+      return { status: 405, body: { error: `${path} only answers POST`, error_code: 'INVALID_INPUT' }, headers: { allow: 'POST' } };
+    }
+    try {
+      const apiKey = request.headers['x-api-key'];
+      if (typeof apiKey !== 'string' || apiKey === '') throw new ApiError('MISSING_AUTH', 'the x-api-key header is missing');
+      if (!this.store.appsByApiKey.has(apiKey)) throw new ApiError('INVALID_API_KEY', 'the x-api-key header is not a known API key');
+      const body = parseJson(raw);
+      const failure = validateRequest(path, body);
+      if (failure) throw new ApiError('INVALID_INPUT', failure.message, failure.field);
+      const handler = handlers[path] as (access: Access, request: unknown) => unknown;
+      return { status: 200, body: handler(new Access(this.store, apiKey), body) };
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: error.toBody() };
+      throw error;
+    }
+  }
+
+  private admin(request: IncomingMessage, path: string, raw: RawBody): Reply {
+    if (!isLoopbackAddress(request.socket.remoteAddress)) {
+      return { status: 403, body: { error: 'the emulator admin routes answer loopback clients only', error_code: 'ACCESS_DENIED' } };
+    }
+    const route = `${request.method ?? 'GET'} ${path}`;
+    try {
+      switch (route) {
+        case 'GET /__emulator/state':
+          return { status: 200, body: this.store.snapshot() };
+        case 'GET /__emulator/calls':
+          return { status: 200, body: this.calls() };
+        case 'POST /__emulator/reset': {
+          const body = raw.text.trim() === '' ? {} : parseJson(raw);
+          const failure = checkResetBody(body);
+          if (failure) throw new AdminInputError(failure.field, failure.message);
+          this.reset((body as { apps?: AppCredentials[] }).apps);
+          return { status: 200, body: { apps: this.apps() } };
+        }
+        case 'POST /__emulator/faults':
+          this.faultRules = parseFaultRules(parseJson(raw));
+          return { status: 200, body: { rules: this.faultRules } };
+        case 'POST /__emulator/clock': {
+          const body = parseJson(raw);
+          const failure = checkClockBody(body);
+          if (failure) throw new AdminInputError(failure.field, failure.message);
+          this.setClockOffset((body as { offset_ms: number }).offset_ms);
+          return { status: 200, body: { offset_ms: this.store.clockOffsetMs, now: new Date(this.store.now()).toISOString() } };
+        }
+        default:
+          return { status: 404, body: { error: `no such admin route: ${route}`, error_code: 'INVALID_INPUT', field: 'path' } };
+      }
+    } catch (error) {
+      if (error instanceof AdminInputError || error instanceof FaultRulesError) {
+        return { status: 400, body: { error: error.message, error_code: 'INVALID_INPUT', field: error.field } };
+      }
+      if (error instanceof ApiError) return { status: error.status, body: error.toBody() };
+      throw error;
+    }
+  }
+}
+
+interface RawBody {
+  text: string;
+  tooLarge: boolean;
+}
+
+function readBody(request: IncomingMessage): Promise<RawBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > MAX_BODY_BYTES }));
+    request.on('error', reject);
+  });
+}
+
+function parseJson(raw: RawBody): unknown {
+  if (raw.tooLarge) throw new ApiError('INVALID_INPUT', `is larger than ${MAX_BODY_BYTES} bytes`, 'body');
+  try {
+    return JSON.parse(raw.text);
+  } catch {
+    throw new ApiError('INVALID_INPUT', 'is not valid JSON', 'body');
+  }
+}
+
+/** Development guard: a reply the contract does not allow becomes a 500 that says why. */
+function checkedReply(path: ContractPath, reply: Reply): Reply {
+  const failure = validateResponse(path, reply.status, reply.body);
+  if (!failure) return reply;
+  const message = `emulator bug: its ${reply.status} reply to ${path} violates the contract at ${failure.field}: ${failure.message}`;
+  process.stderr.write(`keycrate-emulator: ${message}\n`);
+  return { status: 500, body: { error: message, error_code: 'SERVER_ERROR' } };
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  const payload = JSON.stringify(reply.body);
+  response.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...reply.headers,
+  });
+  response.end(payload);
+}
