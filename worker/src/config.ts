@@ -175,10 +175,10 @@ export function loadPlans(path: string | undefined): PlanMap {
 	return plans;
 }
 
-/** Reads the whole configuration; `role` decides which secrets are required. */
-export function loadConfig(env: Env, role: Role): Config {
-	const processes = role !== 'ingest';
-	const ingests = role !== 'process';
+/** Reads the whole configuration; `role` decides which secrets are required ('inspect': none, read-only commands). */
+export function loadConfig(env: Env, role: Role | 'inspect'): Config {
+	const processes = role === 'process' || role === 'all';
+	const ingests = role === 'ingest' || role === 'all';
 
 	const keycrateApiKey = processes
 		? required(env, 'KEYCRATE_API_KEY', 'the Keycrate API key, kc_…')
