@@ -496,7 +496,7 @@ export interface components {
             duration_value?: components["schemas"]["DurationValue"];
             key_pattern?: components["schemas"]["KeyPattern"];
             /** @default false */
-            hwid_lock: boolean;
+            hwid_lock?: boolean;
             hwid?: components["schemas"]["Hwid"];
             tags?: components["schemas"]["Tags"];
             metadata?: components["schemas"]["Metadata"];
@@ -512,7 +512,7 @@ export interface components {
             duration_value?: components["schemas"]["DurationValue"];
             key_pattern?: components["schemas"]["KeyPattern"];
             /** @default false */
-            hwid_lock: boolean;
+            hwid_lock?: boolean;
             tags?: components["schemas"]["Tags"];
             metadata?: components["schemas"]["Metadata"];
         };
@@ -544,12 +544,12 @@ export interface components {
              * @default created_at
              * @enum {string}
              */
-            sort_field: "created_at" | "expires_at" | "license_key" | "updated_at";
+            sort_field?: "created_at" | "expires_at" | "license_key" | "updated_at";
             /**
              * @default desc
              * @enum {string}
              */
-            sort_order: "asc" | "desc";
+            sort_order?: "asc" | "desc";
         };
         LicenseUpdateStatusRequest: {
             license_key: components["schemas"]["LicenseKey"];
@@ -582,7 +582,7 @@ export interface components {
              * @description Treat this change as an end-user HWID reset, subject to hwid_reset_allowed and the reset interval.
              * @default false
              */
-            as_reset: boolean;
+            as_reset?: boolean;
         };
         HwidToggleLockRequest: {
             license_key: components["schemas"]["LicenseKey"];
@@ -607,7 +607,7 @@ export interface components {
             name: string;
             level: components["schemas"]["SubscriptionLevel"];
             /** @default false */
-            single_key_per_hwid: boolean;
+            single_key_per_hwid?: boolean;
         };
         /** @description At least one field to change. */
         SubscriptionEditRequest: {
