@@ -141,6 +141,12 @@ function describe(error: ErrorObject, path: string | undefined): ValidationFailu
       return { field: fieldPath(error.instancePath, params.additionalProperty as string), message: 'is not a known field' };
     case 'enum':
       return { field: fieldPath(error.instancePath), message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}` };
+    case 'minItems':
+      return { field: fieldPath(error.instancePath), message: params.limit === 1 ? 'must not be empty' : `must have at least ${params.limit as number} items` };
+    case 'maxItems':
+      return { field: fieldPath(error.instancePath), message: `must have at most ${params.limit as number} items` };
+    case 'uniqueItems':
+      return { field: fieldPath(error.instancePath), message: `must not repeat an item (items ${params.j as number} and ${params.i as number} are the same)` };
     case 'format':
       return { field: fieldPath(error.instancePath), message: `must be a valid ${params.format as string}` };
     case 'minProperties': {
