@@ -1,0 +1,248 @@
+// The webhook endpoint: verify, enqueue, acknowledge. A 2xx means the event is in Redis (job id = event id,
+// so a redelivery is a no-op); whenever Redis cannot take it the answer is 503 and Stripe retries later.
+// node:http on purpose: the raw body must reach the signature check byte for byte, and there is little else.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type Stripe from 'stripe';
+import type { Config } from '../config.js';
+import { describeRedisUrl, eventFields, type Logger } from '../log.js';
+import { eventJobOptions, eventsQueue, ingestConnection } from '../queue.js';
+import { BodyTooLargeError, readRawBody } from './body.js';
+import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
+
+export const WEBHOOK_PATH = '/webhooks/stripe';
+/** Longest wait for Redis on a request; past it the answer is 503 (a late write is harmless: same job id). */
+const REDIS_TIMEOUT_MS = 5000;
+/** After a 413, how long the rest of an oversize body is discarded before the connection is cut. */
+const OVERSIZE_DISCARD_MS = 1000;
+/** How long a start waits for Redis before listening anyway. */
+const STARTUP_REDIS_WAIT_MS = 2000;
+/** How long close() lets in-flight requests finish before cutting their connections. */
+const CLOSE_GRACE_MS = 10000;
+
+export interface IngestDeps {
+	/** A Redis connection to use instead of a new `ingestConnection(config)`; the caller then owns it. */
+	connection?: Redis;
+	/** Clock in milliseconds for the signature tolerance; tests move it instead of waiting. */
+	now?: () => number;
+}
+
+export interface IngestCounters {
+	accepted: number;
+	ignoredLivemode: number;
+	rejected: Partial<Record<VerifyFailureReason | 'too_large', number>>;
+	unavailable: number;
+}
+
+export interface IngestServer {
+	url: string;
+	counters: IngestCounters;
+	close(): Promise<void>;
+}
+
+class RedisUnavailableError extends Error {
+	constructor(detail: string) {
+		super(`Redis unavailable: ${detail}`);
+		this.name = 'RedisUnavailableError';
+	}
+}
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new RedisUnavailableError(`${what} timed out`)), REDIS_TIMEOUT_MS);
+	});
+	return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sendJson(response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+	const text = JSON.stringify(body);
+	response.writeHead(status, {
+		'content-type': 'application/json; charset=utf-8',
+		'content-length': String(Buffer.byteLength(text)),
+		...headers,
+	});
+	response.end(text);
+}
+
+function passesLivemode(filter: Config['livemode'], event: Stripe.Event): boolean {
+	return filter === 'both' || (filter === 'live') === (event.livemode === true);
+}
+
+export async function startIngest(config: Config, log: Logger, deps: IngestDeps = {}): Promise<IngestServer> {
+	const ownsConnection = deps.connection === undefined;
+	const connection = deps.connection ?? ingestConnection(config);
+	const queue: Queue = eventsQueue(config, connection);
+	const now = deps.now ?? Date.now;
+	const counters: IngestCounters = { accepted: 0, ignoredLivemode: 0, rejected: {}, unavailable: 0 };
+	const ingestLog = log.child({ component: 'ingest' });
+
+	// Log Redis going away and coming back once each, not once per reconnect attempt.
+	let redisUp = connection.status === 'ready';
+	const onRedisError = (error: Error) => {
+		if (redisUp || connection.status !== 'reconnecting') ingestLog.warn({ err: error.message }, 'Redis unavailable: webhooks answer 503');
+		redisUp = false;
+	};
+	const onRedisReady = () => {
+		if (!redisUp) ingestLog.info('Redis connected: accepting webhooks');
+		redisUp = true;
+	};
+	connection.on('error', onRedisError);
+	connection.on('ready', onRedisReady);
+	// BullMQ re-emits connection errors on the queue; without a listener an 'error' event would crash the process.
+	queue.on('error', () => undefined);
+
+	async function enqueue(event: Stripe.Event): Promise<void> {
+		if (connection.status !== 'ready') throw new RedisUnavailableError(`connection is ${connection.status}`);
+		await withTimeout(queue.add(event.type, event, eventJobOptions(config, event.id)), 'enqueue');
+	}
+
+	async function isReady(): Promise<boolean> {
+		if (connection.status !== 'ready') return false;
+		try {
+			await withTimeout(queue.waitUntilReady(), 'queue init');
+			return (await withTimeout(connection.ping(), 'PING')) === 'PONG';
+		} catch {
+			return false;
+		}
+	}
+
+	function reject(
+		response: ServerResponse,
+		reason: VerifyFailureReason | 'too_large',
+		status: number,
+		message: string,
+		headers: Record<string, string> = {},
+	) {
+		counters.rejected[reason] = (counters.rejected[reason] ?? 0) + 1;
+		ingestLog.warn({ reason, status }, `webhook refused: ${message}`);
+		sendJson(response, status, { error: reason, message }, headers);
+	}
+
+	async function handleWebhook(request: IncomingMessage, response: ServerResponse): Promise<void> {
+		let body: Buffer;
+		try {
+			body = await readRawBody(request, config.bodyLimitBytes);
+		} catch (error) {
+			if (!(error instanceof BodyTooLargeError)) throw error;
+			// Stop keeping the body: discard what the client still sends so it can read the 413 (cutting the
+			// socket at once makes the client see a reset instead), and close the connection shortly after.
+			request.resume();
+			response.on('finish', () => setTimeout(() => request.destroy(), OVERSIZE_DISCARD_MS).unref());
+			reject(response, 'too_large', 413, `body larger than ${config.bodyLimitBytes} bytes`, { connection: 'close' });
+			return;
+		}
+
+		const verified = verifyStripeWebhook(body, request.headers['stripe-signature'], {
+			secrets: config.stripeWebhookSecrets,
+			toleranceSeconds: config.stripeToleranceSeconds,
+			now: now(),
+		});
+		if (!verified.ok) {
+			reject(response, verified.reason, 400, verified.message);
+			return;
+		}
+
+		const { event } = verified;
+		const fields = { ...eventFields(event), livemode: event.livemode };
+		if (!passesLivemode(config.livemode, event)) {
+			counters.ignoredLivemode += 1;
+			ingestLog.info({ ...fields, filter: config.livemode }, 'webhook ignored: livemode filtered');
+			sendJson(response, 200, { received: true, ignored: 'livemode' });
+			return;
+		}
+
+		try {
+			await enqueue(event);
+		} catch (error) {
+			counters.unavailable += 1;
+			ingestLog.error({ ...fields, err: (error as Error).message }, 'webhook not queued: answering 503 so Stripe retries');
+			sendJson(response, 503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '10' });
+			return;
+		}
+		counters.accepted += 1;
+		ingestLog.info({ ...fields, secretIndex: verified.secretIndex }, 'webhook queued');
+		sendJson(response, 200, { received: true });
+	}
+
+	async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+		const path = (request.url ?? '/').split('?')[0];
+		const method = request.method ?? 'GET';
+		if (path === WEBHOOK_PATH) {
+			if (method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
+			return handleWebhook(request, response);
+		}
+		if (path === '/healthz' || path === '/readyz') {
+			if (method !== 'GET' && method !== 'HEAD') {
+				return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
+			}
+			if (path === '/healthz') return sendJson(response, 200, { ok: true, counters });
+			const ready = await isReady();
+			return sendJson(response, ready ? 200 : 503, { ready, redis: ready ? 'up' : 'down' });
+		}
+		return sendJson(response, 404, { error: 'not_found' });
+	}
+
+	// Give Redis a moment so the first webhook after a start is not refused; start anyway when it is away
+	// (/readyz says so, and webhooks answer 503 until it is back).
+	if (connection.status !== 'ready') {
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, STARTUP_REDIS_WAIT_MS);
+			connection.once('ready', () => {
+				clearTimeout(timer);
+				resolve();
+			});
+		});
+	}
+	if (!(await isReady())) ingestLog.warn({ redis: describeRedisUrl(config.redisUrl) }, 'Redis not reachable yet');
+
+	const server = createServer((request, response) => {
+		route(request, response).catch((error: unknown) => {
+			ingestLog.error({ err: (error as Error).message }, 'request failed');
+			if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
+			else response.destroy();
+		});
+	});
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, config.host, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const address = server.address() as AddressInfo;
+	const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+	const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+	ingestLog.info({ url, path: WEBHOOK_PATH, livemode: config.livemode, signingSecretCount: config.stripeWebhookSecrets.length }, 'ingest listening');
+
+	let closing: Promise<void> | undefined;
+	async function close(): Promise<void> {
+		// Stop accepting, let in-flight webhooks get their answer, then release Redis.
+		await new Promise<void>((resolve) => {
+			const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+			server.close(() => {
+				clearTimeout(force);
+				resolve();
+			});
+			server.closeIdleConnections();
+		});
+		await queue.close().catch(() => undefined);
+		connection.off('error', onRedisError);
+		connection.off('ready', onRedisReady);
+		if (ownsConnection) {
+			if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+			else connection.disconnect();
+		}
+		ingestLog.info('ingest closed');
+	}
+
+	return {
+		url,
+		counters,
+		close: () => (closing ??= close()),
+	};
+}

@@ -1,0 +1,172 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { request } from 'node:http';
+import { pino } from 'pino';
+import type { Config } from '../src/config.js';
+import { startIngest, type IngestServer } from '../src/ingest/server.js';
+import { EVENTS_QUEUE } from '../src/queue.js';
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from './support/redis-private.js';
+import { SECRET_A, SECRET_B, deliver, ingestConfig, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
+
+const silent = pino({ level: 'silent' });
+
+describe('ingest server (shared Redis, unique prefix)', () => {
+	let prefix: string;
+	let config: Config;
+	let ingest: IngestServer;
+	let inspect: Redis;
+	let queue: Queue;
+
+	async function startWith(env: Record<string, string> = {}) {
+		config = ingestConfig({ REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: prefix, ...env });
+		ingest = await startIngest(config, silent);
+	}
+
+	beforeEach(async () => {
+		prefix = uniquePrefix();
+		inspect = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null });
+		queue = new Queue(EVENTS_QUEUE, { connection: inspect, prefix });
+		await startWith();
+	});
+
+	afterEach(async () => {
+		await ingest.close();
+		await queue.close();
+		await inspect.quit();
+		await deletePrefix(SHARED_REDIS_URL, prefix);
+	});
+
+	test('a well signed event is answered 200 and queued with job id = event id, name = event type', async () => {
+		const event = sampleEvent({ type: 'checkout.session.completed' });
+		const answer = await deliver(ingest.url, event);
+		expect(answer).toEqual({ status: 200, body: { received: true } });
+		const job = await queue.getJob(event.id);
+		expect(job?.id).toBe(event.id);
+		expect(job?.name).toBe('checkout.session.completed');
+		expect(job?.data).toEqual(event);
+		expect(job?.opts.attempts).toBe(config.jobAttempts);
+		expect(ingest.counters.accepted).toBe(1);
+	});
+
+	test('a second and third delivery of the same event are answered 200 and leave one job', async () => {
+		const event = sampleEvent();
+		for (let delivery = 0; delivery < 3; delivery += 1) {
+			expect((await deliver(ingest.url, event)).status).toBe(200);
+		}
+		expect(await queue.count()).toBe(1);
+		expect((await queue.getJob(event.id))?.id).toBe(event.id);
+	});
+
+	test('rotation: with two secrets configured, an event signed by either is accepted', async () => {
+		await ingest.close();
+		await startWith({ STRIPE_WEBHOOK_SECRETS: `${SECRET_A}, ${SECRET_B}` });
+		const first = sampleEvent();
+		const second = sampleEvent();
+		expect((await deliver(ingest.url, first, SECRET_A)).status).toBe(200);
+		expect((await deliver(ingest.url, second, SECRET_B)).status).toBe(200);
+		expect((await queue.getJob(first.id))?.id).toBe(first.id);
+		expect((await queue.getJob(second.id))?.id).toBe(second.id);
+	});
+
+	test.each([
+		['missing header', (payload: string) => ({}), 'missing_signature'],
+		['garbage header', () => ({ 'stripe-signature': 'nonsense' }), 'malformed_signature'],
+		['signed with an unknown secret', (payload: string) => ({ 'stripe-signature': signatureHeader(payload, SECRET_B) }), 'no_matching_signature'],
+		[
+			'stale timestamp (301 s old)',
+			(payload: string) => ({ 'stripe-signature': signatureHeader(payload, SECRET_A, Math.floor(Date.now() / 1000) - 301) }),
+			'stale_timestamp',
+		],
+	])('%s → 400 with a short reason, nothing queued', async (_label, headers, reason) => {
+		const payload = JSON.stringify(sampleEvent());
+		const answer = await post(`${ingest.url}/webhooks/stripe`, payload, headers(payload));
+		expect(answer.status).toBe(400);
+		expect(answer.body.error).toBe(reason);
+		expect(typeof answer.body.message).toBe('string');
+		expect(JSON.stringify(answer.body)).not.toContain(SECRET_A);
+		expect(await queue.count()).toBe(0);
+		expect(ingest.counters.rejected[reason as 'missing_signature']).toBe(1);
+	});
+
+	test('a tampered body → 400 no_matching_signature, nothing queued', async () => {
+		const event = sampleEvent({ type: 'invoice.paid' });
+		const payload = JSON.stringify(event);
+		const tampered = payload.replace('"livemode":false', '"livemode":true ');
+		expect(tampered).not.toBe(payload);
+		const answer = await post(`${ingest.url}/webhooks/stripe`, tampered, { 'stripe-signature': signatureHeader(payload, SECRET_A) });
+		expect(answer).toMatchObject({ status: 400, body: { error: 'no_matching_signature' } });
+		expect(await queue.count()).toBe(0);
+	});
+
+	test('malformed JSON with a valid signature → 400 unparsable_body, nothing queued', async () => {
+		const payload = '{"id":"evt_123","object":"event",';
+		const answer = await post(`${ingest.url}/webhooks/stripe`, payload, { 'stripe-signature': signatureHeader(payload, SECRET_A) });
+		expect(answer).toMatchObject({ status: 400, body: { error: 'unparsable_body' } });
+		expect(await queue.count()).toBe(0);
+	});
+
+	test('a body over BODY_LIMIT_BYTES → 413 (declared length, and chunked without a length), nothing queued', async () => {
+		await ingest.close();
+		await startWith({ BODY_LIMIT_BYTES: '2048' });
+		const big = sampleEvent();
+		const payload = JSON.stringify({ ...big, data: { object: { padding: 'x'.repeat(4000) } } });
+		const declared = await post(`${ingest.url}/webhooks/stripe`, payload, { 'stripe-signature': signatureHeader(payload, SECRET_A) });
+		expect(declared).toEqual({ status: 413, body: { error: 'too_large', message: 'body larger than 2048 bytes' } });
+
+		const chunked = await new Promise<number>((resolve, reject) => {
+			const req = request(`${ingest.url}/webhooks/stripe`, {
+				method: 'POST',
+				headers: { 'transfer-encoding': 'chunked', 'stripe-signature': signatureHeader(payload, SECRET_A) },
+			});
+			req.on('response', (res) => {
+				res.resume();
+				resolve(res.statusCode ?? 0);
+			});
+			req.on('error', reject);
+			req.write(payload.slice(0, 1500));
+			req.write(payload.slice(1500));
+			req.end();
+		});
+		expect(chunked).toBe(413);
+		expect(await queue.count()).toBe(0);
+		expect(ingest.counters.rejected.too_large).toBe(2);
+
+		// A body just under the limit still goes through.
+		const small = sampleEvent();
+		expect((await deliver(ingest.url, small)).status).toBe(200);
+	});
+
+	test('livemode filter "live": a test-mode event is acknowledged, not queued, and counted', async () => {
+		await ingest.close();
+		await startWith({ STRIPE_LIVEMODE: 'live' });
+		const testEvent = sampleEvent({ livemode: false });
+		const liveEvent = sampleEvent({ livemode: true });
+		expect(await deliver(ingest.url, testEvent)).toEqual({ status: 200, body: { received: true, ignored: 'livemode' } });
+		expect(await deliver(ingest.url, liveEvent)).toEqual({ status: 200, body: { received: true } });
+		expect(await queue.getJob(testEvent.id)).toBeUndefined();
+		expect((await queue.getJob(liveEvent.id))?.id).toBe(liveEvent.id);
+		expect(ingest.counters).toMatchObject({ accepted: 1, ignoredLivemode: 1 });
+	});
+
+	test('livemode filter "test": a live event is ignored', async () => {
+		await ingest.close();
+		await startWith({ STRIPE_LIVEMODE: 'test' });
+		const liveEvent = sampleEvent({ livemode: true });
+		expect((await deliver(ingest.url, liveEvent)).body).toEqual({ received: true, ignored: 'livemode' });
+		expect(await queue.count()).toBe(0);
+	});
+
+	test('/healthz and /readyz answer 200 with Redis up; unknown paths 404; wrong methods 405', async () => {
+		const health = await fetch(`${ingest.url}/healthz`);
+		expect(health.status).toBe(200);
+		expect(await health.json()).toMatchObject({ ok: true });
+		const ready = await fetch(`${ingest.url}/readyz`);
+		expect(ready.status).toBe(200);
+		expect(await ready.json()).toEqual({ ready: true, redis: 'up' });
+		expect((await fetch(`${ingest.url}/nope`)).status).toBe(404);
+		const get = await fetch(`${ingest.url}/webhooks/stripe`);
+		expect(get.status).toBe(405);
+		expect(get.headers.get('allow')).toBe('POST');
+		expect((await fetch(`${ingest.url}/healthz`, { method: 'POST' })).status).toBe(405);
+	});
+});
