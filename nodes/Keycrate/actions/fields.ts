@@ -1,0 +1,194 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { LIMITS } from '../contract';
+
+/** Parameters shared by several operations; each operation file places them under its own displayOptions. */
+
+export const appIdField: INodeProperties = {
+	displayName: 'App ID',
+	name: 'appId',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. 2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11',
+	description:
+		'UUID of the Keycrate app. Leave empty to use the default App ID of the Keycrate API credential.',
+};
+
+export const licenseKeyField: INodeProperties = {
+	displayName: 'License Key',
+	name: 'licenseKey',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'e.g. ABCD-EFGH-IJKL-MNOP',
+	description: 'The license key to act on',
+};
+
+export const licenseKeysField: INodeProperties = {
+	displayName: 'License Keys',
+	name: 'licenseKeys',
+	type: 'string',
+	typeOptions: { rows: 4 },
+	required: true,
+	default: '',
+	placeholder: 'e.g. ABCD-EFGH-IJKL-MNOP, QRST-UVWX-YZ01-2345',
+	description:
+		'The license keys to act on, separated by commas or new lines, or an expression returning an array. Any number of keys: lists longer than the batch size are sent in several calls, and the node outputs one item per key.',
+};
+
+
+/**
+ * A subscription tier picked from the app's tiers (subscription get-bulk) or given by expression.
+ * `hint` says what the tier is for in this operation.
+ */
+export function subscriptionIdField(hint: string, required = true): INodeProperties {
+	return {
+		displayName: 'Subscription Name or ID',
+		name: 'subscriptionId',
+		type: 'options',
+		typeOptions: { loadOptionsMethod: 'getSubscriptions', loadOptionsDependsOn: ['appId'] },
+		required,
+		default: '',
+		description:
+			'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>',
+		hint,
+	};
+}
+
+export const durationFields: INodeProperties[] = [
+	{
+		displayName: 'Duration Unit',
+		name: 'durationUnit',
+		type: 'options',
+		required: true,
+		// The contract's DurationUnit enum; test/node/contract-facts.test.ts compares them.
+		options: [
+			{ name: 'Days', value: 'days' },
+			{ name: 'Hours', value: 'hours' },
+			{ name: 'Lifetime (Never Expires)', value: 'lifetime' },
+			{ name: 'Minutes', value: 'minutes' },
+			{ name: 'Months', value: 'months' },
+			{ name: 'Years', value: 'years' },
+		],
+		default: 'days',
+		description: 'Unit of the license duration, counted from creation',
+	},
+	{
+		displayName: 'Duration Value',
+		name: 'durationValue',
+		type: 'number',
+		required: true,
+		typeOptions: { minValue: 1, maxValue: 100000 },
+		default: 30,
+		description: 'How many duration units the license lasts',
+		displayOptions: { hide: { durationUnit: ['lifetime'] } },
+	},
+];
+
+/** Optional license settings shared by Create and Create Many, in additionalFields. */
+export const licenseSettingFields: INodeProperties[] = [
+	{
+		displayName: 'HWID Lock',
+		name: 'hwidLock',
+		type: 'boolean',
+		default: false,
+		description: 'Whether the license is locked to the first hardware ID that uses it',
+	},
+	{
+		displayName: 'Key Pattern',
+		name: 'keyPattern',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. PRO-****-****',
+		description:
+			'Pattern of the generated key: each * becomes a random character from A-Z and 0-9, other characters are kept. Keycrate\'s default is ****-****-****-****.',
+	},
+	{
+		displayName: 'Metadata',
+		name: 'metadata',
+		type: 'json',
+		default: '{}',
+		description: `Free JSON object stored with the license, at most ${LIMITS.maxMetadataChars} characters of JSON`,
+	},
+	{ ...subscriptionIdField('Subscription tier the license belongs to', false) },
+	{
+		displayName: 'Tags',
+		name: 'tags',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. stripe, pro',
+		description:
+			'Labels for the license, separated by commas or new lines, or an expression returning an array',
+	},
+];
+
+export function batchSizeOption(what: string): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: LIMITS.maxBatch },
+				default: 1000, // LIMITS.maxBatch; a literal for n8n's lint, checked by a test
+				description: `Most ${what} per API call; larger lists are split into several calls. Lower it if your Keycrate plan allows less than ${LIMITS.maxBatch}.`,
+			},
+		],
+	};
+}
+
+export const returnAllField: INodeProperties = {
+	displayName: 'Return All',
+	name: 'returnAll',
+	type: 'boolean',
+	default: false,
+	description: 'Whether to return all results or only up to a given limit',
+};
+
+export const limitField: INodeProperties = {
+	displayName: 'Limit',
+	name: 'limit',
+	type: 'number',
+	typeOptions: { minValue: 1 },
+	default: 50,
+	description: 'Max number of results to return',
+	displayOptions: { show: { returnAll: [false] } },
+};
+
+export const pageSizeOption: INodeProperties = {
+	displayName: 'Page Size',
+	name: 'pageSize',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: LIMITS.maxPerPage },
+	default: 100, // LIMITS.maxPerPage; a literal for n8n's lint, checked by a test
+	description: 'Results fetched per API call while paging',
+};
+
+export const extendSecondsField: INodeProperties = {
+	displayName: 'Extend Seconds',
+	name: 'extendSeconds',
+	type: 'number',
+	required: true,
+	typeOptions: { minValue: 1, maxValue: 3153600000 },
+	default: 2592000,
+	description:
+		'Seconds added to the current expiry (not to now), e.g. 86400 for a day or 2592000 for 30 days. Lifetime licenses are unchanged.',
+};
+
+export const statusField: INodeProperties = {
+	displayName: 'Status',
+	name: 'status',
+	type: 'options',
+	required: true,
+	options: [
+		{ name: 'Active', value: 'active' },
+		{ name: 'Paused', value: 'paused' },
+	],
+	default: 'paused',
+	description: 'Paused licenses stop validating until they are made active again',
+};

@@ -1,0 +1,72 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { readAppId } from '../../helpers/input';
+import { keycrateRequest } from '../../transport/request';
+import { appIdField, durationFields, licenseSettingFields } from '../fields';
+import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
+
+interface AdditionalFields extends LicenseSettingFields {
+	hwid?: string;
+	password?: string;
+	username?: string;
+}
+
+const properties: INodeProperties[] = [
+	appIdField,
+	...durationFields,
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: ([
+			{
+				displayName: 'HWID',
+				name: 'hwid',
+				type: 'string',
+				default: '',
+				description: 'Hardware ID to bind the license to right away',
+			},
+			...licenseSettingFields,
+			{
+				displayName: 'Password',
+				name: 'password',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				description: 'Password the end user signs in with (Keycrate never returns it)',
+			},
+			{
+				displayName: 'Username',
+				name: 'username',
+				type: 'string',
+				default: '',
+				description: 'Username the end user signs in with',
+			},
+		] as INodeProperties[]).sort((a, b) => a.displayName.localeCompare(b.displayName)),
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['license'], operation: ['create'] } },
+	properties,
+);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
+	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
+	const { data } = await keycrateRequest(this,
+		'licenseCreate',
+		{
+			app_id: await readAppId.call(this, itemIndex),
+			...readDuration.call(this, itemIndex),
+			...readLicenseSettings.call(this, fields, itemIndex),
+			...(fields.hwid ? { hwid: fields.hwid } : {}),
+			...(fields.username ? { username: fields.username } : {}),
+			...(fields.password ? { password: fields.password } : {}),
+		},
+		itemIndex,
+	);
+	return [data];
+}

@@ -1,0 +1,76 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { asNodeApiError, batchSizes } from '../../helpers/batches';
+import { invalidInput, readAppId, readBatchSize } from '../../helpers/input';
+import { keycrateRequest } from '../../transport/request';
+import { appIdField, batchSizeOption, durationFields, licenseSettingFields } from '../fields';
+import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
+
+const properties: INodeProperties[] = [
+	appIdField,
+	{
+		displayName: 'Key Amount',
+		name: 'keyAmount',
+		type: 'number',
+		required: true,
+		typeOptions: { minValue: 1 },
+		default: 10,
+		description:
+			'How many license keys to create with the same settings. Amounts above the batch size are created in several calls; the node outputs one item per license.',
+	},
+	...durationFields,
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: licenseSettingFields,
+	},
+	batchSizeOption('licenses created'),
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['license'], operation: ['createBulk'] } },
+	properties,
+);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
+	const keyAmount = this.getNodeParameter('keyAmount', itemIndex) as number;
+	if (!Number.isInteger(keyAmount) || keyAmount < 1) {
+		throw invalidInput(this, itemIndex, `Key Amount must be a whole number of at least 1, got ${keyAmount}`);
+	}
+	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as LicenseSettingFields;
+	const settings = {
+		app_id: await readAppId.call(this, itemIndex),
+		...readDuration.call(this, itemIndex),
+		...readLicenseSettings.call(this, fields, itemIndex),
+	};
+	const licenses: object[] = [];
+	for (const amount of batchSizes(keyAmount, readBatchSize.call(this, itemIndex))) {
+		try {
+			const { data } = await keycrateRequest(this,
+				'licenseCreateBulk',
+				{ ...settings, key_amount: amount },
+				itemIndex,
+			);
+			licenses.push(...data);
+		} catch (error) {
+			const apiError = asNodeApiError(this, error);
+			apiError.description = `${apiError.description ?? ''} ${licenses.length} of ${keyAmount} licenses were created before this call failed.`.trim();
+			if (!this.continueOnFail()) throw apiError;
+			// Keep the licenses that exist; one error item stands for the rest.
+			return [
+				...licenses,
+				{
+					error: apiError.message,
+					error_code: apiError.context.errorCode,
+					description: apiError.description,
+					licenses_not_created: keyAmount - licenses.length,
+				},
+			];
+		}
+	}
+	return licenses;
+}

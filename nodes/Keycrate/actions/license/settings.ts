@@ -1,0 +1,47 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import type { components } from '../../../../openapi/keycrate';
+import { parseList, parseMetadata, requireUuid } from '../../helpers/input';
+
+type Schemas = components['schemas'];
+
+/** additionalFields shared by Create and Create Many */
+export interface LicenseSettingFields {
+	hwidLock?: boolean;
+	keyPattern?: string;
+	metadata?: unknown;
+	subscriptionId?: string;
+	tags?: unknown;
+}
+
+type LicenseSettings = Pick<
+	Schemas['LicenseCreateBulkRequest'],
+	'subscription_id' | 'key_pattern' | 'hwid_lock' | 'tags' | 'metadata'
+>;
+
+export function readDuration(
+	this: IExecuteFunctions,
+	itemIndex: number,
+): Pick<Schemas['LicenseCreateRequest'], 'duration_unit' | 'duration_value'> {
+	const unit = this.getNodeParameter('durationUnit', itemIndex) as Schemas['DurationUnit'];
+	if (unit === 'lifetime') return { duration_unit: unit };
+	return { duration_unit: unit, duration_value: this.getNodeParameter('durationValue', itemIndex) as number };
+}
+
+export function readLicenseSettings(
+	this: IExecuteFunctions,
+	fields: LicenseSettingFields,
+	itemIndex: number,
+): LicenseSettings {
+	const settings: LicenseSettings = { hwid_lock: fields.hwidLock ?? false };
+	if (fields.subscriptionId) {
+		settings.subscription_id = requireUuid.call(this, fields.subscriptionId, 'Subscription', itemIndex);
+	}
+	if (fields.keyPattern) settings.key_pattern = fields.keyPattern.trim();
+	if (fields.tags !== undefined) {
+		const tags = parseList(fields.tags);
+		if (tags.length > 0) settings.tags = tags;
+	}
+	if (fields.metadata !== undefined) settings.metadata = parseMetadata.call(this, fields.metadata, itemIndex);
+	return settings;
+}

@@ -1,0 +1,51 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import * as hwid from './hwid/Hwid.resource';
+import * as license from './license/License.resource';
+import * as subscription from './subscription/Subscription.resource';
+import type { OperationModule } from './types';
+
+const resources: Record<string, Record<string, OperationModule>> = {
+	license: license.operations,
+	hwid: hwid.operations,
+	subscription: subscription.operations,
+};
+
+/**
+ * Runs the chosen operation once per input item. Every output item is paired with its input;
+ * with Continue On Fail a failed input yields one error item instead of stopping the node.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const resource = this.getNodeParameter('resource', 0) as string;
+	const operationName = this.getNodeParameter('operation', 0) as string;
+	const operation = resources[resource]?.[operationName];
+	if (!operation) {
+		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`);
+	}
+
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const results = await operation.execute.call(this, itemIndex);
+			for (const json of results) output.push({ json: json as IDataObject, pairedItem: { item: itemIndex } });
+		} catch (error) {
+			const nodeError =
+				error instanceof NodeApiError || error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+			if (!this.continueOnFail()) throw nodeError;
+			const errorCode = nodeError.context.errorCode as string | undefined;
+			output.push({
+				json: {
+					error: nodeError.message,
+					...(errorCode ? { error_code: errorCode } : {}),
+					...(nodeError.description ? { description: nodeError.description } : {}),
+				},
+				pairedItem: { item: itemIndex },
+			});
+		}
+	}
+	return [output];
+}

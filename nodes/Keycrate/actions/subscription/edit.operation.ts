@@ -1,0 +1,67 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import type { components } from '../../../../openapi/keycrate';
+import { invalidInput, requireUuid } from '../../helpers/input';
+import { keycrateRequest } from '../../transport/request';
+import { appIdField, subscriptionIdField } from '../fields';
+import { levelField, nameField, singleKeyPerHwidField } from './fields';
+
+interface AdditionalFields {
+	level?: number;
+	name?: string;
+	singleKeyPerHwid?: boolean;
+}
+
+const properties: INodeProperties[] = [
+	{
+		...appIdField,
+		description:
+			'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
+	},
+	subscriptionIdField('Subscription tier to change'),
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		description: 'What to change; at least one field',
+		options: [levelField, nameField, singleKeyPerHwidField],
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['subscription'], operation: ['edit'] } },
+	properties,
+);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
+	const subscriptionId = requireUuid.call(
+		this,
+		this.getNodeParameter('subscriptionId', itemIndex),
+		'Subscription',
+		itemIndex,
+	);
+	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
+	const changes: Omit<components['schemas']['SubscriptionEditRequest'], 'subscription_id'> = {};
+	if (fields.name !== undefined) {
+		if (fields.name.trim() === '') throw invalidInput(this, itemIndex, 'Name is empty');
+		changes.name = fields.name.trim();
+	}
+	if (fields.level !== undefined) changes.level = fields.level;
+	if (fields.singleKeyPerHwid !== undefined) changes.single_key_per_hwid = fields.singleKeyPerHwid;
+	if (Object.keys(changes).length === 0) {
+		throw invalidInput(
+			this,
+			itemIndex,
+			'Nothing to change: add Name, Level or Single Key Per HWID under Additional Fields',
+		);
+	}
+	const { data } = await keycrateRequest(this,
+		'subscriptionEdit',
+		{ subscription_id: subscriptionId, ...changes },
+		itemIndex,
+	);
+	return [data];
+}

@@ -1,0 +1,140 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { components } from '../../../openapi/keycrate';
+import { LICENSE_KEY, LIMITS, UUID_PATTERN } from '../contract';
+import { CREDENTIAL_TYPE, type KeycrateCredentials } from '../transport/request';
+
+type Metadata = components['schemas']['Metadata'];
+
+
+
+/** Refuses bad input before any request, naming the parameter by its display name. */
+export function invalidInput(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+	description?: string,
+): NodeOperationError {
+	return new NodeOperationError(context.getNode(), message, { itemIndex, description });
+}
+
+/** A value short enough to quote in an error message. */
+function quote(value: unknown): string {
+	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+	return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
+export function requireUuid(
+	this: IExecuteFunctions,
+	value: unknown,
+	label: string,
+	itemIndex: number,
+): string {
+	const text = typeof value === 'string' ? value.trim() : value;
+	if (typeof text !== 'string' || !UUID_PATTERN.test(text)) {
+		throw invalidInput(this, itemIndex, `${label} must be a UUID, got ${quote(value)}`);
+	}
+	return text;
+}
+
+/** The `appId` parameter, or the credential's default App ID when the parameter is empty. */
+export async function readAppId(this: IExecuteFunctions, itemIndex: number): Promise<string> {
+	const value = this.getNodeParameter('appId', itemIndex, '') as string;
+	if (typeof value === 'string' && value.trim() === '') {
+		const { appId } = await this.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
+		if (!appId?.trim()) {
+			throw invalidInput(
+				this,
+				itemIndex,
+				'App ID is empty and the Keycrate API credential has no default App ID',
+				'Set App ID on the node, or a default App ID in the credential.',
+			);
+		}
+		return requireUuid.call(this, appId, 'The default App ID of the credential', itemIndex);
+	}
+	return requireUuid.call(this, value, 'App ID', itemIndex);
+}
+
+/** An array (from an expression) or a comma/newline separated string, as trimmed non-empty strings. */
+export function parseList(value: unknown): string[] {
+	const parts = Array.isArray(value) ? value.map((part) => (part === null ? '' : String(part))) : String(value ?? '').split(/[,\n]/);
+	return parts.map((part) => part.trim()).filter((part) => part !== '');
+}
+
+function checkLicenseKey(this: IExecuteFunctions, key: string, label: string, itemIndex: number): void {
+	if (key.length > LICENSE_KEY.maxLength || !LICENSE_KEY.pattern.test(key)) {
+		throw invalidInput(
+			this,
+			itemIndex,
+			`${label}: ${quote(key)} is not a license key`,
+			`A license key has 1 to ${LICENSE_KEY.maxLength} characters from A-Z, a-z, 0-9, "-" and "_".`,
+		);
+	}
+}
+
+export function readLicenseKey(this: IExecuteFunctions, itemIndex: number): string {
+	const key = String(this.getNodeParameter('licenseKey', itemIndex, '') ?? '').trim();
+	if (key === '') throw invalidInput(this, itemIndex, 'License Key is empty');
+	checkLicenseKey.call(this, key, 'License Key', itemIndex);
+	return key;
+}
+
+/** The `licenseKeys` list: at least one key, each well-formed, none twice. */
+export function readLicenseKeys(this: IExecuteFunctions, itemIndex: number): string[] {
+	const keys = parseList(this.getNodeParameter('licenseKeys', itemIndex, ''));
+	if (keys.length === 0) {
+		throw invalidInput(
+			this,
+			itemIndex,
+			'License Keys is empty',
+			'Give one or more keys separated by commas or new lines, or an expression returning an array.',
+		);
+	}
+	const seen = new Set<string>();
+	for (const key of keys) {
+		checkLicenseKey.call(this, key, 'License Keys', itemIndex);
+		if (seen.has(key)) {
+			throw invalidInput(this, itemIndex, `License Keys: ${quote(key)} is listed twice`);
+		}
+		seen.add(key);
+	}
+	return keys;
+}
+
+/** Metadata from a JSON parameter: a JSON object whose text fits Keycrate's limit. */
+export function parseMetadata(this: IExecuteFunctions, value: unknown, itemIndex: number): Metadata {
+	let parsed: unknown = value;
+	if (typeof value === 'string') {
+		try {
+			parsed = JSON.parse(value);
+		} catch (error) {
+			throw invalidInput(this, itemIndex, 'Metadata is not valid JSON', (error as Error).message);
+		}
+	}
+	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+		throw invalidInput(this, itemIndex, 'Metadata must be a JSON object, like {"plan": "pro"}');
+	}
+	const length = JSON.stringify(parsed).length;
+	if (length > LIMITS.maxMetadataChars) {
+		throw invalidInput(
+			this,
+			itemIndex,
+			`Metadata is ${length} characters of JSON; Keycrate allows at most ${LIMITS.maxMetadataChars}`,
+		);
+	}
+	return parsed as Metadata;
+}
+
+/** The `options.batchSize` of bulk operations: 1 to the contract's max batch. */
+export function readBatchSize(this: IExecuteFunctions, itemIndex: number): number {
+	const batchSize = this.getNodeParameter('options.batchSize', itemIndex, LIMITS.maxBatch) as number;
+	if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > LIMITS.maxBatch) {
+		throw invalidInput(
+			this,
+			itemIndex,
+			`Batch Size must be a whole number from 1 to ${LIMITS.maxBatch}, got ${quote(batchSize)}`,
+		);
+	}
+	return batchSize;
+}
