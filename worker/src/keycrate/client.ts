@@ -1,0 +1,290 @@
+// The Keycrate Management API client of the worker: got over keep-alive agents, one timeout per call, and a
+// retry policy that knows which calls may be re-sent.
+//
+// Retry rules (the contract's advice: Retry-After, else 1 s, 4 s, 10 s):
+//   429 RATE_LIMITED         — the request was refused, not applied: every call retries.
+//   5xx, lost reply, timeout — the request MAY have been applied. Idempotent calls (reads, set-status,
+//                              set-tier) retry; create and extend do not, because a second create is a second
+//                              license and a second extend adds time twice. They throw `ambiguous: true`, and the
+//                              caller (converge) reads Keycrate before deciding to call again.
+//   other 4xx                — permanent: the job fails at once.
+
+import http from 'node:http';
+import https from 'node:https';
+import got, { RequestError, type Got } from 'got';
+import type { components } from '../../../openapi/keycrate.js';
+import type { Config } from '../config.js';
+import { KeycrateError, type KeycrateErrorCode } from './errors.js';
+
+export { isKeycrateError, isPermanentKeycrateError, KeycrateError } from './errors.js';
+
+type Schemas = components['schemas'];
+export type KeycrateLicense = Schemas['License'];
+export type LicenseCreateRequest = Schemas['LicenseCreateRequest'];
+export type BulkItemResult = Schemas['BulkItemResult'];
+export type SettableStatus = Schemas['SettableStatus'];
+type ErrorEnvelope = Schemas['Error'];
+
+/** The contract's Retry-After-less backoff. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 4000, 10000];
+/** The contract's max_per_page. */
+const PAGE_SIZE = 100;
+/** A tag search that pages past this is a bug or an attack, not a seat. */
+const MAX_PAGES = 1000;
+/** Error connecting before any byte was sent: nothing can have been applied. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export interface KeycrateClientOptions {
+	baseUrl: string;
+	apiKey: string;
+	appId: string;
+	timeoutMs: number;
+	maxBatch: number;
+	/** Waits between attempts when no Retry-After is given; its length is the number of retries. */
+	retryDelaysMs?: readonly number[];
+	/** A Retry-After longer than this is not waited out in-process: the error goes to the job's own backoff. */
+	maxRetryAfterMs?: number;
+	/** Injected in tests so that a retry schedule runs without waiting. */
+	sleep?: (ms: number) => Promise<void>;
+}
+
+interface Endpoint {
+	path: string;
+	/** Sending it twice has the effect of sending it once. */
+	idempotent: boolean;
+}
+
+const ENDPOINTS = {
+	create: { path: '/license/create', idempotent: false },
+	get: { path: '/license/get', idempotent: true },
+	getBulk: { path: '/license/get-bulk', idempotent: true },
+	extend: { path: '/license/extend', idempotent: false },
+	extendBulk: { path: '/license/extend-bulk', idempotent: false },
+	updateStatus: { path: '/license/update-status', idempotent: true },
+	updateStatusBulk: { path: '/license/update-status-bulk', idempotent: true },
+	updateSubscription: { path: '/license/update-subscription', idempotent: true },
+} as const satisfies Record<string, Endpoint>;
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class KeycrateClient {
+	private readonly http: Got;
+	private readonly agents: { http: http.Agent; https: https.Agent };
+	private readonly retryDelaysMs: readonly number[];
+	private readonly maxRetryAfterMs: number;
+	private readonly sleep: (ms: number) => Promise<void>;
+
+	constructor(private readonly options: KeycrateClientOptions) {
+		this.agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+		this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+		this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60000;
+		this.sleep = options.sleep ?? sleepFor;
+		this.http = got.extend({
+			headers: { 'x-api-key': options.apiKey, accept: 'application/json', 'user-agent': 'keycrate-stripe-sync-worker' },
+			agent: this.agents,
+			timeout: { request: options.timeoutMs },
+			retry: { limit: 0 },
+			throwHttpErrors: false,
+			responseType: 'text',
+		});
+	}
+
+	async createLicense(body: LicenseCreateRequest): Promise<KeycrateLicense> {
+		return licenseOf(ENDPOINTS.create, await this.call(ENDPOINTS.create, body));
+	}
+
+	/** null when Keycrate answers LICENSE_NOT_FOUND (deleted by the seller, or never created). */
+	async getLicense(licenseKey: string): Promise<KeycrateLicense | null> {
+		try {
+			return licenseOf(ENDPOINTS.get, await this.call(ENDPOINTS.get, { license_key: licenseKey }));
+		} catch (error) {
+			if (error instanceof KeycrateError && error.code === 'LICENSE_NOT_FOUND') return null;
+			throw error;
+		}
+	}
+
+	/** Adds `extendSeconds` to the current expiry. Not idempotent: never re-sent after an ambiguous failure. */
+	async extendLicense(licenseKey: string, extendSeconds: number): Promise<KeycrateLicense> {
+		const body = { license_key: licenseKey, extend_seconds: extendSeconds };
+		return licenseOf(ENDPOINTS.extend, await this.call(ENDPOINTS.extend, body));
+	}
+
+	async updateStatus(licenseKey: string, status: SettableStatus): Promise<KeycrateLicense> {
+		const body = { license_key: licenseKey, status };
+		return licenseOf(ENDPOINTS.updateStatus, await this.call(ENDPOINTS.updateStatus, body));
+	}
+
+	/** null detaches the license from any tier. */
+	async updateSubscription(licenseKey: string, subscriptionId: string | null): Promise<KeycrateLicense> {
+		const body = { license_key: licenseKey, subscription_id: subscriptionId };
+		return licenseOf(ENDPOINTS.updateSubscription, await this.call(ENDPOINTS.updateSubscription, body));
+	}
+
+	/** Every license of the app that carries `tag`, oldest first, across all pages. */
+	async findLicensesByTag(tag: string): Promise<KeycrateLicense[]> {
+		const found: KeycrateLicense[] = [];
+		for (let page = 1; page <= MAX_PAGES; page++) {
+			const body = { app_id: this.options.appId, tag, page, per_page: PAGE_SIZE, sort_field: 'created_at', sort_order: 'asc' };
+			const reply = pageOf(await this.call(ENDPOINTS.getBulk, body));
+			found.push(...reply.data);
+			if (!reply.pagination.has_more) return found;
+		}
+		throw new KeycrateError({
+			code: 'BAD_RESPONSE',
+			endpoint: ENDPOINTS.getBulk.path,
+			detail: `more than ${MAX_PAGES} pages of licenses tagged ${tag}`,
+			ambiguous: false,
+			retryable: false,
+		});
+	}
+
+	/** One result per key, in order, over as many calls of at most KEYCRATE_MAX_BATCH keys as needed. */
+	async updateStatusBulk(licenseKeys: string[], status: SettableStatus): Promise<BulkItemResult[]> {
+		return this.bulk(ENDPOINTS.updateStatusBulk, licenseKeys, (chunk) => ({ license_keys: chunk, status }));
+	}
+
+	/** Like extendLicense, not idempotent; a failure in a later chunk leaves earlier chunks applied. */
+	async extendBulk(licenseKeys: string[], extendSeconds: number): Promise<BulkItemResult[]> {
+		return this.bulk(ENDPOINTS.extendBulk, licenseKeys, (chunk) => ({ license_keys: chunk, extend_seconds: extendSeconds }));
+	}
+
+	/** Closes the keep-alive sockets. */
+	close(): void {
+		this.agents.http.destroy();
+		this.agents.https.destroy();
+	}
+
+	private async bulk(endpoint: Endpoint, licenseKeys: string[], body: (chunk: string[]) => object): Promise<BulkItemResult[]> {
+		const keys = [...new Set(licenseKeys)];
+		const results: BulkItemResult[] = [];
+		for (let start = 0; start < keys.length; start += this.options.maxBatch) {
+			const reply = await this.call(endpoint, body(keys.slice(start, start + this.options.maxBatch)));
+			const items = (reply as { results?: unknown }).results;
+			if (!Array.isArray(items)) throw badResponse(endpoint, 'no results list');
+			results.push(...(items as BulkItemResult[]));
+		}
+		return results;
+	}
+
+	/** Sends one call, retrying as the rules at the top of this file allow. Resolves to the parsed JSON body. */
+	private async call(endpoint: Endpoint, body: object): Promise<unknown> {
+		for (let attempt = 0; ; attempt++) {
+			const outcome = await this.attempt(endpoint, body);
+			if (!(outcome instanceof KeycrateError)) return outcome;
+			const mayResend = outcome.retryable && (endpoint.idempotent || !outcome.ambiguous);
+			const wait = outcome.retryAfterMs ?? this.retryDelaysMs[attempt];
+			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > this.maxRetryAfterMs) throw outcome;
+			await this.sleep(wait);
+		}
+	}
+
+	private async attempt(endpoint: Endpoint, body: object): Promise<unknown> {
+		let response;
+		try {
+			response = await this.http.post(`${this.options.baseUrl}${endpoint.path}`, { json: body });
+		} catch (error) {
+			return this.networkError(endpoint, error);
+		}
+		const parsed = parseJson(response.body);
+		if (response.statusCode >= 200 && response.statusCode < 300) {
+			if (parsed === undefined) {
+				// 2xx means it was done; we just cannot read what was done.
+				return new KeycrateError({ ...badResponseInit(endpoint, 'a 2xx reply that is not JSON'), status: response.statusCode, ambiguous: true, retryable: true });
+			}
+			return parsed;
+		}
+		return this.httpError(endpoint, response.statusCode, parsed as Partial<ErrorEnvelope> | undefined, response.headers['retry-after']);
+	}
+
+	private httpError(endpoint: Endpoint, status: number, envelope: Partial<ErrorEnvelope> | undefined, retryAfter: string | undefined): KeycrateError {
+		const code: KeycrateErrorCode =
+			typeof envelope?.error_code === 'string'
+				? envelope.error_code
+				: status === 429
+					? 'RATE_LIMITED'
+					: status >= 500
+						? 'SERVER_ERROR'
+						: 'BAD_RESPONSE';
+		const detail = this.scrub(typeof envelope?.error === 'string' ? envelope.error : `HTTP ${status} without an error envelope`);
+		const field = typeof envelope?.field === 'string' ? envelope.field : undefined;
+		if (status === 429) {
+			return new KeycrateError({ code, endpoint: endpoint.path, status, detail, field, ambiguous: false, retryable: true, retryAfterMs: parseRetryAfter(retryAfter) });
+		}
+		if (status >= 500 || status === 408) {
+			return new KeycrateError({ code, endpoint: endpoint.path, status, detail, field, ambiguous: true, retryable: true });
+		}
+		return new KeycrateError({ code, endpoint: endpoint.path, status, detail, field, ambiguous: false, retryable: false });
+	}
+
+	private networkError(endpoint: Endpoint, error: unknown): KeycrateError {
+		const code = error instanceof RequestError ? error.code : undefined;
+		const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+		// got's error carries the request options (with the API key header): keep only its code and message.
+		const detail = this.scrub(error instanceof Error ? error.message : String(error));
+		return new KeycrateError({
+			code: notSent ? 'UNREACHABLE' : 'NETWORK_ERROR',
+			endpoint: endpoint.path,
+			detail: code === undefined ? detail : `${code}: ${detail}`,
+			ambiguous: !notSent,
+			retryable: true,
+		});
+	}
+
+	private scrub(text: string): string {
+		const short = text.length > 300 ? `${text.slice(0, 300)}…` : text;
+		return this.options.apiKey === '' ? short : short.split(this.options.apiKey).join('[redacted]');
+	}
+}
+
+export function createKeycrateClient(
+	config: Pick<Config, 'keycrateApiUrl' | 'keycrateApiKey' | 'keycrateAppId' | 'keycrateTimeoutMs' | 'keycrateMaxBatch'>,
+	overrides: Pick<KeycrateClientOptions, 'retryDelaysMs' | 'maxRetryAfterMs' | 'sleep'> = {},
+): KeycrateClient {
+	return new KeycrateClient({
+		baseUrl: config.keycrateApiUrl.replace(/\/+$/, ''),
+		apiKey: config.keycrateApiKey,
+		appId: config.keycrateAppId,
+		timeoutMs: config.keycrateTimeoutMs,
+		maxBatch: config.keycrateMaxBatch,
+		...overrides,
+	});
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+	if (value === undefined || value.trim() === '') return undefined;
+	if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		return undefined;
+	}
+}
+
+function badResponseInit(endpoint: Endpoint, detail: string) {
+	return { code: 'BAD_RESPONSE' as const, endpoint: endpoint.path, detail };
+}
+
+function badResponse(endpoint: Endpoint, detail: string): KeycrateError {
+	// The call succeeded (2xx); for a non-idempotent call it was applied, so a blind re-send would double it.
+	return new KeycrateError({ ...badResponseInit(endpoint, detail), ambiguous: !endpoint.idempotent, retryable: true });
+}
+
+function licenseOf(endpoint: Endpoint, reply: unknown): KeycrateLicense {
+	const license = (reply as { data?: { license_key?: unknown } } | null)?.data;
+	if (typeof license?.license_key !== 'string') throw badResponse(endpoint, 'no license in the reply');
+	return license as KeycrateLicense;
+}
+
+function pageOf(reply: unknown): { data: KeycrateLicense[]; pagination: { has_more: boolean } } {
+	const page = reply as { data?: unknown; pagination?: { has_more?: unknown } } | null;
+	if (!Array.isArray(page?.data) || typeof page?.pagination?.has_more !== 'boolean') {
+		throw badResponse(ENDPOINTS.getBulk, 'no data list or pagination in the reply');
+	}
+	return page as { data: KeycrateLicense[]; pagination: { has_more: boolean } };
+}
