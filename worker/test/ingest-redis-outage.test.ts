@@ -1,0 +1,89 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { startIngest, type IngestServer } from '../src/ingest/server.js';
+import { EVENTS_QUEUE } from '../src/queue.js';
+import { startPrivateRedis, uniquePrefix, type PrivateRedis } from './support/redis-private.js';
+import { deliver, ingestConfig, sampleEvent } from './support/ingest-webhooks.js';
+
+async function readyStatus(url: string): Promise<number> {
+	return (await fetch(`${url}/readyz`)).status;
+}
+
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+	const deadline = Date.now() + 10000;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+}
+
+describe('ingest while Redis goes away and comes back (private redis-server)', () => {
+	let redis: PrivateRedis;
+	let ingest: IngestServer | undefined;
+
+	beforeAll(async () => {
+		redis = await startPrivateRedis();
+	});
+
+	afterAll(async () => {
+		await ingest?.close();
+		await redis.stop();
+	});
+
+	test('503 while Redis is down (readyz too); once it is back, the redelivery is accepted and queued', async () => {
+		const prefix = uniquePrefix();
+		const config = ingestConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix });
+		ingest = await startIngest(config, pino({ level: 'silent' }));
+		const url = ingest.url;
+
+		const before = sampleEvent();
+		expect((await deliver(url, before)).status).toBe(200);
+		expect(await readyStatus(url)).toBe(200);
+
+		await redis.stop();
+		await eventually(async () => (await readyStatus(url)) === 503, 'readyz 503');
+		expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, redis: 'down' });
+		expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+		const during = sampleEvent();
+		const refused = await deliver(url, during);
+		expect(refused.status).toBe(503);
+		expect(refused.body).toEqual({ error: 'unavailable', message: 'the event could not be queued; retry later' });
+		expect(ingest.counters.unavailable).toBe(1);
+
+		await redis.start();
+		await eventually(async () => (await readyStatus(url)) === 200, 'readyz 200 after restart');
+		// Stripe redelivers the refused event; this time it is queued.
+		expect((await deliver(url, during)).status).toBe(200);
+
+		const check = new Redis(redis.url, { maxRetriesPerRequest: null });
+		const queue = new Queue(EVENTS_QUEUE, { connection: check, prefix });
+		try {
+			const job = await queue.getJob(during.id);
+			expect(job?.id).toBe(during.id);
+			expect(job?.data).toEqual(during);
+		} finally {
+			await queue.close();
+			await check.quit();
+		}
+	});
+
+	test('an ingest started while Redis is down listens, answers 503, and recovers when Redis starts', async () => {
+		await ingest?.close();
+		ingest = undefined;
+		await redis.stop();
+		const prefix = uniquePrefix();
+		const started = Date.now();
+		ingest = await startIngest(ingestConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), pino({ level: 'silent' }));
+		expect(Date.now() - started).toBeLessThan(8000);
+		const event = sampleEvent();
+		expect((await deliver(ingest.url, event)).status).toBe(503);
+		expect(await readyStatus(ingest.url)).toBe(503);
+
+		await redis.start();
+		const url = ingest.url;
+		await eventually(async () => (await readyStatus(url)) === 200, 'readyz 200');
+		expect((await deliver(url, event)).status).toBe(200);
+	});
+});
