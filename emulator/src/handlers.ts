@@ -155,6 +155,20 @@ const SORT_VALUE: Record<SortField, (license: LicenseRecord) => number | string>
 };
 const compareValues = (a: number | string, b: number | string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** All of an app's licenses in one order, cached until the next write so that paging through a large app stays cheap. */
+function sortedLicenses(store: Store, app: AppRecord, field: SortField, order: 'asc' | 'desc'): LicenseRecord[] {
+  const cacheKey = `${app.app_id}|${field}|${order}`;
+  const cached = store.sortedCache.get(cacheKey);
+  if (cached?.version === store.version) return cached.licenses;
+  const valueOf = SORT_VALUE[field];
+  const direction = order === 'asc' ? 1 : -1;
+  const licenses = [...app.licenseKeys].map((key) => store.licenses.get(key) as LicenseRecord);
+  // license_key breaks ties, in the same direction, so that paging never repeats or skips a license.
+  licenses.sort((a, b) => direction * (compareValues(valueOf(a), valueOf(b)) || compareValues(a.license_key, b.license_key)));
+  store.sortedCache.set(cacheKey, { version: store.version, licenses });
+  return licenses;
+}
+
 function setHwidLock(store: Store, license: LicenseRecord, value: boolean): void {
   license.hwid_lock = value;
   touch(store, license);
@@ -162,6 +176,14 @@ function setHwidLock(store: Store, license: LicenseRecord, value: boolean): void
 
 type Handler<P extends ContractPath> = (access: Access, request: RequestOf<P>) => SuccessOf<P>;
 export type Handlers = { [P in ContractPath]: Handler<P> };
+
+const READ_ONLY = new Set<ContractPath>(['/license/get', '/license/get-bulk', '/subscription/get-bulk']);
+
+/** Runs one endpoint; any call that may write invalidates the read caches first (even if it then fails half-way). */
+export function handle(path: ContractPath, access: Access, request: unknown): unknown {
+  if (!READ_ONLY.has(path)) access.store.version++;
+  return (handlers[path] as (access: Access, request: unknown) => unknown)(access, request);
+}
 
 export const handlers: Handlers = {
   '/license/create': (access, request) => {
@@ -199,22 +221,14 @@ export const handlers: Handlers = {
     const app = access.app(request.app_id);
     if (request.subscription_id !== undefined) access.subscriptionOfApp(request.subscription_id, app.app_id);
     const nowMs = store.now();
-    const views: Schemas['License'][] = [];
-    const records: LicenseRecord[] = [];
-    for (const key of app.licenseKeys) {
-      const license = store.licenses.get(key) as LicenseRecord;
-      if (request.subscription_id !== undefined && license.subscription_id !== request.subscription_id) continue;
-      if (request.tag !== undefined && !license.tags.includes(request.tag)) continue;
-      if (request.status !== undefined && store.licenseView(license, nowMs).status !== request.status) continue;
-      records.push(license);
-    }
-    const valueOf = SORT_VALUE[request.sort_field ?? 'created_at'];
-    const direction = (request.sort_order ?? 'desc') === 'asc' ? 1 : -1;
-    // license_key breaks ties, in the same direction, so that paging never repeats or skips a license.
-    records.sort((a, b) => direction * (compareValues(valueOf(a), valueOf(b)) || compareValues(a.license_key, b.license_key)));
-    const page = paginate(records, request.page, request.per_page);
-    for (const license of page.data) views.push(store.licenseView(license, nowMs));
-    return { data: views, pagination: page.pagination };
+    const matches = sortedLicenses(store, app, request.sort_field ?? 'created_at', request.sort_order ?? 'desc').filter(
+      (license) =>
+        (request.subscription_id === undefined || license.subscription_id === request.subscription_id) &&
+        (request.tag === undefined || license.tags.includes(request.tag)) &&
+        (request.status === undefined || store.statusOf(license, nowMs) === request.status),
+    );
+    const page = paginate(matches, request.page, request.per_page);
+    return { data: page.data.map((license) => store.licenseView(license, nowMs)), pagination: page.pagination };
   },
 
   '/license/update-status': (access, request) => {

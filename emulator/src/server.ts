@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { compileSchema, contractSchemaRef, isContractPath, validateRequest, validateResponse, type ContractPath } from './contract';
 import { ApiError } from './errors';
 import { decideFaults, parseFaultRules, FaultRulesError, type FaultRule } from './faults';
-import { Access, handlers } from './handlers';
+import { Access, handle } from './handlers';
 import { Store, type AppCredentials } from './store';
 
 export const ADMIN_PREFIX = '/__emulator/';
@@ -168,8 +168,7 @@ export class EmulatorServer {
       const body = parseJson(raw);
       const failure = validateRequest(path, body);
       if (failure) throw new ApiError('INVALID_INPUT', failure.message, failure.field);
-      const handler = handlers[path] as (access: Access, request: unknown) => unknown;
-      return { status: 200, body: handler(new Access(this.store, apiKey), body) };
+      return { status: 200, body: handle(path, new Access(this.store, apiKey), body) };
     } catch (error) {
       if (error instanceof ApiError) return { status: error.status, body: error.toBody() };
       throw error;

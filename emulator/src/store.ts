@@ -59,6 +59,9 @@ export class Store {
   readonly licenses = new Map<string, LicenseRecord>();
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   clockOffsetMs = 0;
+  /** Bumped by every call that may change data; read caches (get-bulk's sorted lists) check it. */
+  version = 0;
+  readonly sortedCache = new Map<string, { version: number; licenses: LicenseRecord[] }>();
 
   constructor(apps: AppCredentials[]) {
     for (const app of apps) this.addApp(app);
@@ -124,13 +127,17 @@ export class Store {
     return undefined;
   }
 
+  /** `expired` is derived: stored active and past expires_at. */
+  statusOf(license: LicenseRecord, nowMs: number): Schemas['LicenseStatus'] {
+    return license.storedStatus === 'active' && license.expiresAtMs !== null && license.expiresAtMs < nowMs ? 'expired' : license.storedStatus;
+  }
+
   licenseView(license: LicenseRecord, nowMs = this.now()): Schemas['License'] {
-    const expired = license.storedStatus === 'active' && license.expiresAtMs !== null && license.expiresAtMs < nowMs;
     return {
       license_key: license.license_key,
       app_id: license.app_id,
       subscription_id: license.subscription_id,
-      status: expired ? 'expired' : license.storedStatus,
+      status: this.statusOf(license, nowMs),
       duration_unit: license.duration_unit,
       duration_value: license.duration_value,
       expires_at: isoOrNull(license.expiresAtMs),
