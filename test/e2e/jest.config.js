@@ -1,0 +1,11 @@
+/** Real-n8n end-to-end (run through test/e2e/run.sh, which installs n8n and packs the node first). */
+module.exports = {
+  rootDir: '../..',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/e2e'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/e2e/tsconfig.json' }] },
+  // One n8n process at a time: each `n8n execute` is CPU-heavy and they share one user folder.
+  maxWorkers: 1,
+  testTimeout: 180000,
+};

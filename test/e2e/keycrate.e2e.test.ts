@@ -1,0 +1,260 @@
+/**
+ * The Keycrate node inside a real n8n (1.123, installed by test/e2e/run.sh): the packed package is loaded
+ * as a custom extension, a credential and workflows are imported with n8n's CLI, and `n8n execute` runs
+ * them against the emulator. Each test checks what the nodes output AND what the emulator now holds.
+ */
+import { EmulatorUnderTest, type License } from './support/emulator';
+import { ExecutionFailed, N8nInstance, e2eEnvironment, type ExecutionResult, type E2eEnvironment } from './support/n8n';
+import { describePackedPackage, packedManifest, type PackedPackage } from './support/package';
+import { KEYCRATE_CREDENTIAL_TYPE } from './support/workflows';
+import {
+  BULK,
+  EXTEND_2500,
+  LIFECYCLE,
+  MAIN_CREDENTIAL,
+  RETURN_ALL,
+  WORKFLOW_IDS,
+  WRONG_KEY_CREDENTIAL,
+  buildWorkflows,
+} from './scenarios';
+
+/** The issue's 22 operations: resource → operation values, exactly. */
+const EXPECTED_OPERATIONS: Record<string, string[]> = {
+  license: [
+    'create', 'createBulk', 'extend', 'extendBulk', 'delete', 'deleteBulk', 'get', 'getMany',
+    'updateStatus', 'updateStatusBulk', 'updateSubscription', 'updateUserCredentials', 'updateMetadata',
+  ],
+  hwid: ['edit', 'toggleLock', 'toggleLockBulk', 'toggleResetAllowed', 'updateResetInterval'],
+  subscription: ['create', 'edit', 'delete', 'getMany'],
+};
+
+const WRONG_API_KEY = 'kc_e2e_wrong_key_0123456789';
+const MAX_BATCH = 1000;
+const MAX_PER_PAGE = 100;
+
+let e2e: E2eEnvironment;
+let packed: PackedPackage;
+let emulator: EmulatorUnderTest;
+let n8n: N8nInstance;
+
+const isoPlusSeconds = (iso: unknown, seconds: number): string => new Date(Date.parse(String(iso)) + seconds * 1000).toISOString();
+const sameInstant = (a: unknown, b: unknown): boolean => Date.parse(String(a)) === Date.parse(String(b));
+
+/** Runs a workflow and returns its result with how many calls each endpoint got during the run. */
+async function executeCounting(workflowId: string): Promise<{ run: ExecutionResult; callsDuring: (endpoint: string) => number }> {
+  const before = await emulator.calls();
+  const run = await n8n.execute(workflowId);
+  const after = await emulator.calls();
+  const total = (counts: typeof before, endpoint: string) => Object.values(counts[endpoint] ?? {}).reduce((sum, n) => sum + n, 0);
+  return { run, callsDuring: (endpoint) => total(after, endpoint) - total(before, endpoint) };
+}
+
+/** Every item of every Keycrate node points back at the input item it came from. */
+function expectPairedItems(run: ExecutionResult): void {
+  for (const node of run.executedNodes.filter((name) => name !== 'Start')) {
+    for (const item of run.items(node)) expect(item.pairedItem).toBeDefined();
+  }
+}
+
+beforeAll(async () => {
+  e2e = e2eEnvironment();
+  packed = await describePackedPackage(e2e);
+  emulator = await EmulatorUnderTest.start();
+  n8n = new N8nInstance(e2e, 'n8n-user');
+  await n8n.importCredentials([
+    {
+      ...MAIN_CREDENTIAL,
+      type: KEYCRATE_CREDENTIAL_TYPE,
+      data: { apiKey: emulator.apiKey, baseUrl: emulator.url, appId: emulator.appId },
+    },
+    { ...WRONG_KEY_CREDENTIAL, type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: WRONG_API_KEY, baseUrl: emulator.url, appId: emulator.appId } },
+  ]);
+  const [keycrateNode] = packed.nodes;
+  const version = Array.isArray(keycrateNode.version) ? Math.max(...keycrateNode.version) : keycrateNode.version;
+  await n8n.importWorkflows(buildWorkflows(version));
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe('the packed package', () => {
+  test('lists the 22 Keycrate operations, as n8n loads them', () => {
+    expect(packed.nodes.map((node) => node.name)).toEqual(['keycrate']);
+    const listed = packed.nodes[0].operations;
+    expect(listed).toHaveLength(22);
+    const byResource: Record<string, string[]> = {};
+    for (const { resource, operation } of listed) (byResource[resource] ??= []).push(operation);
+    for (const resource of Object.keys(EXPECTED_OPERATIONS)) {
+      expect({ resource, operations: [...(byResource[resource] ?? [])].sort() }).toEqual({ resource, operations: [...EXPECTED_OPERATIONS[resource]].sort() });
+    }
+    expect(Object.keys(byResource).sort()).toEqual(Object.keys(EXPECTED_OPERATIONS).sort());
+  });
+
+  test('is usable as an AI tool, ships the keycrateApi credential and has no runtime dependencies', () => {
+    expect(packed.nodes[0].usableAsTool).toBe(true);
+    expect(packed.credentials).toEqual([{ name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) }]);
+    expect(Object.keys(packedManifest(e2e).dependencies ?? {})).toEqual([]);
+  });
+});
+
+describe('workflows run by `n8n execute`', () => {
+  test('license lifecycle: every single-license, HWID and subscription-tier operation', async () => {
+    const { run } = await executeCounting(WORKFLOW_IDS.lifecycle);
+    expectPairedItems(run);
+
+    const tierA = run.first('Create Tier A');
+    const tierB = run.first('Create Tier B');
+    expect(tierA).toMatchObject({ name: 'Basic', level: 1, app_id: emulator.appId });
+    expect(tierB).toMatchObject({ name: 'Pro', level: 2 });
+
+    const created = run.first('Create License');
+    const key = String(created.license_key);
+    expect(key).toMatch(/^E2E-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    expect(created).toMatchObject({
+      app_id: emulator.appId,
+      subscription_id: tierA.subscription_id,
+      status: 'active',
+      duration_unit: 'days',
+      duration_value: 30,
+      tags: ['e2e', 'lifecycle'],
+      metadata: { order: 42 },
+    });
+    expect(run.first('Get License')).toEqual(created);
+    expect(sameInstant(run.first('Extend License').expires_at, isoPlusSeconds(created.expires_at, LIFECYCLE.extendSeconds))).toBe(true);
+    expect(run.first('Pause License').status).toBe('paused');
+    expect(run.first('Move License').subscription_id).toBe(tierB.subscription_id);
+    expect(run.first('Set Login')).toMatchObject({ username: LIFECYCLE.username, has_password: true });
+    expect(run.first('Set Login')).not.toHaveProperty('password');
+    expect(run.first('Set Metadata').metadata).toEqual(LIFECYCLE.metadata);
+    expect(run.first('Bind HWID').hwid).toBe(LIFECYCLE.hwid);
+    expect(run.first('Lock HWID').hwid_lock).toBe(true);
+    expect(run.first('Allow HWID Reset').hwid_reset_allowed).toBe(true);
+    expect(run.first('Set Reset Interval').hwid_reset_interval).toBe(LIFECYCLE.resetIntervalHours);
+
+    const spareKey = run.first('Create Spare').license_key;
+    expect(run.first('Create Spare')).toMatchObject({ duration_unit: 'lifetime', expires_at: null });
+    expect(run.first('Delete Spare')).toEqual({ license_key: spareKey, deleted: true });
+    const doomedKey = run.first('Create Doomed').license_key;
+    expect(run.first('Delete Tier A')).toEqual({ subscription_id: tierA.subscription_id, deleted: true, deleted_license_count: 1 });
+    expect(run.first('Edit Tier B')).toMatchObject({ subscription_id: tierB.subscription_id, name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel });
+    expect(run.json('List Tiers').map((tier) => tier.subscription_id)).toEqual([tierB.subscription_id]);
+
+    // The emulator holds what the workflow did.
+    const expected: Partial<License> = {
+      license_key: key,
+      status: 'paused',
+      subscription_id: String(tierB.subscription_id),
+      username: LIFECYCLE.username,
+      has_password: true,
+      metadata: LIFECYCLE.metadata,
+      tags: ['e2e', 'lifecycle'],
+      hwid: LIFECYCLE.hwid,
+      hwid_lock: true,
+      hwid_reset_allowed: true,
+      hwid_reset_interval: LIFECYCLE.resetIntervalHours,
+    };
+    const stored = await emulator.license(key);
+    expect(stored).toMatchObject(expected);
+    expect(run.first('Read Back')).toEqual(stored);
+    expect(await emulator.license(String(spareKey))).toBeUndefined();
+    expect(await emulator.license(String(doomedKey))).toBeUndefined();
+    const { subscriptions } = await emulator.app();
+    expect(subscriptions).toEqual([expect.objectContaining({ subscription_id: tierB.subscription_id, name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel, license_count: 1 })]);
+  });
+
+  test('bulk operations act on every key, in batches of the configured size', async () => {
+    const { run, callsDuring } = await executeCounting(WORKFLOW_IDS.bulk);
+    expectPairedItems(run);
+    const keys = run.json('Create Five').map((license) => String(license.license_key));
+    expect(new Set(keys).size).toBe(BULK.amount);
+
+    for (const node of ['Pause Five', 'Lock Five', 'Extend Five']) {
+      const results = run.json(node);
+      expect({ node, keys: results.map((result) => result.license_key), allSucceeded: results.every((result) => result.success === true) }).toEqual({
+        node,
+        keys,
+        allSucceeded: true,
+      });
+    }
+    expect(run.json('Delete Two').map((result) => [result.license_key, result.success])).toEqual(keys.slice(0, BULK.deleteCount).map((key) => [key, true]));
+    // 5 keys with Batch Size 2 → 3 calls; the other bulk steps use the default (1,000) → 1 call each.
+    expect(callsDuring('/license/extend-bulk')).toBe(Math.ceil(BULK.amount / BULK.batchSize));
+    expect(callsDuring('/license/update-status-bulk')).toBe(1);
+    expect(callsDuring('/hwid/toggle-lock-bulk')).toBe(1);
+    expect(callsDuring('/license/delete-bulk')).toBe(1);
+
+    const createdByKey = new Map(run.json('Create Five').map((license) => [license.license_key, license]));
+    for (const key of keys.slice(0, BULK.deleteCount)) expect(await emulator.license(key)).toBeUndefined();
+    for (const key of keys.slice(BULK.deleteCount)) {
+      const stored = await emulator.license(key);
+      expect(stored).toMatchObject({ status: 'paused', hwid_lock: true, tags: [BULK.tag] });
+      expect(sameInstant(stored?.expires_at, isoPlusSeconds(createdByKey.get(key)?.expires_at, BULK.extendSeconds))).toBe(true);
+    }
+  });
+
+  test(`get many: Return All pages through ${RETURN_ALL.amount} licenses; Limit stops early`, async () => {
+    const { run, callsDuring } = await executeCounting(WORKFLOW_IDS.returnAll);
+    const created = run.json('Create Many').map((license) => String(license.license_key));
+    expect(created).toHaveLength(RETURN_ALL.amount);
+    expect(callsDuring('/license/create-bulk')).toBe(Math.ceil(RETURN_ALL.amount / MAX_BATCH));
+
+    const listedAll = run.json('List All').map((license) => String(license.license_key));
+    expect(listedAll).toHaveLength(RETURN_ALL.amount);
+    expect(new Set(listedAll)).toEqual(new Set(created));
+    expect(run.json('List Some')).toHaveLength(RETURN_ALL.limit);
+    // Return All: every page of 100; Limit 150: two pages and not one more.
+    const pagesForAll = Math.ceil(RETURN_ALL.amount / MAX_PER_PAGE);
+    const pagesForLimit = Math.ceil(RETURN_ALL.limit / MAX_PER_PAGE);
+    expect(callsDuring('/license/get-bulk')).toBe(pagesForAll + pagesForLimit);
+
+    const stored = (await emulator.app()).licenses.filter((license) => license.tags.includes(RETURN_ALL.tag));
+    expect(stored).toHaveLength(RETURN_ALL.amount);
+  });
+
+  test(`extend bulk: ${EXTEND_2500.amount} keys in ${Math.ceil(EXTEND_2500.amount / MAX_BATCH)} calls, every expiry moved`, async () => {
+    const { run, callsDuring } = await executeCounting(WORKFLOW_IDS.extend2500);
+    const created = run.json('Create 2500');
+    expect(created).toHaveLength(EXTEND_2500.amount);
+    expect(callsDuring('/license/create-bulk')).toBe(3);
+
+    const results = run.json('Extend 2500');
+    expect(results).toHaveLength(EXTEND_2500.amount);
+    expect(results.filter((result) => result.success !== true)).toEqual([]);
+    expect(callsDuring('/license/extend-bulk')).toBe(3);
+
+    const storedByKey = new Map((await emulator.app()).licenses.map((license) => [license.license_key, license]));
+    const notMoved = created.filter(
+      (license) => !sameInstant(storedByKey.get(String(license.license_key))?.expires_at, isoPlusSeconds(license.expires_at, EXTEND_2500.extendSeconds)),
+    );
+    expect(notMoved).toEqual([]);
+  });
+
+  test('continue on fail: API and validation errors become items, no call for invalid input', async () => {
+    const { run, callsDuring } = await executeCounting(WORKFLOW_IDS.continueOnFail);
+    expectPairedItems(run);
+    expect(run.first('Get Missing')).toMatchObject({ error_code: 'LICENSE_NOT_FOUND', error: expect.stringContaining('NO-SUCH-KEY-0000') });
+    expect(callsDuring('/license/get')).toBe(1);
+    expect(String(run.first('Extend Nothing').error)).toMatch(/License Keys is empty/);
+    expect(callsDuring('/license/extend-bulk')).toBe(0);
+    expect(String(run.first('Metadata Too Long').error)).toMatch(/2[,.]?000/);
+    expect(callsDuring('/license/update-metadata')).toBe(0);
+  });
+
+  test('a wrong API key fails the execution with Keycrate\'s error, and no key is logged', async () => {
+    const failure = await n8n.execute(WORKFLOW_IDS.wrongKey).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ExecutionFailed);
+    const { result } = failure as ExecutionFailed;
+    expect(result.code).not.toBe(0);
+    expect(`${result.stdout}\n${result.stderr}`).toContain('INVALID_API_KEY');
+    expect(await emulator.callCount('/license/get', '401')).toBe(1);
+
+    const everythingN8nPrinted = n8n.transcript();
+    expect(everythingN8nPrinted).toContain(result.stdout);
+    expect(everythingN8nPrinted).not.toContain(WRONG_API_KEY);
+    expect(everythingN8nPrinted).not.toContain(emulator.apiKey);
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * Drives a real n8n (the version pinned in test/e2e/n8n-runtime) through its CLI: import credentials and
+ * workflows, `n8n execute` them, and read what each node output.
+ *
+ * Every command runs as a child process WITHOUT blocking this process: the emulator lives in the jest
+ * process and must keep answering while n8n calls it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowJson } from './workflows';
+
+export interface E2eEnvironment {
+  /** Node 22 binary from the runtime install. */
+  node: string;
+  /** n8n's bin/n8n script. */
+  n8nBin: string;
+  /** Folder holding the unpacked package tarball (N8N_CUSTOM_EXTENSIONS). */
+  extensionsDir: string;
+  workDir: string;
+}
+
+/** What run.sh exported; a clear failure when jest is started some other way. */
+export function e2eEnvironment(): E2eEnvironment {
+  const names = ['KEYCRATE_E2E_NODE', 'KEYCRATE_E2E_N8N', 'KEYCRATE_E2E_EXTENSIONS', 'KEYCRATE_E2E_WORK_DIR'] as const;
+  const missing = names.filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(', ')} not set: run the e2e suite with \`npm run test:e2e\` (test/e2e/run.sh)`);
+  }
+  return {
+    node: process.env.KEYCRATE_E2E_NODE!,
+    n8nBin: process.env.KEYCRATE_E2E_N8N!,
+    extensionsDir: process.env.KEYCRATE_E2E_EXTENSIONS!,
+    workDir: process.env.KEYCRATE_E2E_WORK_DIR!,
+  };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface NodeItem {
+  json: Record<string, unknown>;
+  pairedItem?: { item: number } | Array<{ item: number }>;
+}
+
+interface NodeRun {
+  executionStatus?: string;
+  error?: { message?: string };
+  data?: { main: Array<NodeItem[] | null> };
+}
+
+/** The IRun that `n8n execute --rawOutput` prints. */
+export interface ExecutionOutput {
+  finished?: boolean;
+  status?: string;
+  data: { resultData: { runData: Record<string, NodeRun[]>; lastNodeExecuted?: string; error?: unknown } };
+}
+
+export class ExecutionResult {
+  constructor(
+    readonly output: ExecutionOutput,
+    readonly stdout: string,
+  ) {}
+
+  /** Names of the nodes that ran, in the workflow's run data. */
+  get executedNodes(): string[] {
+    return Object.keys(this.output.data.resultData.runData);
+  }
+
+  /** The items a node emitted on its first output in its (only) run. */
+  items(nodeName: string): NodeItem[] {
+    const runs = this.output.data.resultData.runData[nodeName];
+    if (!runs) throw new Error(`node "${nodeName}" did not run; ran: ${this.executedNodes.join(', ')}`);
+    return runs[0]?.data?.main[0] ?? [];
+  }
+
+  json(nodeName: string): Array<Record<string, unknown>> {
+    return this.items(nodeName).map((item) => item.json);
+  }
+
+  first(nodeName: string): Record<string, unknown> {
+    const [item] = this.json(nodeName);
+    if (!item) throw new Error(`node "${nodeName}" emitted no items`);
+    return item;
+  }
+}
+
+/** One throw-away n8n instance: its own user folder, database and encryption key. */
+export class N8nInstance {
+  readonly userFolder: string;
+  /** Everything every n8n command printed, in order: for failure messages and the no-secrets check. */
+  readonly transcriptFile: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private importCount = 0;
+
+  constructor(
+    private readonly e2e: E2eEnvironment,
+    name: string,
+  ) {
+    this.userFolder = join(e2e.workDir, name);
+    mkdirSync(this.userFolder, { recursive: true });
+    this.transcriptFile = join(this.userFolder, 'n8n-output.log');
+    this.env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      // n8n must reach the emulator on loopback directly, whatever proxy the machine has.
+      NO_PROXY: '127.0.0.1,localhost',
+      N8N_USER_FOLDER: this.userFolder,
+      N8N_CUSTOM_EXTENSIONS: e2e.extensionsDir,
+      // Set here so that imported credentials are encrypted with a key we know, not one n8n invents.
+      N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+      GENERIC_TIMEZONE: 'UTC',
+      DB_TYPE: 'sqlite',
+      // Offline and quiet: no telemetry, no update checks, no banners, no task-runner child process
+      // (only the Code node needs it), no community-package checks.
+      N8N_DIAGNOSTICS_ENABLED: 'false',
+      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+      N8N_PERSONALIZATION_ENABLED: 'false',
+      N8N_TEMPLATES_ENABLED: 'false',
+      N8N_HIRING_BANNER_ENABLED: 'false',
+      N8N_RUNNERS_ENABLED: 'false',
+      N8N_COMMUNITY_PACKAGES_ENABLED: 'false',
+      N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
+      // `execute` prints its result through n8n's logger at level info, so logs stay on the console
+      // (a file would swallow the result); parseExecutionOutput finds the JSON among them.
+      N8N_LOG_OUTPUT: 'console',
+      N8N_LOG_LEVEL: 'info',
+    };
+  }
+
+  /** Runs `n8n <args>`; never throws, the caller decides what a failure means. */
+  run(args: string[]): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.e2e.node, [this.e2e.n8nBin, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const result = { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+        appendFileSync(this.transcriptFile, `$ n8n ${args.join(' ')}\n${result.stdout}${result.stderr}[exit ${code}]\n`);
+        resolve(result);
+      });
+    });
+  }
+
+  /** Everything n8n printed so far. */
+  transcript(): string {
+    return existsSync(this.transcriptFile) ? readFileSync(this.transcriptFile, 'utf8') : '';
+  }
+
+  private async runOrThrow(args: string[]): Promise<CommandResult> {
+    const result = await this.run(args);
+    if (result.code !== 0) {
+      throw new Error(`n8n ${args[0]} exited with ${result.code}\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+    }
+    return result;
+  }
+
+  private writeImportFile(kind: string, content: unknown): string {
+    const file = join(this.userFolder, `import-${kind}-${++this.importCount}.json`);
+    writeFileSync(file, JSON.stringify(content, null, 2));
+    return file;
+  }
+
+  /** `data` as a plain object: n8n 1.123's import encrypts it with N8N_ENCRYPTION_KEY. */
+  async importCredentials(credentials: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>): Promise<void> {
+    await this.runOrThrow(['import:credentials', `--input=${this.writeImportFile('credentials', credentials)}`]);
+  }
+
+  async importWorkflows(workflows: WorkflowJson[]): Promise<void> {
+    await this.runOrThrow(['import:workflow', `--input=${this.writeImportFile('workflows', workflows)}`]);
+  }
+
+  /** `n8n execute --id … --rawOutput`; throws with n8n's log when the execution fails. */
+  async execute(workflowId: string): Promise<ExecutionResult> {
+    const result = await this.run(['execute', `--id=${workflowId}`, '--rawOutput']);
+    const output = parseExecutionOutput(result.stdout);
+    if (result.code !== 0 || !output) {
+      throw new ExecutionFailed(workflowId, result);
+    }
+    return new ExecutionResult(output, result.stdout);
+  }
+}
+
+export class ExecutionFailed extends Error {
+  constructor(
+    readonly workflowId: string,
+    readonly result: CommandResult,
+  ) {
+    super(`n8n execute --id=${workflowId} failed (exit ${result.code})\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+  }
+}
+
+/** The last lines of a command's output: enough to see n8n's error, short enough to read. */
+function tail(text: string, lines = 40): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * --rawOutput prints JSON.stringify(run, null, 2) through the logger, between other log lines: the JSON
+ * runs from the first line that is exactly `{` to the last line that is exactly `}`.
+ */
+export function parseExecutionOutput(stdout: string): ExecutionOutput | undefined {
+  const lines = stdout.split('\n');
+  const first = lines.indexOf('{');
+  const last = lines.lastIndexOf('}');
+  if (first < 0 || last <= first) return undefined;
+  try {
+    return JSON.parse(lines.slice(first, last + 1).join('\n')) as ExecutionOutput;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Reads the node and credential descriptions from the PACKED package, loaded with the n8n runtime's own
+ * Node and n8n-workflow: what the installed n8n sees, not what the repo's sources say.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { E2eEnvironment } from './n8n';
+
+export interface PackedOperation {
+  resource: string;
+  operation: string;
+}
+
+export interface PackedPackage {
+  nodes: Array<{ name: string; version: number | number[]; usableAsTool: boolean; operations: PackedOperation[] }>;
+  credentials: Array<{ name: string; properties: string[] }>;
+}
+
+export const PACKAGE_DIR_NAME = 'n8n-nodes-keycrate';
+
+// Runs in the child: loads each file listed under package.json "n8n" and reports its description.
+const DESCRIBE_SCRIPT = `
+const path = require('path');
+const dir = process.argv[1];
+const manifest = require(path.join(dir, 'package.json')).n8n;
+const load = (file) => Object.values(require(path.join(dir, file))).map((Type) => new Type());
+const nodes = manifest.nodes.flatMap(load).map((node) => {
+  const d = node.description;
+  const operations = d.properties
+    .filter((p) => p.name === 'operation')
+    .flatMap((p) => (p.displayOptions.show.resource || []).flatMap((resource) =>
+      p.options.map((o) => ({ resource, operation: o.value }))));
+  return { name: d.name, version: d.version, usableAsTool: d.usableAsTool === true, operations };
+});
+const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.name, properties: c.properties.map((p) => p.name) }));
+process.stdout.write(JSON.stringify({ nodes, credentials }));
+`;
+
+export async function describePackedPackage(e2e: E2eEnvironment): Promise<PackedPackage> {
+  const packageDir = join(e2e.extensionsDir, PACKAGE_DIR_NAME);
+  // n8n-workflow is resolved from n8n's node_modules, as n8n itself arranges through NODE_PATH.
+  const runtimeNodeModules = dirname(dirname(dirname(e2e.n8nBin)));
+  const { stdout } = await promisify(execFile)(e2e.node, ['-e', DESCRIBE_SCRIPT, packageDir], {
+    env: { PATH: process.env.PATH, NODE_PATH: runtimeNodeModules },
+  });
+  return JSON.parse(stdout) as PackedPackage;
+}
+
+export function packedManifest(e2e: E2eEnvironment): { dependencies?: Record<string, string>; files?: string[] } {
+  return JSON.parse(readFileSync(join(e2e.extensionsDir, PACKAGE_DIR_NAME, 'package.json'), 'utf8'));
+}
