@@ -30,7 +30,7 @@ export class PermanentEventError extends Error {
 export function eventObject<T extends { id: string }>(event: StripeEvent, objectType: string): T {
 	const object = event.data?.object as { object?: unknown; id?: unknown } | null | undefined;
 	if (typeof object !== 'object' || object === null || object.object !== objectType || typeof object.id !== 'string') {
-		throw new PermanentEventError(`event ${event.id} (${event.type}): data.object must be a ${objectType} with an id`, 'data.object');
+		throw new PermanentEventError(`event ${event.id} (${event.type}): data.object must be a Stripe "${objectType}" object with an id`, 'data.object');
 	}
 	return object as unknown as T;
 }
