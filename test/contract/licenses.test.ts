@@ -303,6 +303,19 @@ describe('/license/get-bulk', () => {
     expect(byUpdate.data[0].license_key).toBe(week.license_key);
   });
 
+  test('a write between two identical reads shows in the second (no stale sort cache)', async () => {
+    const query = { app_id: emulator.appId, sort_field: 'updated_at', sort_order: 'desc' } as const;
+    const older = await createLicense(emulator);
+    emulator.setClockOffset(1000);
+    const newer = await createLicense(emulator);
+    emulator.setClockOffset(2000);
+    expect((await ok(emulator, '/license/get-bulk', query)).data[0].license_key).toBe(newer.license_key);
+    await ok(emulator, '/license/update-metadata', { license_key: older.license_key, metadata: { v: 2 } });
+    expect((await ok(emulator, '/license/get-bulk', query)).data[0].license_key).toBe(older.license_key);
+    await ok(emulator, '/license/delete', { license_key: older.license_key });
+    expect((await ok(emulator, '/license/get-bulk', query)).data.map((license) => license.license_key)).toEqual([newer.license_key]);
+  });
+
   test('a subscription filter of another app is refused, naming subscription_id', async () => {
     await createSubscription(emulator);
     const theirs = await ok(emulator, '/subscription/create', { app_id: OTHER_APP_ID, name: 'Theirs', level: 0 }, { apiKey: OTHER_API_KEY });
