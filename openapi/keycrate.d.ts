@@ -390,7 +390,7 @@ export interface components {
         LicenseKeyList: components["schemas"]["LicenseKey"][];
         /** @enum {string} */
         DurationUnit: "minutes" | "hours" | "days" | "months" | "years" | "lifetime";
-        /** @description Required unless duration_unit is lifetime. */
+        /** @description Required unless duration_unit is lifetime. An expiry after 9999-12-31 (the end of a date-time) is refused (400, field duration_value). */
         DurationValue: number;
         /**
          * @description 'expired' is derived (active and expires_at in the past); it cannot be set.
@@ -516,7 +516,7 @@ export interface components {
             tags?: components["schemas"]["Tags"];
             metadata?: components["schemas"]["Metadata"];
         };
-        /** @description Seconds added to the current expiry (not to now). A lifetime license is unchanged. */
+        /** @description Seconds added to the current expiry (not to now). A lifetime license is unchanged. An expiry after 9999-12-31 is refused (400, field extend_seconds). */
         ExtendSeconds: number;
         LicenseExtendRequest: {
             license_key: components["schemas"]["LicenseKey"];
