@@ -1,0 +1,196 @@
+// The license hand-off against a local HTTP receiver: payload, signature, idempotency key, and what is retried.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UnrecoverableError } from 'bullmq';
+import {
+	buildHandoffPayload,
+	deliverHandoff,
+	HandoffDeliveryError,
+	HandoffRejectedError,
+	handoffId,
+	signHandoff,
+	verifyHandoffSignature,
+	type HandoffPayload,
+} from '../src/handoff.js';
+import type { RootState } from '../src/ledger.js';
+import type { KeycrateLicense } from '../src/model.js';
+
+const SECRET = 'lwh_secret_for_tests_0123456789';
+
+interface Received {
+	body: string;
+	headers: http.IncomingHttpHeaders;
+}
+
+let server: http.Server;
+let baseUrl: string;
+let received: Received[] = [];
+let answer = 200;
+
+beforeAll(async () => {
+	server = http.createServer((request, response) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => {
+			received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers });
+			response.writeHead(answer).end();
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+	received = [];
+	answer = 200;
+});
+
+const license: KeycrateLicense = {
+	license_key: 'ABCD-EFGH-IJKL-MNOP',
+	app_id: '3f6c1a52-0000-4000-8000-000000000001',
+	subscription_id: null,
+	status: 'active',
+	duration_unit: 'days',
+	duration_value: 30,
+	expires_at: '2026-12-27T06:00:00.000Z',
+	created_at: '2026-11-27T06:00:00.000Z',
+	updated_at: '2026-11-27T06:00:00.000Z',
+	metadata: {},
+	tags: ['stripe'],
+	hwid: null,
+	hwid_lock: false,
+	hwid_reset_allowed: true,
+	hwid_reset_interval: 0,
+	hwid_last_reset_at: null,
+	username: null,
+	has_password: false,
+};
+
+const state: RootState = {
+	root: 'pay:pi_3QxTest',
+	kind: 'payment',
+	linkage: { customerId: 'cus_Test', email: 'ada@example.com', checkoutSessionId: 'cs_test_a1Test', paymentIntentId: 'pi_3QxTest', livemode: false },
+	lines: [],
+	entitled: true,
+	seatsEverCreated: 1,
+};
+
+const now = Date.parse('2026-11-27T06:00:00Z');
+const config = () => ({ licenseWebhookUrl: `${baseUrl}/webhook/keycrate-license/tok_hidden_path`, licenseWebhookSecret: SECRET });
+
+describe('buildHandoffPayload', () => {
+	it('describes the new license and where it came from', () => {
+		expect(buildHandoffPayload(state, 0, license, now)).toEqual({
+			type: 'license.created',
+			id: handoffId(license.license_key),
+			created: now / 1000,
+			data: {
+				license_key: 'ABCD-EFGH-IJKL-MNOP',
+				email: 'ada@example.com',
+				customer_id: 'cus_Test',
+				checkout_session_id: 'cs_test_a1Test',
+				payment_intent_id: 'pi_3QxTest',
+				subscription_id: null,
+				expires_at: '2026-12-27T06:00:00.000Z',
+				status: 'active',
+			},
+		});
+	});
+
+	it('gives one license one id, whenever it is built, and another license another', () => {
+		expect(buildHandoffPayload(state, 0, license, now).id).toBe(buildHandoffPayload(state, 0, license, now + 60000).id);
+		expect(handoffId('ABCD-EFGH-IJKL-MNOP')).toMatch(/^kclh_[0-9a-f]{32}$/);
+		expect(handoffId('ABCD-EFGH-IJKL-MNOQ')).not.toBe(handoffId('ABCD-EFGH-IJKL-MNOP'));
+	});
+});
+
+describe('deliverHandoff', () => {
+	const payload: HandoffPayload = buildHandoffPayload(state, 0, license, now);
+
+	it('posts the JSON payload, signed, with the idempotency key', async () => {
+		expect(await deliverHandoff(config(), payload)).toEqual({ status: 200 });
+		expect(received).toHaveLength(1);
+		const [request] = received;
+		expect(JSON.parse(request.body)).toEqual(payload);
+		expect(request.headers['content-type']).toBe('application/json');
+		expect(request.headers['idempotency-key']).toBe(payload.id);
+		const signature = request.headers['keycrate-signature'] as string;
+		expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+		expect(verifyHandoffSignature(request.body, signature, SECRET)).toBe(true);
+	});
+
+	it('sends the same body and idempotency key on every attempt', async () => {
+		answer = 503;
+		await expect(deliverHandoff(config(), payload)).rejects.toBeInstanceOf(HandoffDeliveryError);
+		answer = 204;
+		await deliverHandoff(config(), payload);
+		expect(received.map((request) => request.body)).toEqual([received[0].body, received[0].body]);
+		expect(received.map((request) => request.headers['idempotency-key'])).toEqual([payload.id, payload.id]);
+	});
+
+	it.each([400, 401, 404, 410, 422])('gives up for good on HTTP %i', async (status) => {
+		answer = status;
+		const error = await deliverHandoff(config(), payload).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(HandoffRejectedError);
+		expect(error).toBeInstanceOf(UnrecoverableError);
+		expect((error as Error).message).toBe(`LICENSE_WEBHOOK_URL refused the hand-off: HTTP ${status}`);
+	});
+
+	it.each([408, 429, 500, 502, 503])('leaves HTTP %i to the job retry', async (status) => {
+		answer = status;
+		const error = await deliverHandoff(config(), payload).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(HandoffDeliveryError);
+		expect(error).not.toBeInstanceOf(UnrecoverableError);
+		expect((error as Error).message).toBe(`LICENSE_WEBHOOK_URL did not take the hand-off: HTTP ${status}`);
+	});
+
+	it('leaves a receiver that is down to the job retry, without the URL or the secret in the error', async () => {
+		const down = http.createServer();
+		await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+		const port = (down.address() as AddressInfo).port;
+		await new Promise<void>((resolve) => down.close(() => resolve()));
+		const error = (await deliverHandoff({ ...config(), licenseWebhookUrl: `http://127.0.0.1:${port}/hook/tok_hidden_path` }, payload).catch(
+			(caught: unknown) => caught,
+		)) as Error;
+		expect(error).toBeInstanceOf(HandoffDeliveryError);
+		expect(error.message).toBe('LICENSE_WEBHOOK_URL did not take the hand-off: ECONNREFUSED');
+		expect(`${error.message}${error.stack}`).not.toMatch(/tok_hidden_path|lwh_secret/);
+	});
+
+	it('refuses to run without a URL and a secret', async () => {
+		const error = await deliverHandoff({ licenseWebhookUrl: baseUrl, licenseWebhookSecret: undefined }, payload).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(UnrecoverableError);
+		expect((error as Error).message).toBe('LICENSE_WEBHOOK_URL and LICENSE_WEBHOOK_SECRET must both be set to hand off licenses');
+		expect(received).toEqual([]);
+	});
+});
+
+describe('verifyHandoffSignature', () => {
+	const body = JSON.stringify({ type: 'license.created', id: 'kclh_1' });
+	const timestamp = Math.floor(now / 1000);
+	const header = signHandoff(body, SECRET, timestamp);
+
+	it('accepts the signature of this body by this secret within the tolerance', () => {
+		expect(verifyHandoffSignature(body, header, SECRET, 300, now)).toBe(true);
+		expect(verifyHandoffSignature(Buffer.from(body), header, SECRET, 300, now + 299000)).toBe(true);
+	});
+
+	it('accepts a header with several v1 signatures when one matches (secret rotation)', () => {
+		const other = signHandoff(body, 'old_secret', timestamp).split(',')[1];
+		expect(verifyHandoffSignature(body, `${header},${other}`, SECRET, 300, now)).toBe(true);
+		expect(verifyHandoffSignature(body, `t=${timestamp},${other}`, SECRET, 300, now)).toBe(false);
+	});
+
+	it.each([
+		['another secret', body, header, 'another_secret', now],
+		['a changed body', body.replace('kclh_1', 'kclh_2'), header, SECRET, now],
+		['a stale timestamp', body, header, SECRET, now + 301000],
+		['no header', body, undefined, SECRET, now],
+		['a header without timestamp', body, header.replace(/^t=\d+,/, ''), SECRET, now],
+		['a garbled header', body, 'nonsense', SECRET, now],
+		['a truncated signature', body, header.slice(0, -2), SECRET, now],
+	])('refuses %s', (_name, checkedBody, checkedHeader, secret, at) => {
+		expect(verifyHandoffSignature(checkedBody, checkedHeader, secret, 300, at)).toBe(false);
+	});
+});
