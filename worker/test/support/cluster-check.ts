@@ -1,0 +1,66 @@
+// Compares the emulator's licenses with what one clean delivery of every lifecycle would leave: exactly one
+// license per seat (found by metadata.keycrate_sync_seat = `<root>#<seat>`), no stray license, the expiry in
+// whole seconds, the status, the tier and the linkage metadata. Returns readable problems (none = pass).
+
+import type { License } from './cluster-harness.js';
+import type { ExpectedRoot } from './cluster-stripe.js';
+
+export interface CheckSummary {
+	roots: number;
+	seats: number;
+	licenses: number;
+	problems: string[];
+}
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+export function checkLicenses(licenses: readonly License[], expected: readonly ExpectedRoot[], options: { maxProblems?: number } = {}): CheckSummary {
+	const problems: string[] = [];
+	const bySeat = new Map<string, License[]>();
+	for (const license of licenses) {
+		const seat = license.metadata?.keycrate_sync_seat;
+		const key = typeof seat === 'string' ? seat : `(no keycrate_sync_seat: ${license.license_key})`;
+		bySeat.set(key, [...(bySeat.get(key) ?? []), license]);
+	}
+	const expectedSeats = new Set<string>();
+	let seatCount = 0;
+	for (const root of expected) {
+		for (let seat = 0; seat < root.seats.length; seat++) {
+			seatCount += 1;
+			const key = `${root.root}#${seat}`;
+			expectedSeats.add(key);
+			const want = root.seats[seat];
+			const found = bySeat.get(key) ?? [];
+			const where = `${key} [${root.story}]`;
+			if (found.length !== 1) {
+				problems.push(`${where}: ${found.length} licenses, expected exactly 1${found.length > 1 ? ` (${found.map((l) => l.license_key).join(', ')})` : ''}`);
+				if (found.length === 0) continue;
+			}
+			const license = found[0];
+			if (license.status !== want.status) problems.push(`${where}: status ${license.status}, expected ${want.status}`);
+			if (want.expiry === null) {
+				if (license.expires_at !== null) problems.push(`${where}: expires ${license.expires_at}, expected lifetime (null)`);
+			} else if (license.expires_at === null) {
+				problems.push(`${where}: lifetime, expected an expiry`);
+			} else if (typeof want.expiry === 'number') {
+				const got = seconds(license.expires_at);
+				if (got !== want.expiry) {
+					problems.push(`${where}: expires ${license.expires_at} (${got}), expected ${new Date(want.expiry * 1000).toISOString()} (${want.expiry}), off by ${got - want.expiry} s`);
+				}
+			} else {
+				const span = Math.round((Date.parse(license.expires_at) - Date.parse(license.created_at)) / 1000);
+				if (span !== want.expiry.afterCreation) problems.push(`${where}: lasts ${span} s after creation, expected ${want.expiry.afterCreation} s`);
+			}
+			if ((license.subscription_id ?? null) !== want.tier) problems.push(`${where}: tier ${license.subscription_id}, expected ${want.tier}`);
+			for (const [field, value] of Object.entries(root.metadata)) {
+				if (license.metadata?.[field] !== value) problems.push(`${where}: metadata.${field} = ${JSON.stringify(license.metadata?.[field])}, expected ${value}`);
+			}
+		}
+	}
+	for (const [key, found] of bySeat) {
+		if (!expectedSeats.has(key)) problems.push(`unexpected license(s) for ${key}: ${found.map((l) => l.license_key).join(', ')}`);
+	}
+	const max = options.maxProblems ?? 50;
+	const shown = problems.length > max ? [...problems.slice(0, max), `… and ${problems.length - max} more`] : problems;
+	return { roots: expected.length, seats: seatCount, licenses: licenses.length, problems: shown };
+}
