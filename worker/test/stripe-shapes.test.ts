@@ -11,7 +11,8 @@ import {
 	subscriptionPeriodEnd,
 } from '../src/stripe/accessors.js';
 import type { Invoice, Subscription } from '../src/stripe/types.js';
-import { invoicePaid, stripePrice, subscriptionEvent, type ApiShape } from './support/stripe-events.js';
+import Stripe from 'stripe';
+import { API_VERSIONS, checkoutSessionCompleted, invoicePaid, signEvent, stripeId, stripePrice, subscriptionEvent, type ApiShape } from './support/stripe-events.js';
 
 const price = stripePrice({ recurring: { interval: 'month' } });
 
@@ -65,5 +66,22 @@ describe('expanded references', () => {
 		const invoice = invoiceOf('current');
 		invoice.subscription = 'sub_1Legacy';
 		expect(invoiceSubscriptionId(invoice)).toBe('sub_1Legacy');
+	});
+});
+
+describe('the test event builders', () => {
+	it('sign events the way the stripe package verifies them', () => {
+		const event = checkoutSessionCompleted({}, { apiShape: 'legacy' });
+		const { body, header } = signEvent(event, 'whsec_builder_test');
+		const verified = new Stripe('sk_test_verify').webhooks.constructEvent(body, header, 'whsec_builder_test');
+		expect(verified.id).toBe(event.id);
+		expect(verified.api_version).toBe(API_VERSIONS.legacy);
+		expect(() => new Stripe('sk_test_verify').webhooks.constructEvent(body, header, 'whsec_other')).toThrow(/signature/i);
+	});
+
+	it('make Stripe-looking ids and keep an event id for a redelivery', () => {
+		expect(stripeId('evt')).toMatch(/^evt_1[A-Za-z0-9]{23}$/);
+		expect(checkoutSessionCompleted({ eventId: 'evt_1Same' }).id).toBe('evt_1Same');
+		expect((checkoutSessionCompleted({ livemode: true }).data.object as { id: string }).id).toMatch(/^cs_live_a1/);
 	});
 });

@@ -338,12 +338,13 @@ export function invoicePaid(input: InvoiceInput = {}, options: ShapeOptions = {}
 		lines: { object: 'list', data: lines, has_more: input.hasMore ?? false, total_count: lines.length, url: `/v1/invoices/${id}/lines` },
 		livemode: input.livemode ?? false,
 		number: 'KC-0001',
-		paid: true,
 		status: 'paid',
 		total,
 	};
 	if (apiShape === 'legacy') {
 		Object.assign(invoice, {
+			// Removed in 2025-03-31.basil: `paid` (see status), `charge` and `payment_intent` (see payments).
+			paid: true,
 			charge: paymentIntent === null ? null : stripeId('ch'),
 			payment_intent: paymentIntent,
 			subscription,
