@@ -183,6 +183,14 @@ describe('checkout.session.completed, mode payment', () => {
 		expect(result.warnings).toEqual([expect.stringMatching(new RegExp(`^some lines were not licensed: no Keycrate plan for ${unmapped.id}:`))]);
 	});
 
+	it('reports a session whose line item list is empty', () => {
+		expect(handleEvent(checkoutSessionCompleted({ lineItems: [] }), context()).ignored).toEqual({
+			reason: 'unmapped_purchase',
+			priceIds: [],
+			detail: 'the checkout session lists nothing that was bought',
+		});
+	});
+
 	it('ignores a setup-mode session', () => {
 		expect(handleEvent(checkoutSessionCompleted({ mode: 'setup' }), context()).ignored).toEqual({
 			reason: 'event_type_not_handled',

@@ -90,6 +90,7 @@ export function mapLines(candidates: LineCandidate[], ownPlan: Plan | undefined,
 
 /** What a seller must do so that these prices create licenses. */
 export function unmappedDetail(priceIds: string[], owner: string): string {
+	if (priceIds.length === 0) return `the ${owner} lists nothing that was bought`;
 	return (
 		`no Keycrate plan for ${priceIds.join(', ')}: set keycrate_duration_unit and keycrate_duration_value ` +
 		`(and optionally keycrate_subscription_id) in the price's or the ${owner}'s metadata, ` +
