@@ -52,8 +52,11 @@ type Env = Record<string, string | undefined>;
 
 const DURATION_UNITS: readonly DurationUnit[] = ['minutes', 'hours', 'days', 'months', 'years', 'lifetime'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The contract's x-keycrate-limits.max_batch; KEYCRATE_MAX_BATCH overrides it for a service that differs. */
-export const CONTRACT_MAX_BATCH = 1000;
+/**
+ * The contract's `info.x-keycrate-limits` the worker relies on (worker/test/contract-facts.test.ts keeps them equal
+ * to openapi/). KEYCRATE_MAX_BATCH overrides max_batch for a service that differs.
+ */
+export const CONTRACT_LIMITS = { maxBatch: 1000, maxPerPage: 100 } as const;
 
 function text(env: Env, name: string): string | undefined {
 	const value = env[name]?.trim();
@@ -224,7 +227,7 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		keycrateApiUrl: httpUrl(env, 'KEYCRATE_API_URL', 'https://api.keycrate.dev') as string,
 		keycrateApiKey,
 		keycrateAppId,
-		keycrateMaxBatch: integer(env, 'KEYCRATE_MAX_BATCH', CONTRACT_MAX_BATCH, 1, 100000),
+		keycrateMaxBatch: integer(env, 'KEYCRATE_MAX_BATCH', CONTRACT_LIMITS.maxBatch, 1, 100000),
 		keycrateTimeoutMs: integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000),
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),

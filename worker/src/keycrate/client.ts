@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import got, { RequestError, type Got } from 'got';
 import type { components } from '../../../openapi/keycrate.js';
-import type { Config } from '../config.js';
+import { CONTRACT_LIMITS, type Config } from '../config.js';
 import { KeycrateError, type KeycrateErrorCode } from './errors.js';
 
 export { isKeycrateError, isPermanentKeycrateError, KeycrateError } from './errors.js';
@@ -27,8 +27,7 @@ type ErrorEnvelope = Schemas['Error'];
 
 /** The contract's Retry-After-less backoff. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 4000, 10000];
-/** The contract's max_per_page. */
-const PAGE_SIZE = 100;
+const PAGE_SIZE = CONTRACT_LIMITS.maxPerPage;
 /** A tag search that pages past this is a bug or an attack, not a seat. */
 const MAX_PAGES = 1000;
 /** Error connecting before any byte was sent: nothing can have been applied. */
