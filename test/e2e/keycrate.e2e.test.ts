@@ -6,7 +6,7 @@
 import { EmulatorUnderTest, type License } from './support/emulator';
 import { ExecutionFailed, N8nInstance, e2eEnvironment, type ExecutionResult, type E2eEnvironment } from './support/n8n';
 import { describePackedPackage, packedManifest, type PackedPackage } from './support/package';
-import { KEYCRATE_CREDENTIAL_TYPE } from './support/workflows';
+import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE } from './support/workflows';
 import {
   BULK,
   EXTEND_2500,
@@ -99,6 +99,20 @@ describe('the packed package', () => {
 });
 
 describe('workflows run by `n8n execute`', () => {
+  test('cover every operation the package lists, each in a workflow expected to succeed', () => {
+    const errorPaths = new Set<string>([WORKFLOW_IDS.continueOnFail, WORKFLOW_IDS.wrongKey, WORKFLOW_IDS.rateLimitGivesUp]);
+    const covered = new Set(
+      buildWorkflows(1)
+        .filter((workflow) => !errorPaths.has(workflow.id))
+        .flatMap((workflow) => workflow.nodes)
+        .filter((node) => node.type === KEYCRATE_NODE_TYPE)
+        .map((node) => `${node.parameters.resource}.${node.parameters.operation}`),
+    );
+    const listed = packed.nodes[0].operations.map(({ resource, operation }) => `${resource}.${operation}`);
+    expect(listed.filter((operation) => !covered.has(operation))).toEqual([]);
+  });
+
+
   test('license lifecycle: every single-license, HWID and subscription-tier operation', async () => {
     const { run } = await executeCounting(WORKFLOW_IDS.lifecycle);
     expectPairedItems(run);
@@ -239,6 +253,34 @@ describe('workflows run by `n8n execute`', () => {
     expect(callsDuring('/license/extend-bulk')).toBe(0);
     expect(String(run.first('Metadata Too Long').error)).toMatch(/2[,.]?000/);
     expect(callsDuring('/license/update-metadata')).toBe(0);
+  });
+
+  test('429 with Retry-After: the node waits, retries and gets the license', async () => {
+    const get429Before = await emulator.callCount('/license/get', '429');
+    const get200Before = await emulator.callCount('/license/get', '200');
+    emulator.emulator.setFaults([{ endpoint: '/license/get', kind: 'error_429', retry_after_s: 1 }]);
+    const running = n8n.execute(WORKFLOW_IDS.rateLimitRecovers);
+    try {
+      // Lift the rate limit once the node has been refused: its retry, a second later, goes through.
+      while ((await emulator.callCount('/license/get', '429')) === get429Before) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      emulator.emulator.setFaults([]);
+    }
+    const run = await running;
+    expect(run.first('Get Despite 429')).toEqual(run.first('Create License'));
+    expect((await emulator.callCount('/license/get', '429')) - get429Before).toBe(1);
+    expect((await emulator.callCount('/license/get', '200')) - get200Before).toBe(1);
+  });
+
+  test('429 on every attempt: three retries, then a RATE_LIMITED error item', async () => {
+    const get429Before = await emulator.callCount('/license/get', '429');
+    // Retry-After 0 keeps the test fast; the node honours it instead of its 1 s, 4 s, 10 s backoff.
+    emulator.emulator.setFaults([{ endpoint: '/license/get', kind: 'error_429', retry_after_s: 0 }]);
+    const run = await n8n.execute(WORKFLOW_IDS.rateLimitGivesUp).finally(() => emulator.emulator.setFaults([]));
+    expect(run.first('Get Rate Limited')).toMatchObject({ error_code: 'RATE_LIMITED' });
+    expect((await emulator.callCount('/license/get', '429')) - get429Before).toBe(4);
   });
 
   test('a wrong API key fails the execution with Keycrate\'s error, and no key is logged', async () => {

@@ -27,7 +27,8 @@ runtime_is_current() {
 
 install_runtime() {
   local staging="$runtime_dir.partial.$$"
-  rm -rf "$staging"
+  # Leftovers of an interrupted install (we hold the lock, so none is in use).
+  rm -rf "$runtime_dir".partial.*
   mkdir -p "$staging"
   cp "$runtime_src/package.json" "$runtime_src/package-lock.json" "$staging/"
   log "installing n8n $n8n_version into $runtime_dir (one-off, a few minutes)"

@@ -14,6 +14,8 @@ export const WORKFLOW_IDS = {
   extend2500: 'kcE2eExtend25000',
   continueOnFail: 'kcE2eContOnFail1',
   wrongKey: 'kcE2eWrongKey001',
+  rateLimitRecovers: 'kcE2eRateLimit01',
+  rateLimitGivesUp: 'kcE2eRateLimit02',
 } as const;
 
 export const LIFECYCLE = {
@@ -227,6 +229,15 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         continueOnFail: true,
         parameters: { licenseKey: 'ANY-KEY-0000', metadata: METADATA_OVER_LIMIT },
       },
+    ]),
+
+    // Run while the emulator answers /license/get with 429 (the test injects and clears the fault).
+    chain(WORKFLOW_IDS.rateLimitRecovers, 'E2E: rate limited, then served', [
+      { name: 'Create License', resource: 'license', operation: 'create', parameters: { durationUnit: 'lifetime' } },
+      { name: 'Get Despite 429', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License') } },
+    ]),
+    chain(WORKFLOW_IDS.rateLimitGivesUp, 'E2E: rate limited for good', [
+      { name: 'Get Rate Limited', resource: 'license', operation: 'get', continueOnFail: true, parameters: { licenseKey: 'ANY-KEY-0000' } },
     ]),
 
     keycrateChain({
