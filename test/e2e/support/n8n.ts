@@ -89,6 +89,8 @@ export class ExecutionResult {
   }
 }
 
+const COMMAND_TIMEOUT_MS = 150_000;
+
 /** One throw-away n8n instance: its own user folder, database and encryption key. */
 export class N8nInstance {
   readonly userFolder: string;
@@ -136,7 +138,13 @@ export class N8nInstance {
   /** Runs `n8n <args>`; never throws, the caller decides what a failure means. */
   run(args: string[]): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.e2e.node, [this.e2e.n8nBin, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.e2e.node, [this.e2e.n8nBin, ...args], {
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // A hung n8n must not outlive the test (jest's own timeout would leave it running).
+        timeout: COMMAND_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
