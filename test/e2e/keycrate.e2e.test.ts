@@ -113,6 +113,25 @@ describe('workflows run by `n8n execute`', () => {
   });
 
 
+  test('set only parameters the packed node declares for their operation (n8n would ignore others)', () => {
+    const declared = packed.nodes[0].parameters;
+    const unknown: string[] = [];
+    for (const workflow of buildWorkflows(1)) {
+      for (const node of workflow.nodes.filter((candidate) => candidate.type === KEYCRATE_NODE_TYPE)) {
+        const { resource, operation, ...parameters } = node.parameters;
+        const known = declared[`${resource}.${operation}`] ?? {};
+        for (const [name, value] of Object.entries(parameters)) {
+          if (!(name in known)) unknown.push(`${node.name}: ${name}`);
+          const options = known[name];
+          if (options && value && typeof value === 'object') {
+            for (const option of Object.keys(value)) if (!options.includes(option)) unknown.push(`${node.name}: ${name}.${option}`);
+          }
+        }
+      }
+    }
+    expect(unknown).toEqual([]);
+  });
+
   test('license lifecycle: every single-license, HWID and subscription-tier operation', async () => {
     const { run } = await executeCounting(WORKFLOW_IDS.lifecycle);
     expectPairedItems(run);

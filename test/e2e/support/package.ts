@@ -14,7 +14,14 @@ export interface PackedOperation {
 }
 
 export interface PackedPackage {
-  nodes: Array<{ name: string; version: number | number[]; usableAsTool: boolean; operations: PackedOperation[] }>;
+  nodes: Array<{
+    name: string;
+    version: number | number[];
+    usableAsTool: boolean;
+    operations: PackedOperation[];
+    /** "resource.operation" → parameter name → option names when it is a collection, else null. */
+    parameters: Record<string, Record<string, string[] | null>>;
+  }>;
   credentials: Array<{ name: string; properties: string[] }>;
 }
 
@@ -32,7 +39,20 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
     .filter((p) => p.name === 'operation')
     .flatMap((p) => (p.displayOptions.show.resource || []).flatMap((resource) =>
       p.options.map((o) => ({ resource, operation: o.value }))));
-  return { name: d.name, version: d.version, usableAsTool: d.usableAsTool === true, operations };
+  const shownFor = (p, resource, operation) => {
+    const show = (p.displayOptions && p.displayOptions.show) || {};
+    return (!show.resource || show.resource.includes(resource)) && (!show.operation || show.operation.includes(operation));
+  };
+  const parameters = {};
+  for (const { resource, operation } of operations) {
+    const visible = {};
+    for (const p of d.properties) {
+      if (p.name === 'resource' || p.name === 'operation' || !shownFor(p, resource, operation)) continue;
+      visible[p.name] = p.type === 'collection' ? p.options.map((o) => o.name) : null;
+    }
+    parameters[resource + '.' + operation] = visible;
+  }
+  return { name: d.name, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters };
 });
 const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.name, properties: c.properties.map((p) => p.name) }));
 process.stdout.write(JSON.stringify({ nodes, credentials }));
