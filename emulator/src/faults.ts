@@ -1,5 +1,6 @@
 /** Injected failures: what a client of Keycrate must survive (5xx, 429, lost replies, dropped sockets, slowness). */
 import { compileSchema, contractPaths } from './contract';
+import { invalidInput } from './errors';
 
 export const FAULT_KINDS = ['error_500', 'error_429', 'commit_then_500', 'drop_connection', 'latency'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -42,20 +43,11 @@ const faultRulesSchema = {
 };
 const checkFaultRules = compileSchema(faultRulesSchema);
 
-/** Throws a message that names the offending field, e.g. `rules[0].kind: must be one of …`. */
+/** Throws INVALID_INPUT naming the offending field, e.g. `rules[0].kind: must be one of …`. */
 export function parseFaultRules(body: unknown): FaultRule[] {
   const failure = checkFaultRules(body);
-  if (failure) throw new FaultRulesError(failure.field, failure.message);
+  if (failure) throw invalidInput(failure.field, failure.message);
   return (body as { rules: FaultRule[] }).rules;
-}
-
-export class FaultRulesError extends Error {
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-  }
 }
 
 export interface FaultDecision {

@@ -1,8 +1,8 @@
 /** The HTTP side: routing, auth, contract validation, faults, call counting, and the loopback-only admin routes. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { compileSchema, contractSchemaRef, isContractPath, validateRequest, validateResponse, type ContractPath } from './contract';
-import { ApiError } from './errors';
-import { decideFaults, parseFaultRules, FaultRulesError, type FaultRule } from './faults';
+import { ApiError, invalidInput } from './errors';
+import { decideFaults, parseFaultRules, type FaultRule } from './faults';
 import { Access, handle } from './handlers';
 import { Store, type AppCredentials } from './store';
 
@@ -32,23 +32,14 @@ const appsSchema = {
 const checkResetBody = compileSchema({ type: 'object', additionalProperties: false, properties: { apps: appsSchema } });
 const checkClockBody = compileSchema({ type: 'object', required: ['offset_ms'], additionalProperties: false, properties: { offset_ms: { type: 'integer' } } });
 
-export class AdminInputError extends Error {
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-  }
-}
-
-/** Throws AdminInputError naming the field when the apps list is unusable. */
+/** Throws INVALID_INPUT naming the field when the apps list is unusable. */
 export function checkApps(apps: unknown): AppCredentials[] {
   const failure = checkResetBody({ apps });
-  if (failure) throw new AdminInputError(failure.field, failure.message);
+  if (failure) throw invalidInput(failure.field, failure.message);
   const list = apps as AppCredentials[];
   const seen = new Set<string>();
   list.forEach((app, index) => {
-    if (seen.has(app.app_id)) throw new AdminInputError(`apps[${index}].app_id`, 'appears twice');
+    if (seen.has(app.app_id)) throw invalidInput(`apps[${index}].app_id`, 'appears twice');
     seen.add(app.app_id);
   });
   return list;
@@ -61,7 +52,7 @@ export interface ServerOptions {
   validateResponses?: boolean;
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
@@ -107,7 +98,7 @@ export class EmulatorServer {
   }
 
   setClockOffset(offsetMs: number): void {
-    if (!Number.isInteger(offsetMs)) throw new AdminInputError('offset_ms', 'must be an integer number of milliseconds');
+    if (!Number.isInteger(offsetMs)) throw invalidInput('offset_ms', 'must be an integer number of milliseconds');
     this.store.clockOffsetMs = offsetMs;
   }
 
@@ -189,7 +180,7 @@ export class EmulatorServer {
         case 'POST /__emulator/reset': {
           const body = raw.text.trim() === '' ? {} : parseJson(raw);
           const failure = checkResetBody(body);
-          if (failure) throw new AdminInputError(failure.field, failure.message);
+          if (failure) throw invalidInput(failure.field, failure.message);
           this.reset((body as { apps?: AppCredentials[] }).apps);
           return { status: 200, body: { apps: this.apps() } };
         }
@@ -199,7 +190,7 @@ export class EmulatorServer {
         case 'POST /__emulator/clock': {
           const body = parseJson(raw);
           const failure = checkClockBody(body);
-          if (failure) throw new AdminInputError(failure.field, failure.message);
+          if (failure) throw invalidInput(failure.field, failure.message);
           this.setClockOffset((body as { offset_ms: number }).offset_ms);
           return { status: 200, body: { offset_ms: this.store.clockOffsetMs, now: new Date(this.store.now()).toISOString() } };
         }
@@ -207,9 +198,6 @@ export class EmulatorServer {
           return { status: 404, body: { error: `no such admin route: ${route}`, error_code: 'INVALID_INPUT', field: 'path' } };
       }
     } catch (error) {
-      if (error instanceof AdminInputError || error instanceof FaultRulesError) {
-        return { status: 400, body: { error: error.message, error_code: 'INVALID_INPUT', field: error.field } };
-      }
       if (error instanceof ApiError) return { status: error.status, body: error.toBody() };
       throw error;
     }
@@ -244,7 +232,7 @@ function parseJson(raw: RawBody): unknown {
 }
 
 /** Development guard: a reply the contract does not allow becomes a 500 that says why. */
-function checkedReply(path: ContractPath, reply: Reply): Reply {
+export function checkedReply(path: ContractPath, reply: Reply): Reply {
   const failure = validateResponse(path, reply.status, reply.body);
   if (!failure) return reply;
   const message = `emulator bug: its ${reply.status} reply to ${path} violates the contract at ${failure.field}: ${failure.message}`;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { startEmulator, isLoopbackAddress, type Emulator, type FaultRule } from '../../emulator/src';
 import { decideFaults } from '../../emulator/src/faults';
+import { checkedReply } from '../../emulator/src/server';
 import { call, createLicense, ok, refused, startTwoAppEmulator } from './helpers';
 
 let emulator: Emulator;
@@ -177,11 +178,35 @@ describe('admin routes', () => {
   });
 
   test('unknown admin routes and API paths are 404; non-POST API calls are 405', async () => {
-    expect((await admin('GET', 'nothing')).status).toBe(404);
+    expect(await admin('GET', 'nothing')).toEqual({ status: 404, body: { error: 'no such admin route: GET /__emulator/nothing', error_code: 'INVALID_INPUT', field: 'path' } });
     const unknown = await fetch(`${emulator.url}/license/fly`, { method: 'POST', headers: { 'x-api-key': emulator.apiKey }, body: '{}' });
-    expect(unknown.status).toBe(404);
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'no such endpoint: /license/fly', error_code: 'INVALID_INPUT', field: 'path' }]);
     const get = await fetch(`${emulator.url}/license/get`, { headers: { 'x-api-key': emulator.apiKey } });
-    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+    expect([get.status, get.headers.get('allow'), await get.json()]).toEqual([405, 'POST', { error: '/license/get only answers POST', error_code: 'INVALID_INPUT' }]);
+  });
+
+  test('a body over 8 MiB is refused, naming body', async () => {
+    const reply = await refused(emulator, '/license/get', undefined, { rawBody: JSON.stringify({ license_key: 'A'.repeat(9 * 1024 * 1024) }) });
+    expect(reply.body).toEqual({ error: `body: is larger than ${8 * 1024 * 1024} bytes`, error_code: 'INVALID_INPUT', field: 'body' });
+  });
+
+  test('emu.setClockOffset refuses a fraction of a millisecond', () => {
+    expect(() => emulator.setClockOffset(1.5)).toThrow('offset_ms: must be an integer number of milliseconds');
+  });
+
+  test('the server-side guard turns a reply outside the contract into a 500 that says where', () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const valid = { status: 404, body: { error: 'license X does not exist', error_code: 'LICENSE_NOT_FOUND' } };
+      expect(checkedReply('/license/get', valid)).toBe(valid);
+      expect(checkedReply('/license/get', { status: 200, body: { data: { license_key: 'X' } } })).toEqual({
+        status: 500,
+        body: { error: 'emulator bug: its 200 reply to /license/get violates the contract at data.app_id: is required', error_code: 'SERVER_ERROR' },
+      });
+      expect(checkedReply('/license/extend-bulk', { status: 404, body: valid.body }).body).toMatchObject({ error: 'emulator bug: its 404 reply to /license/extend-bulk violates the contract at status: 404 is not a declared response of /license/extend-bulk' });
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });
 
