@@ -79,7 +79,7 @@ afterAll(async () => {
 });
 
 describe('the packed package', () => {
-  test('lists the 22 Keycrate operations, as n8n loads them', () => {
+  test('lists the 22 Keycrate operations (loaded with the runtime\'s Node and n8n-workflow)', () => {
     expect(packed.nodes.map((node) => node.name)).toEqual(['keycrate']);
     const listed = packed.nodes[0].operations;
     expect(listed).toHaveLength(22);

@@ -128,7 +128,13 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         operation: 'edit',
         parameters: { subscriptionId: tierOf('Create Tier B'), additionalFields: { name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel } },
       },
-      { name: 'List Tiers', resource: 'subscription', operation: 'getMany', parameters: { returnAll: true } },
+      // App ID set on the node (the other steps fall back to the credential's default App ID).
+      {
+        name: 'List Tiers',
+        resource: 'subscription',
+        operation: 'getMany',
+        parameters: { appId: expr(`$('Create Tier B').first().json.app_id`), returnAll: true },
+      },
     ]),
 
     // The list operations on a few keys, with a batch size small enough to force several calls.
