@@ -65,10 +65,6 @@ export function schemaDefault<T>(schemaName: keyof Schemas): T {
   return documentSchemas[schemaName].default as T;
 }
 
-/** A schema's enum values, e.g. the duration units. */
-export function schemaEnum<T extends string>(schemaName: keyof Schemas): T[] {
-  return documentSchemas[schemaName].enum as T[];
-}
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
