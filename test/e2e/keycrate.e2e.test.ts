@@ -3,6 +3,7 @@
  * as a custom extension, a credential and workflows are imported with n8n's CLI, and `n8n execute` runs
  * them against the emulator. Each test checks what the nodes output AND what the emulator now holds.
  */
+import { contractPaths } from '@keycrate/emulator';
 import { EmulatorUnderTest, type License } from './support/emulator';
 import { ExecutionFailed, N8nInstance, e2eEnvironment, type ExecutionResult, type E2eEnvironment } from './support/n8n';
 import { describePackedPackage, packedManifest, type PackedPackage } from './support/package';
@@ -317,5 +318,12 @@ describe('workflows run by `n8n execute`', () => {
     expect(everythingN8nPrinted).toContain(result.stdout);
     expect(everythingN8nPrinted).not.toContain(WRONG_API_KEY);
     expect(everythingN8nPrinted).not.toContain(emulator.apiKey);
+  });
+
+  // Last on purpose: sums up the runs above.
+  test('every one of the contract\'s 22 endpoints answered 200 to n8n', async () => {
+    const calls = await emulator.calls();
+    expect(contractPaths).toHaveLength(22);
+    expect(contractPaths.filter((path) => !(calls[path]?.['200'] > 0))).toEqual([]);
   });
 });
