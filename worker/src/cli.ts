@@ -3,7 +3,7 @@
 // A configuration problem is ONE line on stderr naming the variable, exit 2; nothing else is printed.
 
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
-import { createLogger, describeRedisUrl } from './log.js';
+import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './log.js';
 import { eventsQueue, ingestConnection } from './queue.js';
 import { startWorker } from './runner.js';
 
@@ -137,6 +137,9 @@ async function deadLetters(args: string[]): Promise<void> {
 			failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
 			reason: job.failedReason ?? '',
 		}));
+		// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
+		const scrub = secretScrubber(secretValues(config));
+		for (const letter of letters) letter.reason = scrub(letter.reason);
 		if (options.json) {
 			for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
 		} else {

@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const GOOD: Record<string, string> = {
+	KEYCRATE_API_KEY: 'kc_config_test_0123456789',
+	KEYCRATE_APP_ID: '6f1c1d2e-1111-4222-8333-444455556666',
+	STRIPE_WEBHOOK_SECRETS: 'whsec_config_test_a,whsec_config_test_b',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'kc-config-'));
+function plansFile(name: string, content: string): string {
+	const path = join(dir, name);
+	writeFileSync(path, content);
+	return path;
+}
+
+function errorOf(env: Record<string, string>, role: 'all' | 'ingest' | 'process' | 'inspect' = 'all'): ConfigError {
+	try {
+		loadConfig({ ...GOOD, ...env }, role);
+	} catch (error) {
+		if (error instanceof ConfigError) return error;
+		throw error;
+	}
+	throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+	test('defaults', () => {
+		const config = loadConfig(GOOD, 'all');
+		expect(config).toMatchObject({
+			redisUrl: 'redis://127.0.0.1:6379',
+			queuePrefix: '{keycrate}',
+			keycrateApiUrl: 'https://api.keycrate.dev',
+			keycrateMaxBatch: 1000,
+			keycrateTimeoutMs: 10000,
+			stripeWebhookSecrets: ['whsec_config_test_a', 'whsec_config_test_b'],
+			stripeToleranceSeconds: 300,
+			livemode: 'both',
+			plans: {},
+			port: 3000,
+			host: '0.0.0.0',
+			bodyLimitBytes: 1048576,
+			workerConcurrency: 10,
+			jobAttempts: 10,
+			backoffBaseMs: 1000,
+			graceSeconds: 86400,
+			pastDueStatus: 'active',
+			licenseTag: 'stripe',
+			ledgerTtlSeconds: 35 * 86400,
+			logLevel: 'info',
+		});
+		expect(config.stripeApiKey).toBeUndefined();
+		expect(config.licenseWebhookUrl).toBeUndefined();
+	});
+
+	test('roles: ingest needs no Keycrate settings, process no webhook secrets, inspect neither', () => {
+		expect(loadConfig({ STRIPE_WEBHOOK_SECRETS: 'whsec_x1' }, 'ingest').keycrateApiKey).toBe('');
+		expect(loadConfig({ KEYCRATE_API_KEY: GOOD.KEYCRATE_API_KEY, KEYCRATE_APP_ID: GOOD.KEYCRATE_APP_ID }, 'process').stripeWebhookSecrets).toEqual([]);
+		expect(loadConfig({ QUEUE_PREFIX: '{mine}' }, 'inspect').queuePrefix).toBe('{mine}');
+		expect(errorOf({ KEYCRATE_API_KEY: '' }, 'process').variable).toBe('KEYCRATE_API_KEY');
+		expect(errorOf({ STRIPE_WEBHOOK_SECRETS: '' }, 'ingest').variable).toBe('STRIPE_WEBHOOK_SECRETS');
+	});
+
+	test.each([
+		[{ KEYCRATE_API_KEY: '' }, 'KEYCRATE_API_KEY: is required (the Keycrate API key, kc_…)'],
+		[{ KEYCRATE_API_KEY: 'sk_live_wrongkind' }, 'KEYCRATE_API_KEY: must start with kc_ (a Keycrate API key)'],
+		[{ KEYCRATE_APP_ID: '' }, 'KEYCRATE_APP_ID: is required (the Keycrate app id the licenses belong to)'],
+		[{ KEYCRATE_APP_ID: '1234' }, 'KEYCRATE_APP_ID: must be a uuid'],
+		[{ STRIPE_WEBHOOK_SECRETS: ' , ' }, 'STRIPE_WEBHOOK_SECRETS: is required (comma-separated whsec_… signing secrets)'],
+		[{ STRIPE_WEBHOOK_SECRETS: 'whsec_ok,plainsecret' }, 'STRIPE_WEBHOOK_SECRETS: entry 2 must start with whsec_'],
+		[{ QUEUE_PREFIX: 'kc{tag}' }, 'QUEUE_PREFIX: a hash tag must open the prefix, e.g. {keycrate}'],
+		[{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must start with redis:// or rediss://'],
+		[{ KEYCRATE_API_URL: 'api.keycrate.dev' }, 'KEYCRATE_API_URL: must be an absolute http(s) URL'],
+		[{ KEYCRATE_API_URL: 'ftp://api.keycrate.dev' }, 'KEYCRATE_API_URL: must use http or https, got ftp:'],
+		[{ STRIPE_API_BASE: 'not a url' }, 'STRIPE_API_BASE: must be an absolute http(s) URL'],
+		[{ KEYCRATE_MAX_BATCH: '0' }, 'KEYCRATE_MAX_BATCH: must be between 1 and 100000, got 0'],
+		[{ KEYCRATE_TIMEOUT_MS: '10s' }, 'KEYCRATE_TIMEOUT_MS: must be a whole number, got "10s"'],
+		[{ STRIPE_TOLERANCE_SECONDS: '0' }, 'STRIPE_TOLERANCE_SECONDS: must be between 1 and 3600, got 0'],
+		[{ STRIPE_LIVEMODE: 'prod' }, 'STRIPE_LIVEMODE: must be one of live, test, both, got "prod"'],
+		[{ PORT: '65536' }, 'PORT: must be between 0 and 65535, got 65536'],
+		[{ BODY_LIMIT_BYTES: '1.5' }, 'BODY_LIMIT_BYTES: must be a whole number, got "1.5"'],
+		[{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY: must be between 1 and 1000, got 0'],
+		[{ JOB_ATTEMPTS: '101' }, 'JOB_ATTEMPTS: must be between 1 and 100, got 101'],
+		[{ JOB_BACKOFF_MS: '-5' }, 'JOB_BACKOFF_MS: must be between 1 and 3600000, got -5'],
+		[{ LICENSE_GRACE_SECONDS: 'a day' }, 'LICENSE_GRACE_SECONDS: must be a whole number, got "a day"'],
+		[{ PAST_DUE_STATUS: 'expired' }, 'PAST_DUE_STATUS: must be one of active, paused, got "expired"'],
+		[{ LEDGER_TTL_DAYS: '3' }, 'LEDGER_TTL_DAYS: must be between 4 and 3650, got 3'],
+		[{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+		[{ LICENSE_WEBHOOK_URL: 'n8n.local/webhook' }, 'LICENSE_WEBHOOK_URL: must be an absolute http(s) URL'],
+		[{ LICENSE_WEBHOOK_URL: 'https://n8n.example.com/webhook/x' }, 'LICENSE_WEBHOOK_SECRET: is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)'],
+	])('%o → %s', (env, message) => {
+		const error = errorOf(env);
+		expect(error.message).toBe(message);
+		expect(error.variable).toBe(message.split(':')[0]);
+	});
+
+	test('errors about secrets never quote the secret', () => {
+		expect(errorOf({ STRIPE_WEBHOOK_SECRETS: 'whsec_ok,hunter2-secret' }).message).not.toContain('hunter2');
+		expect(errorOf({ KEYCRATE_API_KEY: 'sk_live_abcdefgh' }).message).not.toContain('abcdefgh');
+	});
+
+	describe('PLANS_FILE', () => {
+		test('a valid file maps price ids and lookup keys to plans', () => {
+			const path = plansFile(
+				'good.json',
+				JSON.stringify({
+					price_monthly: { duration_unit: 'months', duration_value: 1, subscription_id: '0b6c4e52-7f55-4f0c-9d59-8a1f9c2b3d4e' },
+					pro_lifetime: { duration_unit: 'lifetime', key_pattern: 'PRO-****-****', hwid_lock: true, tags: ['pro'] },
+				}),
+			);
+			expect(loadConfig({ ...GOOD, PLANS_FILE: path }, 'all').plans).toEqual({
+				price_monthly: { durationUnit: 'months', durationValue: 1, subscriptionId: '0b6c4e52-7f55-4f0c-9d59-8a1f9c2b3d4e' },
+				pro_lifetime: { durationUnit: 'lifetime', keyPattern: 'PRO-****-****', hwidLock: true, tags: ['pro'] },
+			});
+		});
+
+		test.each([
+			['unreadable', undefined, /^PLANS_FILE: cannot read \/nonexistent\/plans\.json \(ENOENT\)$/],
+			['not JSON', '{ price_1: ', /^PLANS_FILE: .*not-json\.json is not valid JSON \(/],
+			['an array', '[]', /^PLANS_FILE: must hold a JSON object of price id → plan$/],
+			['an entry that is not an object', '{"price_a": 30}', /^PLANS_FILE: entry price_a: must be an object/],
+			['an unknown field', '{"price_b": {"duration_unit":"days","duration_value":30,"days":30}}', /^PLANS_FILE: entry price_b: unknown field "days"/],
+			['a bad duration_unit', '{"price_c": {"duration_unit":"weeks","duration_value":2}}', /^PLANS_FILE: entry price_c\.duration_unit: must be one of minutes, hours, days, months, years, lifetime$/],
+			['no duration_value', '{"price_d": {"duration_unit":"days"}}', /^PLANS_FILE: entry price_d\.duration_value: must be a whole number ≥ 1 when duration_unit is days$/],
+			['a bad subscription_id', '{"price_e": {"duration_unit":"lifetime","subscription_id":"gold"}}', /^PLANS_FILE: entry price_e\.subscription_id: must be a Keycrate subscription id \(uuid\)$/],
+			['a bad key_pattern', '{"price_f": {"duration_unit":"lifetime","key_pattern":"A B"}}', /^PLANS_FILE: entry price_f\.key_pattern: must be 1-64 of/],
+			['a bad hwid_lock', '{"price_g": {"duration_unit":"lifetime","hwid_lock":"yes"}}', /^PLANS_FILE: entry price_g\.hwid_lock: must be true or false$/],
+			['bad tags', '{"price_h": {"duration_unit":"lifetime","tags":["ok",""]}}', /^PLANS_FILE: entry price_h\.tags: must be a list of non-empty strings$/],
+		])('%s → an error naming PLANS_FILE and the bad entry', (label, content, message) => {
+			const path = content === undefined ? '/nonexistent/plans.json' : plansFile(label === 'not JSON' ? 'not-json.json' : `${label.replace(/\W+/g, '-')}.json`, content);
+			const error = errorOf({ PLANS_FILE: path });
+			expect(error.variable).toBe('PLANS_FILE');
+			expect(error.message).toMatch(message);
+		});
+	});
+});
