@@ -1,0 +1,367 @@
+/**
+ * Runs the Keycrate node in-process through n8n-core's own execution path: a Workflow with the
+ * node, executed by WorkflowExecute, with a credentials helper that hands out the credential and
+ * applies its declarative `authenticate` the way n8n's CLI does (expressions resolved by the
+ * workflow). Also: the node's loadOptions through n8n's LoadOptionsContext, and the credential
+ * test the way n8n's credentials tester runs it (RoutingNode + its `rules`).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// n8n-core's InstanceSettings reads and writes its settings under the user folder: keep it private.
+process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'kc-n8n-'));
+process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
+
+import { Container } from '@n8n/di';
+import {
+	ExecuteContext,
+	ExecutionLifecycleHooks,
+	ExternalSecretsProxy,
+	LoadOptionsContext,
+	RoutingNode,
+	WorkflowExecute,
+} from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IExecuteData,
+	IHttpRequestOptions,
+	INode,
+	INodeCredentialsDetails,
+	INodeExecutionData,
+	INodeParameters,
+	INodePropertyOptions,
+	INodeType,
+	INodeTypes,
+	IRequestOptionsSimplified,
+	IRun,
+	IRunExecutionData,
+	IVersionedNodeType,
+	IWorkflowExecuteAdditionalData,
+	ExecutionError,
+} from 'n8n-workflow';
+import { ICredentialsHelper, createDeferredPromise, isExpression, Workflow } from 'n8n-workflow';
+
+import { ScheduledTaskManager } from 'n8n-core/dist/execution-engine/scheduled-task-manager';
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
+
+import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
+import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
+
+export const NODE_TYPE = 'n8n-nodes-keycrate.keycrate';
+export const CREDENTIAL_TYPE = 'keycrateApi';
+const NODE_NAME = 'Keycrate';
+
+export interface KeycrateCredentialData extends ICredentialDataDecryptedObject {
+	apiKey: string;
+	baseUrl: string;
+	appId: string;
+}
+
+const credentialType: ICredentialType = new KeycrateApi();
+
+/**
+ * Executing a node makes n8n-core's DI container create services with interval timers (SSH client
+ * cleanup, cron logging) that would keep Jest alive after the tests: stop them when a file is done.
+ */
+afterAll(() => {
+	Container.get(SSHClientsManager).onShutdown();
+	Container.get(ScheduledTaskManager).deregisterAllCrons();
+});
+
+class KeycrateNodeTypes implements INodeTypes {
+	private readonly node = new Keycrate();
+
+	getByName(type: string): INodeType | IVersionedNodeType {
+		return this.getByNameAndVersion(type);
+	}
+
+	getByNameAndVersion(type: string): INodeType {
+		if (type !== NODE_TYPE) throw new Error(`Unknown node type ${type}`);
+		return this.node;
+	}
+
+	getKnownTypes() {
+		return {};
+	}
+}
+
+/** Hands out one credential and authenticates requests as n8n's CLI CredentialsHelper does. */
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly data: KeycrateCredentialData) {
+		super();
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions | IRequestOptionsSimplified,
+		workflow: Workflow,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		if (typeName !== CREDENTIAL_TYPE) throw new Error(`Unknown credential type ${typeName}`);
+		const { authenticate } = credentialType;
+		if (typeof authenticate === 'function') {
+			return await authenticate(credentials, requestOptions as IHttpRequestOptions);
+		}
+		if (authenticate?.type === 'generic') {
+			const resolve = (value: string) =>
+				isExpression(value)
+					? String(
+							workflow.expression.getSimpleParameterValue(node, value, 'internal', {
+								$credentials: credentials,
+							}) ?? '',
+						)
+					: value;
+			for (const [target, entries] of Object.entries(authenticate.properties)) {
+				const options = requestOptions as unknown as Record<string, Record<string, unknown>>;
+				options[target] ??= {};
+				for (const [key, value] of Object.entries(entries as Record<string, string>)) {
+					options[target][resolve(key)] = resolve(value);
+				}
+			}
+		}
+		return requestOptions as IHttpRequestOptions;
+	}
+
+	async preAuthentication() {
+		return undefined;
+	}
+
+	async runPreAuthentication() {
+		return undefined;
+	}
+
+	async getCredentials(): Promise<never> {
+		throw new Error('not used by the Keycrate node');
+	}
+
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
+		if (type !== CREDENTIAL_TYPE) throw new Error(`Unknown credential type ${type}`);
+		return { ...this.data };
+	}
+
+	async updateCredentials() {}
+
+	async updateCredentialsOauthTokenData() {}
+
+	getCredentialsProperties() {
+		return credentialType.properties;
+	}
+
+	isCredentialUsableByNode() {
+		return true;
+	}
+}
+
+function additionalDataFor(
+	credentials: KeycrateCredentialData,
+	hooks?: ExecutionLifecycleHooks,
+): IWorkflowExecuteAdditionalData {
+	const notUsed = async () => {
+		throw new Error('not used by the Keycrate node');
+	};
+	return {
+		credentialsHelper: new TestCredentialsHelper(credentials),
+		hooks,
+		externalSecretsProxy: new ExternalSecretsProxy(),
+		executeWorkflow: notUsed,
+		getRunExecutionData: async () => undefined,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://localhost/rest',
+		instanceBaseUrl: 'http://localhost/',
+		formWaitingBaseUrl: 'http://localhost/form-waiting',
+		webhookBaseUrl: 'http://localhost/webhook',
+		webhookWaitingBaseUrl: 'http://localhost/webhook-waiting',
+		webhookTestBaseUrl: 'http://localhost/webhook-test',
+		variables: {},
+		logAiEvent: () => {},
+		startRunnerTask: notUsed,
+	} as IWorkflowExecuteAdditionalData;
+}
+
+function keycrateNode(parameters: INodeParameters, continueOnFail: boolean): INode {
+	return {
+		id: 'b1f0c6a2-7a53-4a0e-9a55-5f1f4c2b9e10',
+		name: NODE_NAME,
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate account' } },
+		...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	};
+}
+
+function workflowWith(node: INode): Workflow {
+	return new Workflow({
+		id: 'keycrate-test',
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: new KeycrateNodeTypes(),
+	});
+}
+
+export interface RunOptions {
+	credentials: KeycrateCredentialData;
+	parameters: INodeParameters;
+	/** Input items; one empty item by default. */
+	input?: INodeExecutionData[];
+	continueOnFail?: boolean;
+}
+
+export interface RunResult {
+	/** The node's output (first output, first run). */
+	items: INodeExecutionData[];
+	/** Set when the node failed (and did not continue). */
+	error?: ExecutionError;
+	run: IRun;
+}
+
+/** Executes the Keycrate node once, as n8n does when a workflow reaches it. */
+export async function runKeycrate({ credentials, parameters, input, continueOnFail = false }: RunOptions): Promise<RunResult> {
+	const node = keycrateNode(parameters, continueOnFail);
+	const workflow = workflowWith(node);
+	const hooks = new ExecutionLifecycleHooks('manual', 'keycrate-test-execution', {
+		id: workflow.id,
+		name: 'Keycrate test',
+		active: false,
+		isArchived: false,
+		createdAt: new Date(),
+		updatedAt: new Date(),
+		nodes: [node],
+		connections: {},
+		settings: {},
+	} as never);
+	const finished = createDeferredPromise<IRun>();
+	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
+
+	const runExecutionData: IRunExecutionData = {
+		startData: {},
+		resultData: { runData: {} },
+		executionData: {
+			contextData: {},
+			metadata: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [
+				{ node, data: { main: [input ?? [{ json: {} }]] }, source: null },
+			],
+		},
+	};
+	const execution = new WorkflowExecute(additionalDataFor(credentials, hooks), 'manual', runExecutionData);
+	await execution.processRunExecutionData(workflow);
+	const run = await finished.promise;
+
+	const task = run.data.resultData.runData[NODE_NAME]?.[0];
+	return {
+		items: task?.data?.main?.[0] ?? [],
+		error: run.data.resultData.error ?? task?.error,
+		run,
+	};
+}
+
+/** Calls one of the node's loadOptions methods as n8n's editor does (LoadOptionsContext). */
+export async function loadOptions(
+	method: string,
+	credentials: KeycrateCredentialData,
+	parameters: INodeParameters,
+): Promise<INodePropertyOptions[]> {
+	const node = keycrateNode(parameters, false);
+	const context = new LoadOptionsContext(workflowWith(node), node, additionalDataFor(credentials), '');
+	const loader = new Keycrate().methods.loadOptions[method as 'getSubscriptions'];
+	return await loader.call(context);
+}
+
+export type CredentialTestResult = { status: 'OK' | 'Error'; message: string };
+
+/**
+ * Runs the credential's `test` the way n8n's CredentialsTester does: the test request as the
+ * routing of a throwaway node, through RoutingNode, then the `rules` over the response.
+ */
+export async function testCredential(credentials: KeycrateCredentialData): Promise<CredentialTestResult> {
+	const test = credentialType.test;
+	if (!test) throw new Error('The credential has no test');
+	const probeType: INodeType = {
+		description: {
+			displayName: 'Credential Test',
+			name: 'credentialTest',
+			group: ['transform'],
+			version: 1,
+			description: '',
+			defaults: {},
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+			properties: [
+				{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: test.request }, default: '' },
+			],
+		},
+	};
+	const node: INode = {
+		id: 'temp',
+		name: 'Temp-Node',
+		type: 'credentialTest',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate account' } },
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: {
+			getByName: () => probeType,
+			getByNameAndVersion: () => probeType,
+			getKnownTypes: () => ({}),
+		},
+	});
+	const executeData: IExecuteData = { node, data: {}, source: null };
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalDataFor(credentials),
+		'internal',
+		{ resultData: { runData: {} } },
+		0,
+		[],
+		{ main: [[{ json: {} }]] },
+		executeData,
+		[],
+	);
+	const routingNode = new RoutingNode(context, probeType, {
+		id: '1',
+		name: 'Keycrate account',
+		type: CREDENTIAL_TYPE,
+		data: credentials,
+	});
+	let response: INodeExecutionData[][] | null | undefined;
+	try {
+		response = await routingNode.runNode();
+	} catch (error) {
+		const status = (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
+		return { status: 'Error', message: status ? `Received HTTP status code: ${status}` : (error as Error).message };
+	}
+	const body = response?.[0]?.[0]?.json ?? {};
+	for (const rule of test.rules ?? []) {
+		if (rule.type === 'responseSuccessBody' && getPath(body, rule.properties.key) === rule.properties.value) {
+			return { status: 'Error', message: rule.properties.message };
+		}
+	}
+	return { status: 'OK', message: 'Connection successful!' };
+}
+
+function getPath(value: unknown, path: string): unknown {
+	return path.split('.').reduce<unknown>((current, key) => (current as Record<string, unknown> | undefined)?.[key], value);
+}
