@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const GOOD: Record<string, string> = {
@@ -134,5 +135,27 @@ describe('loadConfig', () => {
 			expect(error.variable).toBe('PLANS_FILE');
 			expect(error.message).toMatch(message);
 		});
+	});
+});
+
+describe('README "Configuration" table', () => {
+	const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+	const section = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('### Ingest guarantees'));
+	const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map(([, name, fallback]) => ({ name, fallback: fallback.trim() }));
+	const source = readFileSync(fileURLToPath(new URL('../src/config.ts', import.meta.url)), 'utf8');
+	const readByConfig = new Set([...source.matchAll(/\(env, '([A-Z_]+)'/g)].map(([, name]) => name));
+
+	test('lists exactly the variables config.ts reads', () => {
+		expect(readByConfig.size).toBeGreaterThan(20);
+		expect(new Set(rows.map((row) => row.name))).toEqual(readByConfig);
+	});
+
+	test('every documented literal default is the real default (setting it explicitly changes nothing)', () => {
+		const base = loadConfig(GOOD, 'all');
+		const literal = rows.filter((row) => /^`[^`]+`$/.test(row.fallback));
+		expect(literal.length).toBeGreaterThan(15);
+		for (const { name, fallback } of literal) {
+			expect([name, loadConfig({ ...GOOD, [name]: fallback.slice(1, -1) }, 'all')]).toEqual([name, base]);
+		}
 	});
 });
