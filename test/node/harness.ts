@@ -41,7 +41,14 @@ import type {
 	IWorkflowExecuteAdditionalData,
 	ExecutionError,
 } from 'n8n-workflow';
-import { ICredentialsHelper, createDeferredPromise, isExpression, Workflow } from 'n8n-workflow';
+import {
+	ICredentialsHelper,
+	createDeferredPromise,
+	createEmptyRunExecutionData,
+	createRunExecutionData,
+	isExpression,
+	Workflow,
+} from 'n8n-workflow';
 
 import { ScheduledTaskManager } from 'n8n-core/dist/execution-engine/scheduled-task-manager';
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
@@ -87,9 +94,20 @@ class KeycrateNodeTypes implements INodeTypes {
 	}
 }
 
+/** A request as it left the node, after authentication (the contract tests validate these). */
+export interface SentRequest {
+	method: string;
+	path: string;
+	body: unknown;
+	headers: Record<string, unknown>;
+}
+
 /** Hands out one credential and authenticates requests as n8n's CLI CredentialsHelper does. */
 class TestCredentialsHelper extends ICredentialsHelper {
-	constructor(private readonly data: KeycrateCredentialData) {
+	constructor(
+		private readonly data: KeycrateCredentialData,
+		private readonly sent: SentRequest[],
+	) {
 		super();
 	}
 
@@ -126,7 +144,14 @@ class TestCredentialsHelper extends ICredentialsHelper {
 				}
 			}
 		}
-		return requestOptions as IHttpRequestOptions;
+		const options = requestOptions as IHttpRequestOptions;
+		this.sent.push({
+			method: options.method ?? 'GET',
+			path: new URL(options.url, options.baseURL).pathname,
+			body: options.body,
+			headers: { ...options.headers },
+		});
+		return options;
 	}
 
 	async preAuthentication() {
@@ -165,13 +190,14 @@ class TestCredentialsHelper extends ICredentialsHelper {
 
 function additionalDataFor(
 	credentials: KeycrateCredentialData,
+	sent: SentRequest[],
 	hooks?: ExecutionLifecycleHooks,
 ): IWorkflowExecuteAdditionalData {
 	const notUsed = async () => {
 		throw new Error('not used by the Keycrate node');
 	};
 	return {
-		credentialsHelper: new TestCredentialsHelper(credentials),
+		credentialsHelper: new TestCredentialsHelper(credentials, sent),
 		hooks,
 		externalSecretsProxy: new ExternalSecretsProxy(),
 		executeWorkflow: notUsed,
@@ -225,6 +251,8 @@ export interface RunResult {
 	items: INodeExecutionData[];
 	/** Set when the node failed (and did not continue). */
 	error?: ExecutionError;
+	/** Every request the node sent, in order (retries included). */
+	requests: SentRequest[];
 	run: IRun;
 }
 
@@ -246,20 +274,13 @@ export async function runKeycrate({ credentials, parameters, input, continueOnFa
 	const finished = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
 
-	const runExecutionData: IRunExecutionData = {
-		startData: {},
-		resultData: { runData: {} },
+	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {
-			contextData: {},
-			metadata: {},
-			waitingExecution: {},
-			waitingExecutionSource: null,
-			nodeExecutionStack: [
-				{ node, data: { main: [input ?? [{ json: {} }]] }, source: null },
-			],
+			nodeExecutionStack: [{ node, data: { main: [input ?? [{ json: {} }]] }, source: null }],
 		},
-	};
-	const execution = new WorkflowExecute(additionalDataFor(credentials, hooks), 'manual', runExecutionData);
+	});
+	const requests: SentRequest[] = [];
+	const execution = new WorkflowExecute(additionalDataFor(credentials, requests, hooks), 'manual', runExecutionData);
 	await execution.processRunExecutionData(workflow);
 	const run = await finished.promise;
 
@@ -267,6 +288,7 @@ export async function runKeycrate({ credentials, parameters, input, continueOnFa
 	return {
 		items: task?.data?.main?.[0] ?? [],
 		error: run.data.resultData.error ?? task?.error,
+		requests,
 		run,
 	};
 }
@@ -278,7 +300,7 @@ export async function loadOptions(
 	parameters: INodeParameters,
 ): Promise<INodePropertyOptions[]> {
 	const node = keycrateNode(parameters, false);
-	const context = new LoadOptionsContext(workflowWith(node), node, additionalDataFor(credentials), '');
+	const context = new LoadOptionsContext(workflowWith(node), node, additionalDataFor(credentials, []), '');
 	const loader = new Keycrate().methods.loadOptions[method as 'getSubscriptions'];
 	return await loader.call(context);
 }
@@ -331,9 +353,9 @@ export async function testCredential(credentials: KeycrateCredentialData): Promi
 	const context = new ExecuteContext(
 		workflow,
 		node,
-		additionalDataFor(credentials),
+		additionalDataFor(credentials, []),
 		'internal',
-		{ resultData: { runData: {} } },
+		createEmptyRunExecutionData(),
 		0,
 		[],
 		{ main: [[{ json: {} }]] },

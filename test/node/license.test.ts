@@ -1,0 +1,188 @@
+import { useEmulator } from './fixtures';
+
+const keycrate = useEmulator();
+
+const license = (operation: string, parameters: Record<string, unknown> = {}) => ({
+	resource: 'license',
+	operation,
+	...parameters,
+});
+
+function licensesInEmulator() {
+	return keycrate.emulator.state().apps[0].licenses;
+}
+
+async function createLicense(parameters: Record<string, unknown> = {}): Promise<string> {
+	const [created] = await keycrate.runOk(license('create', { durationUnit: 'days', durationValue: 30, ...parameters }));
+	return created.license_key as string;
+}
+
+async function createSubscription(name: string): Promise<string> {
+	const [tier] = await keycrate.runOk({ resource: 'subscription', operation: 'create', name, level: 1 });
+	return tier.subscription_id as string;
+}
+
+describe('license operations', () => {
+	it('create: sends every additional field and outputs the license', async () => {
+		const subscriptionId = await createSubscription('Pro');
+		const [created] = await keycrate.runOk(
+			license('create', {
+				appId: keycrate.emulator.appId,
+				durationUnit: 'months',
+				durationValue: 2,
+				additionalFields: {
+					hwid: 'HW-1',
+					hwidLock: true,
+					keyPattern: 'PRO-****',
+					metadata: '{"plan":"pro"}',
+					password: 'secret-pass',
+					subscriptionId,
+					tags: 'stripe, pro',
+					username: 'ada',
+				},
+			}),
+		);
+		expect(created).toMatchObject({
+			duration_unit: 'months',
+			duration_value: 2,
+			hwid: 'HW-1',
+			hwid_lock: true,
+			metadata: { plan: 'pro' },
+			subscription_id: subscriptionId,
+			tags: ['stripe', 'pro'],
+			username: 'ada',
+			has_password: true,
+		});
+		expect(created.license_key).toMatch(/^PRO-[A-Z0-9]{4}$/);
+		expect(licensesInEmulator()).toHaveLength(1);
+	});
+
+	it('create: a lifetime license sends no duration value; appId falls back to the credential', async () => {
+		const result = await keycrate.run(license('create', { appId: '', durationUnit: 'lifetime', durationValue: 5 }));
+		expect(result.requests.map((r) => r.body)).toEqual([
+			{ app_id: keycrate.emulator.appId, duration_unit: 'lifetime', hwid_lock: false },
+		]);
+		expect(result.items[0].json).toMatchObject({ duration_unit: 'lifetime', expires_at: null });
+	});
+
+	it('createBulk: one item per license, in calls of the batch size', async () => {
+		const items = await keycrate.runOk(
+			license('createBulk', {
+				keyAmount: 25,
+				durationUnit: 'days',
+				durationValue: 7,
+				additionalFields: { tags: ['trial'] },
+				options: { batchSize: 10 },
+			}),
+		);
+		expect(items).toHaveLength(25);
+		expect(keycrate.callsTo('/license/create-bulk')).toBe(3);
+		expect(new Set(items.map((item) => item.license_key)).size).toBe(25);
+		expect(licensesInEmulator()).toHaveLength(25);
+		expect(licensesInEmulator().every((l) => l.tags.includes('trial'))).toBe(true);
+	});
+
+	it('extend: moves the expiry by extendSeconds', async () => {
+		const key = await createLicense();
+		const before = Date.parse(licensesInEmulator()[0].expires_at!);
+		const [extended] = await keycrate.runOk(license('extend', { licenseKey: key, extendSeconds: 86400 }));
+		expect(Date.parse(extended.expires_at as string) - before).toBe(86400 * 1000);
+	});
+
+	it('extendBulk: one result per key', async () => {
+		const keys = [await createLicense(), await createLicense()];
+		const results = await keycrate.runOk(license('extendBulk', { licenseKeys: keys.join('\n'), extendSeconds: 3600 }));
+		expect(results.map((r) => [r.license_key, r.success])).toEqual(keys.map((k) => [k, true]));
+	});
+
+	it('delete and deleteBulk remove the licenses', async () => {
+		const [a, b, c] = [await createLicense(), await createLicense(), await createLicense()];
+		expect(await keycrate.runOk(license('delete', { licenseKey: a }))).toEqual([{ license_key: a, deleted: true }]);
+		const results = await keycrate.runOk(license('deleteBulk', { licenseKeys: `${b},${c}` }));
+		expect(results.map((r) => r.success)).toEqual([true, true]);
+		expect(licensesInEmulator()).toEqual([]);
+	});
+
+	it('get reads one license', async () => {
+		const key = await createLicense();
+		const [read] = await keycrate.runOk(license('get', { licenseKey: key }));
+		expect(read).toMatchObject({ license_key: key, status: 'active', app_id: keycrate.emulator.appId });
+	});
+
+	it('getMany filters by status, subscription and tag, and sorts', async () => {
+		const subscriptionId = await createSubscription('Team');
+		const tagged = await createLicense({ additionalFields: { tags: 'vip', subscriptionId } });
+		const other = await createLicense();
+		await keycrate.runOk(license('updateStatus', { licenseKey: other, status: 'paused' }));
+
+		const byTag = await keycrate.runOk(
+			license('getMany', { returnAll: true, filters: { tag: 'vip', subscriptionId, status: 'active' } }),
+		);
+		expect(byTag.map((l) => l.license_key)).toEqual([tagged]);
+		const paused = await keycrate.runOk(license('getMany', { returnAll: true, filters: { status: 'paused' } }));
+		expect(paused.map((l) => l.license_key)).toEqual([other]);
+		const sorted = await keycrate.runOk(
+			license('getMany', { returnAll: true, options: { sortField: 'license_key', sortOrder: 'asc' } }),
+		);
+		expect(sorted.map((l) => l.license_key)).toEqual([tagged, other].sort());
+	});
+
+	it('updateStatus and updateStatusBulk pause and activate', async () => {
+		const [a, b] = [await createLicense(), await createLicense()];
+		const [paused] = await keycrate.runOk(license('updateStatus', { licenseKey: a, status: 'paused' }));
+		expect(paused.status).toBe('paused');
+		const results = await keycrate.runOk(license('updateStatusBulk', { licenseKeys: [a, b], status: 'paused' }));
+		expect(results.map((r) => (r.license as { status: string }).status)).toEqual(['paused', 'paused']);
+		await keycrate.runOk(license('updateStatusBulk', { licenseKeys: [a, b], status: 'active' }));
+		expect(licensesInEmulator().map((l) => l.status)).toEqual(['active', 'active']);
+	});
+
+	it('updateSubscription moves a license to a tier, and empty detaches it', async () => {
+		const subscriptionId = await createSubscription('Gold');
+		const key = await createLicense();
+		const [moved] = await keycrate.runOk(license('updateSubscription', { licenseKey: key, subscriptionId }));
+		expect(moved.subscription_id).toBe(subscriptionId);
+		const detach = await keycrate.run(license('updateSubscription', { licenseKey: key, subscriptionId: '' }));
+		expect(detach.requests[0].body).toEqual({ license_key: key, subscription_id: null });
+		expect(detach.items[0].json.subscription_id).toBeNull();
+	});
+
+	it('updateUserCredentials sets the username and password', async () => {
+		const key = await createLicense();
+		const [updated] = await keycrate.runOk(
+			license('updateUserCredentials', { licenseKey: key, additionalFields: { username: 'grace', password: 'pw-123456' } }),
+		);
+		expect(updated).toMatchObject({ username: 'grace', has_password: true });
+		expect(updated).not.toHaveProperty('password');
+	});
+
+	it('updateMetadata replaces the metadata, from JSON text or an object expression', async () => {
+		const key = await createLicense({ additionalFields: { metadata: '{"a":1}' } });
+		const [fromText] = await keycrate.runOk(license('updateMetadata', { licenseKey: key, metadata: '{"b":2}' }));
+		expect(fromText.metadata).toEqual({ b: 2 });
+		const [fromExpression] = await keycrate.runOk(
+			license('updateMetadata', { licenseKey: key, metadata: '={{ { c: $json.n } }}' }),
+			[{ json: { n: 3 } }],
+		);
+		expect(fromExpression.metadata).toEqual({ c: 3 });
+	});
+
+	it('runs once per input item, with expressions, and pairs every output item to its input', async () => {
+		const [a, b] = [await createLicense(), await createLicense()];
+		const result = await keycrate.run(license('get', { licenseKey: '={{ $json.key }}' }), {
+			input: [{ json: { key: a } }, { json: { key: b } }],
+		});
+		expect(result.items.map((item) => [item.json.license_key, item.pairedItem])).toEqual([
+			[a, { item: 0 }],
+			[b, { item: 1 }],
+		]);
+	});
+
+	it('takes License Keys from an array expression', async () => {
+		const keys = [await createLicense(), await createLicense()];
+		const results = await keycrate.runOk(license('deleteBulk', { licenseKeys: '={{ $json.keys }}' }), [
+			{ json: { keys } },
+		]);
+		expect(results.map((r) => r.license_key)).toEqual(keys);
+	});
+});
