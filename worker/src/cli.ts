@@ -18,6 +18,7 @@ const HELP = `Usage: ${NAME} <command> [options]
 Commands:
   start [--role ingest|process|all]   run the webhook ingest (HTTP), the queue processor, or both (default all)
   dead-letters [--limit N] [--json]   list events whose processing failed for good (the dead-letter set)
+  retry <event id>… | --all           move dead-letter events back to the queue, e.g. after fixing PLANS_FILE
   --help                              show this help
 
 Configuration is read from the environment (see the README, "Configuration"):
@@ -119,17 +120,8 @@ async function deadLetters(args: string[]): Promise<void> {
 	const limit = options.limit === undefined ? 50 : Number(options.limit);
 	if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
 	const config = configFor('inspect');
-	const connection = ingestConnection(config);
-	connection.on('error', () => undefined);
-	const queue = eventsQueue(config, connection);
-	queue.on('error', () => undefined);
-	const timeout = setTimeout(
-		() => fail(`REDIS_URL: no answer from ${describeRedisUrl(config.redisUrl)} within ${INSPECT_TIMEOUT_MS / 1000} s`, 1),
-		INSPECT_TIMEOUT_MS,
-	);
-	try {
+	await withEventsQueue(config, async (queue) => {
 		const [total, jobs] = await Promise.all([queue.getFailedCount(), queue.getFailed(0, limit - 1)]);
-		clearTimeout(timeout);
 		const letters: DeadLetter[] = jobs.map((job) => ({
 			eventId: job.id ?? '?',
 			type: job.name,
@@ -145,11 +137,54 @@ async function deadLetters(args: string[]): Promise<void> {
 		} else {
 			process.stdout.write(formatDeadLetters(letters, total, config.queuePrefix));
 		}
+	});
+}
+
+/** Connects for a read-only or admin command; gives up with one line when Redis does not answer. */
+async function withEventsQueue<T>(config: Config, work: (queue: ReturnType<typeof eventsQueue>) => Promise<T>): Promise<T> {
+	const connection = ingestConnection(config);
+	connection.on('error', () => undefined);
+	const queue = eventsQueue(config, connection);
+	queue.on('error', () => undefined);
+	const timeout = setTimeout(
+		() => fail(`REDIS_URL: no answer from ${describeRedisUrl(config.redisUrl)} within ${INSPECT_TIMEOUT_MS / 1000} s`, 1),
+		INSPECT_TIMEOUT_MS,
+	);
+	try {
+		return await work(queue);
 	} finally {
 		clearTimeout(timeout);
 		await queue.close();
 		connection.disconnect();
 	}
+}
+
+async function retry(args: string[]): Promise<void> {
+	const all = args.includes('--all');
+	const ids = args.filter((arg) => arg !== '--all');
+	const unknown = ids.find((arg) => arg.startsWith('-'));
+	if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" (try --help)`);
+	if (all === (ids.length > 0)) throw new UsageError('retry: give event ids or --all, not both or neither');
+	const config = configFor('inspect');
+	const { retried, missing } = await withEventsQueue(config, async (queue) => {
+		const jobs = all ? await queue.getFailed() : await Promise.all(ids.map((id) => queue.getJob(id)));
+		const done: string[] = [];
+		const notFailed: string[] = [];
+		for (const [index, job] of jobs.entries()) {
+			const id = job?.id ?? ids[index];
+			// Only a job in the failed set is a dead letter; anything else is left alone.
+			if (job === undefined || !(await job.isFailed())) {
+				notFailed.push(id);
+				continue;
+			}
+			// A fresh set of attempts: the cause (a bad plan, a Keycrate outage) is presumably fixed.
+			await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+			done.push(id);
+		}
+		return { retried: done, missing: notFailed };
+	});
+	process.stdout.write(`Queued again: ${retried.length === 0 ? 'nothing' : retried.join(', ')}\n`);
+	if (missing.length > 0) fail(`not in the dead-letter set: ${missing.join(', ')}`, 1);
 }
 
 function formatDeadLetters(letters: DeadLetter[], total: number, prefix: string): string {
@@ -178,6 +213,7 @@ async function main(argv: string[]): Promise<void> {
 	}
 	if (command === 'start') return start(rest);
 	if (command === 'dead-letters') return deadLetters(rest);
+	if (command === 'retry') return retry(rest);
 	throw new UsageError(`unknown command "${command}" (try --help)`);
 }
 

@@ -73,6 +73,18 @@ describe('keycrate-worker CLI', () => {
 		expect(await processOnly.exited).toBe(0);
 	});
 
+	test('a start that cannot listen (port taken) says why in one line and exits 1', async () => {
+		const taken = createServer();
+		await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+		try {
+			const { port } = taken.address() as AddressInfo;
+			const result = await runCli(['start'], { ...goodEnv(prefix), PORT: String(port), LOG_LEVEL: 'silent' });
+			expect(result).toEqual({ code: 1, stdout: '', stderr: `keycrate-worker: could not start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n` });
+		} finally {
+			await new Promise((resolve) => taken.close(resolve));
+		}
+	});
+
 	test('start accepts webhooks; SIGTERM shuts down gracefully and exits 0', async () => {
 		const run = spawnCli(['start'], goodEnv(prefix));
 		const listening = await run.waitForLog('ingest listening');
@@ -153,6 +165,18 @@ describe('keycrate-worker CLI', () => {
 
 			const badLimit = await runCli(['dead-letters', '--limit', 'ten'], { QUEUE_PREFIX: deadPrefix });
 			expect(badLimit).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --limit: must be a whole number ≥ 1\n' });
+
+			// retry: a dead letter goes back to the queue with fresh attempts; an unknown id is reported.
+			const env = { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: deadPrefix };
+			const unknownId = await runCli(['retry', 'evt_notthere'], env);
+			expect(unknownId).toEqual({ code: 1, stdout: 'Queued again: nothing\n', stderr: 'keycrate-worker: not in the dead-letter set: evt_notthere\n' });
+			expect(await runCli(['retry'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: retry: give event ids or --all, not both or neither\n' });
+			const retried = await runCli(['retry', event.id], env);
+			expect(retried).toEqual({ code: 0, stdout: `Queued again: ${event.id}\n`, stderr: '' });
+			const job = await queue.getJob(event.id);
+			expect(await job?.getState()).toBe('waiting');
+			expect(job?.attemptsMade).toBe(0);
+			expect(await runCli(['dead-letters'], env)).toMatchObject({ code: 0, stdout: `No dead letters in ${deadPrefix} stripe-events.\n` });
 		} finally {
 			await queue.close();
 			await connection.quit();

@@ -207,13 +207,28 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		});
 	});
 
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(config.port, config.host, () => {
-			server.off('error', reject);
-			resolve();
+	async function releaseRedis(): Promise<void> {
+		await queue.close().catch(() => undefined);
+		connection.off('error', onRedisError);
+		connection.off('ready', onRedisReady);
+		if (ownsConnection) {
+			if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+			else connection.disconnect();
+		}
+	}
+
+	try {
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(config.port, config.host, () => {
+				server.off('error', reject);
+				resolve();
+			});
 		});
-	});
+	} catch (error) {
+		await releaseRedis();
+		throw error;
+	}
 	const address = server.address() as AddressInfo;
 	const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 	const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
@@ -230,13 +245,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			});
 			server.closeIdleConnections();
 		});
-		await queue.close().catch(() => undefined);
-		connection.off('error', onRedisError);
-		connection.off('ready', onRedisReady);
-		if (ownsConnection) {
-			if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
-			else connection.disconnect();
-		}
+		await releaseRedis();
 		ingestLog.info('ingest closed');
 	}
 
