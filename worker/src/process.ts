@@ -114,7 +114,9 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				throw asJobError(error);
 			}
 		},
-		{ connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency },
+		// A job whose process died is re-run (converge makes that safe); BullMQ's default maxStalledCount of 1
+		// would dead-letter a job cut off twice (e.g. two crashes in a row) and lose its event for good.
+		{ connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, maxStalledCount: config.jobAttempts },
 	);
 	eventsWorker.on('failed', (job, error) => {
 		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
@@ -129,7 +131,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 					await deliverHandoff(config, job.data);
 					log.info({ licenseKey: job.data.data.license_key }, 'license handed off');
 				},
-				{ connection, prefix: config.queuePrefix, concurrency: Math.min(config.workerConcurrency, 10) },
+				{ connection, prefix: config.queuePrefix, concurrency: Math.min(config.workerConcurrency, 10), maxStalledCount: config.jobAttempts },
 			)
 		: undefined;
 

@@ -114,4 +114,36 @@ describe('worker processes killed, restarted, competing', () => {
 		expect(summary.problems).toEqual([]);
 		expect(summary.licenses).toBe(summary.seats);
 	}, 180000);
+
+	test('a purchase whose job is cut off twice (two processes SIGKILLed in turn while holding it) still gets its one license', async () => {
+		cluster = await Cluster.start({ label: 'kill2' });
+		const world = new StripeWorld(SEED + 2, cluster.tiers, cluster.graceSeconds);
+		const purchase = world.oneOffPurchase({ refund: false, dispute: false, asyncPayment: false, quantity: 1 });
+		cluster.addLineItems(purchase.lineItems);
+		// A slow Stripe API: the job sits in its line-items fetch, before it wrote anything, when the process dies.
+		cluster.setStripeApiDelay(5000);
+		await cluster.spawnWorker('ingest');
+		await cluster.deliver(purchase.events);
+		const killWhileFetching = async (name: string) => {
+			const victim = await cluster.spawnWorker('process');
+			const callsBefore = cluster.stripeApiCalls;
+			const deadline = Date.now() + 120000;
+			while (cluster.stripeApiCalls === callsBefore) {
+				if (Date.now() > deadline) throw new Error(`${name} never took the job: ${JSON.stringify(await cluster.jobCounts())}`);
+				await sleep(50);
+			}
+			await victim.kill('SIGKILL');
+		};
+		await killWhileFetching('first process');
+		await killWhileFetching('second process'); // picks the job up once it is found stalled (BullMQ: ~30-60 s)
+		cluster.setStripeApiDelay(0);
+		await cluster.spawnWorker('process');
+		await cluster.waitForDrain(150000);
+
+		const failed = await cluster.failedJobs();
+		console.log(`killed twice: dead letters ${JSON.stringify(failed)}, licenses ${cluster.licenses().length}`);
+		expect(failed).toEqual([]);
+		const summary = checkLicenses(cluster.licenses(), [purchase.expected]);
+		expect(summary.problems).toEqual([]);
+	}, 300000);
 });
