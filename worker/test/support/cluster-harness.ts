@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ export const WORKER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..',
 export const CLI_PATH = join(WORKER_DIR, 'dist', 'cli.js');
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const EVENTS_QUEUE = 'stripe-events';
+const HANDOFF_QUEUE = 'license-handoff';
 
 export function clusterPrefix(label: string): string {
 	return `{kc-x1-${label}-${randomBytes(4).toString('hex')}}`;
@@ -125,6 +126,8 @@ export interface ClusterOptions {
 	/** Extra env for every worker process (JOB_ATTEMPTS, WORKER_CONCURRENCY, …). */
 	env?: Record<string, string>;
 	emulatorLatencyMs?: number;
+	/** Run a LICENSE_WEBHOOK_URL receiver; `failRate` of its answers are 500 (the hand-off retries). */
+	handoff?: { failRate: number };
 }
 
 export interface DeliveryStats {
@@ -139,40 +142,100 @@ export interface DeliveryStats {
 class FakeStripeApi {
 	readonly lineItems = new Map<string, SessionLineItem[]>();
 	calls = 0;
+	/** Added before every answer (a slow Stripe: a job then sits in its line-items fetch, before any ledger write). */
+	delayMs = 0;
 	private server?: Server;
 	url = '';
 
 	async start(): Promise<void> {
 		this.server = createServer((req, res) => {
 			this.calls += 1;
-			const match = /^\/v1\/checkout\/sessions\/([^/]+)\/line_items/.exec(req.url ?? '');
-			const items = match ? this.lineItems.get(decodeURIComponent(match[1])) : undefined;
-			res.setHeader('content-type', 'application/json');
-			if (!match || items === undefined) {
-				res.statusCode = 404;
-				res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: `No such checkout session: ${match?.[1] ?? req.url}` } }));
-				return;
-			}
-			res.end(
-				JSON.stringify({
-					object: 'list',
-					url: `/v1/checkout/sessions/${match[1]}/line_items`,
-					has_more: false,
-					data: items.map((item) => ({
-						id: item.id,
-						object: 'item',
-						amount_subtotal: 1500 * item.quantity,
-						amount_total: 1500 * item.quantity,
-						currency: 'usd',
-						description: 'Keycrate app',
-						quantity: item.quantity,
-						price: { id: item.priceId, object: 'price', lookup_key: null, metadata: {}, type: 'one_time', unit_amount: 1500, currency: 'usd', active: true, product: 'prod_kcx' },
-					})),
-				}),
-			);
+			if (this.delayMs > 0) setTimeout(() => this.answer(req, res), this.delayMs);
+			else this.answer(req, res);
 		});
 		await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
 		this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+	}
+
+	private answer(req: IncomingMessage, res: ServerResponse): void {
+		const match = /^\/v1\/checkout\/sessions\/([^/]+)\/line_items/.exec(req.url ?? '');
+		const items = match ? this.lineItems.get(decodeURIComponent(match[1])) : undefined;
+		res.setHeader('content-type', 'application/json');
+		if (!match || items === undefined) {
+			res.statusCode = 404;
+			res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: `No such checkout session: ${match?.[1] ?? req.url}` } }));
+			return;
+		}
+		res.end(
+			JSON.stringify({
+				object: 'list',
+				url: `/v1/checkout/sessions/${match[1]}/line_items`,
+				has_more: false,
+				data: items.map((item) => ({
+					id: item.id,
+					object: 'item',
+					amount_subtotal: 1500 * item.quantity,
+					amount_total: 1500 * item.quantity,
+					currency: 'usd',
+					description: 'Keycrate app',
+					quantity: item.quantity,
+					price: { id: item.priceId, object: 'price', lookup_key: null, metadata: {}, type: 'one_time', unit_amount: 1500, currency: 'usd', active: true, product: 'prod_kcx' },
+				})),
+			}),
+		);
+	}
+
+	async stop(): Promise<void> {
+		const server = this.server;
+		if (!server) return;
+		await new Promise<void>((done) => {
+			server.close(() => done());
+			server.closeAllConnections();
+		});
+	}
+}
+
+/** A LICENSE_WEBHOOK_URL receiver (e.g. an n8n Webhook node): records every hand-off, fails a share with 500. */
+export class HandoffReceiver {
+	/** Idempotency-Key → license keys posted under it, one entry per POST. */
+	readonly posts = new Map<string, string[]>();
+	failed = 0;
+	url = '';
+	private server?: Server;
+
+	constructor(
+		readonly secret: string,
+		private readonly failRate: number,
+	) {}
+
+	async start(): Promise<void> {
+		this.server = createServer((req, res) => {
+			const chunks: Buffer[] = [];
+			req.on('data', (chunk: Buffer) => chunks.push(chunk));
+			req.on('end', () => {
+				if (Math.random() < this.failRate) {
+					this.failed += 1;
+					res.statusCode = 500;
+					res.end('{"error":"try again"}');
+					return;
+				}
+				const key = String(req.headers['idempotency-key'] ?? '(none)');
+				const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { license_key?: string } };
+				this.posts.set(key, [...(this.posts.get(key) ?? []), String(body.data?.license_key)]);
+				res.end('{"ok":true}');
+			});
+		});
+		await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
+		this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/webhook/keycrate-license`;
+	}
+
+	/** license key → how many distinct Idempotency-Keys it was posted under (expected: 1 each). */
+	idempotencyKeysPerLicense(): Map<string, number> {
+		const keys = new Map<string, Set<string>>();
+		for (const [idempotencyKey, licenses] of this.posts) {
+			for (const license of licenses) keys.set(license, (keys.get(license) ?? new Set()).add(idempotencyKey));
+		}
+		return new Map([...keys].map(([license, set]) => [license, set.size]));
 	}
 
 	async stop(): Promise<void> {
@@ -193,11 +256,13 @@ export class Cluster {
 	readonly stripeApiKey = `sk_test_${randomBytes(24).toString('hex')}`;
 	readonly redis: Redis;
 	readonly queue: Queue;
+	readonly handoffQueue: Queue;
 	tiers!: Tiers;
 	private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
 	private readonly dir: string;
 	private readonly plansFile: string;
 	private readonly stripeApi = new FakeStripeApi();
+	readonly handoffReceiver?: HandoffReceiver;
 	private workerCount = 0;
 	private nextIngest = 0;
 
@@ -213,12 +278,16 @@ export class Cluster {
 		this.redis.on('error', () => undefined);
 		this.queue = new Queue(EVENTS_QUEUE, { connection: this.redis, prefix });
 		this.queue.on('error', () => undefined);
+		this.handoffQueue = new Queue(HANDOFF_QUEUE, { connection: this.redis, prefix });
+		this.handoffQueue.on('error', () => undefined);
+		if (options.handoff) this.handoffReceiver = new HandoffReceiver(`whsec_${randomBytes(24).toString('base64url')}`, options.handoff.failRate);
 	}
 
 	static async start(options: ClusterOptions): Promise<Cluster> {
 		const emu = await startEmulator({ port: 0, latencyMs: options.emulatorLatencyMs });
 		const cluster = new Cluster(options, emu, clusterPrefix(options.label), options.redisUrl ?? SHARED_REDIS);
 		await cluster.stripeApi.start();
+		await cluster.handoffReceiver?.start();
 		cluster.tiers = { basic: await cluster.createTier('Basic', 1), pro: await cluster.createTier('Pro', 2) };
 		writeFileSync(cluster.plansFile, JSON.stringify(plansFileFor(cluster.tiers), null, 2));
 		return cluster;
@@ -230,7 +299,7 @@ export class Cluster {
 
 	/** The secrets no log line may carry. */
 	secrets(): string[] {
-		return [this.emu.apiKey, this.webhookSecret, this.stripeApiKey];
+		return [this.emu.apiKey, this.webhookSecret, this.stripeApiKey, ...(this.handoffReceiver ? [this.handoffReceiver.secret] : [])];
 	}
 
 	private async createTier(name: string, level: number): Promise<string> {
@@ -252,6 +321,10 @@ export class Cluster {
 		return this.stripeApi.calls;
 	}
 
+	setStripeApiDelay(ms: number): void {
+		this.stripeApi.delayMs = ms;
+	}
+
 	workerEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
 		return {
 			PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -271,6 +344,7 @@ export class Cluster {
 			JOB_BACKOFF_MS: '50',
 			LICENSE_GRACE_SECONDS: String(this.graceSeconds),
 			LOG_LEVEL: 'info',
+			...(this.handoffReceiver ? { LICENSE_WEBHOOK_URL: this.handoffReceiver.url, LICENSE_WEBHOOK_SECRET: this.handoffReceiver.secret } : {}),
 			...this.options.env,
 			...extra,
 		};
@@ -365,8 +439,8 @@ export class Cluster {
 		return stats;
 	}
 
-	async jobCounts(): Promise<Record<string, number>> {
-		return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed', 'failed');
+	async jobCounts(queue: Queue = this.queue): Promise<Record<string, number>> {
+		return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed', 'failed');
 	}
 
 	/** Resolves once nothing is waiting, active or delayed for `stableMs`; throws with the counts on timeout. */
@@ -376,7 +450,9 @@ export class Cluster {
 		await waitUntil(
 			async () => {
 				counts = await this.jobCounts();
-				const pending = counts.waiting + counts.active + counts.delayed + counts.prioritized + counts.paused + counts['waiting-children'];
+				const handoffs = await this.jobCounts(this.handoffQueue);
+				const pendingOf = (c: Record<string, number>) => c.waiting + c.active + c.delayed + c.prioritized + c.paused + c['waiting-children'];
+				const pending = pendingOf(counts) + pendingOf(handoffs);
 				if (pending > 0) {
 					quietSince = undefined;
 					return false;
@@ -394,6 +470,11 @@ export class Cluster {
 	async failedJobs(): Promise<{ id: string; type: string; reason: string; attempts: number }[]> {
 		const failed = await this.queue.getFailed(0, 1000);
 		return failed.map((job) => ({ id: String(job.id), type: job.name, reason: job.failedReason, attempts: job.attemptsMade }));
+	}
+
+	async failedHandoffs(): Promise<{ id: string; reason: string }[]> {
+		const failed = await this.handoffQueue.getFailed(0, 1000);
+		return failed.map((job) => ({ id: String(job.id), reason: job.failedReason }));
 	}
 
 	/** Forgets completed jobs, as if their retention had passed: a later redelivery is then processed again. */
@@ -447,6 +528,8 @@ export class Cluster {
 		await this.stopWorkers();
 		this.agent.destroy();
 		await this.queue.close().catch(() => undefined);
+		await this.handoffQueue.close().catch(() => undefined);
+		await this.handoffReceiver?.stop();
 		await deleteByPrefix(this.redis, this.prefix).catch(() => undefined);
 		this.redis.disconnect();
 		await this.emu.stop().catch(() => undefined);
