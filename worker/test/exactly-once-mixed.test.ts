@@ -2,7 +2,8 @@
 // renewals, tier changes, added seats, cancellations, refunds and disputes), every event delivered 3× in a
 // seeded random order through 2 worker processes, with 5% commit_then_500 and 10% error_500 on every Keycrate
 // endpoint → exactly one license per purchase/subscription seat, every expiry and status as one clean delivery
-// leaves it. Prints its figures. MIXED_SEED=<n> replays a run; MIXED_ONE_OFFS / MIXED_SUBSCRIPTIONS resize it.
+// leaves it; every license handed off to LICENSE_WEBHOOK_URL under one Idempotency-Key (the receiver answers
+// 5% of posts with 500). Prints its figures. MIXED_SEED=<n> replays a run; MIXED_ONE_OFFS / MIXED_SUBSCRIPTIONS resize it.
 
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster } from './support/cluster-harness.js';
@@ -22,7 +23,7 @@ describe('the mixed run (Must show)', () => {
 
 	test(`seed ${SEED}: ${ONE_OFFS} one-off purchases + ${SUBSCRIPTIONS} subscriptions, each event ×${COPIES} shuffled, 2 worker processes, 5% commit_then_500 + 10% error_500`, async () => {
 		const started = Date.now();
-		const running = await Cluster.start({ label: 'mixed', env: { WORKER_CONCURRENCY: '16' } });
+		const running = await Cluster.start({ label: 'mixed', env: { WORKER_CONCURRENCY: '16' }, handoff: { failRate: 0.05 } });
 		cluster = running;
 		const world = new StripeWorld(SEED, running.tiers, running.graceSeconds);
 		const lifecycles: Lifecycle[] = [];
@@ -62,6 +63,10 @@ describe('the mixed run (Must show)', () => {
 		const failed = await running.failedJobs();
 		const licenses = running.licenses();
 		const summary = checkLicenses(licenses, lifecycles.map((lifecycle) => lifecycle.expected));
+		const receiver = running.handoffReceiver as NonNullable<typeof running.handoffReceiver>;
+		const keysPerLicense = receiver.idempotencyKeysPerLicense();
+		const handoffPosts = [...receiver.posts.values()].reduce((sum, posts) => sum + posts.length, 0);
+		const failedHandoffs = await running.failedHandoffs();
 
 		const calls = running.calls();
 		const byOutcome: Record<string, number> = {};
@@ -87,6 +92,7 @@ describe('the mixed run (Must show)', () => {
 			deadLetters: failed.length,
 			keycrateCallsByOutcome: byOutcome,
 			keycrateCallsByEndpoint: calls,
+			handoff: { accepted: handoffPosts, answered500: receiver.failed, licensesHandedOff: keysPerLicense.size, deadLetters: failedHandoffs.length },
 			adoptedAfterLostReply: running.countSeatActions('adopted'),
 			seats: summary.seats,
 			licenses: summary.licenses,
@@ -107,6 +113,10 @@ describe('the mixed run (Must show)', () => {
 		expect(calls['/license/extend']?.['500'] ?? 0).toBeGreaterThan(0);
 		expect(figures.adoptedAfterLostReply).toBeGreaterThan(0);
 		expect(Math.min(...figures.convergedSeatLinesPerProcess)).toBeGreaterThan(0);
+		// Every license was handed off, each under exactly one Idempotency-Key (the receiver can de-duplicate).
+		expect(failedHandoffs).toEqual([]);
+		expect([...keysPerLicense.keys()].sort()).toEqual(licenses.map((license) => license.license_key).sort());
+		expect([...keysPerLicense.values()].every((count) => count === 1)).toBe(true);
 		expect(running.secretsInLogs()).toEqual([]);
 	}, 240000);
 });
