@@ -133,7 +133,7 @@ export function readBatchSize(this: IExecuteFunctions, itemIndex: number): numbe
 		throw invalidInput(
 			this,
 			itemIndex,
-			`Batch Size must be a whole number from 1 to ${LIMITS.maxBatch}, got ${quote(batchSize)}`,
+			`Batch Size must be a whole number from 1 to ${LIMITS.maxBatch}, got ${batchSize}`,
 		);
 	}
 	return batchSize;

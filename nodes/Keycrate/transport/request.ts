@@ -154,13 +154,18 @@ function unreachableError(
 	});
 }
 
-/** The Node.js network error code (ECONNRESET, …) somewhere in an error's cause chain. */
+/**
+ * The Node.js network error code (ECONNRESET, …) of a failed request: n8n's NodeApiError keeps it
+ * as `httpCode`; a raw error has it as `code`, possibly down its cause chain.
+ */
 function findNetworkCode(error: unknown): string | undefined {
 	let current: unknown = error;
 	for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-		current = (current as { cause?: unknown }).cause;
+		const { code, httpCode, cause } = current as { code?: unknown; httpCode?: unknown; cause?: unknown };
+		for (const candidate of [httpCode, code]) {
+			if (typeof candidate === 'string' && /^E[A-Z_]+$/.test(candidate)) return candidate;
+		}
+		current = cause;
 	}
 	return undefined;
 }

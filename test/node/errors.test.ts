@@ -1,0 +1,111 @@
+import type { INodeParameters } from 'n8n-workflow';
+
+import { runKeycrate } from './harness';
+import { useEmulator } from './fixtures';
+
+const keycrate = useEmulator();
+
+async function createLicense(): Promise<string> {
+	const [created] = await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 30 });
+	return created.license_key as string;
+}
+
+describe('bad input is refused before any request, naming the parameter', () => {
+	const cases: Array<[string, INodeParameters, string, { appId?: string }?]> = [
+		['a bad App ID', { resource: 'license', operation: 'create', appId: 'not-a-uuid', durationUnit: 'days', durationValue: 1 }, 'App ID must be a UUID, got "not-a-uuid"'],
+		['no App ID anywhere', { resource: 'subscription', operation: 'getMany', appId: '', returnAll: true }, 'App ID is empty and the Keycrate API credential has no default App ID', { appId: '' }],
+		['a bad default App ID in the credential', { resource: 'subscription', operation: 'getMany', appId: '', returnAll: true }, 'The default App ID of the credential must be a UUID, got "app-1"', { appId: 'app-1' }],
+		['a bad subscription ID', { resource: 'subscription', operation: 'delete', subscriptionId: '1234' }, 'Subscription must be a UUID, got "1234"'],
+		['an empty key list', { resource: 'license', operation: 'extendBulk', licenseKeys: ' ,\n, ', extendSeconds: 60 }, 'License Keys is empty'],
+		['an empty key array', { resource: 'license', operation: 'deleteBulk', licenseKeys: '={{ [] }}' }, 'License Keys is empty'],
+		['a malformed key in a list', { resource: 'license', operation: 'deleteBulk', licenseKeys: 'GOOD-1, bad key' }, 'License Keys: "bad key" is not a license key'],
+		['a key listed twice', { resource: 'license', operation: 'deleteBulk', licenseKeys: 'A-1, B-2, A-1' }, 'License Keys: "A-1" is listed twice'],
+		['an empty license key', { resource: 'license', operation: 'get', licenseKey: '  ' }, 'License Key is empty'],
+		['a malformed license key', { resource: 'license', operation: 'get', licenseKey: 'ABC/DEF' }, 'License Key: "ABC/DEF" is not a license key'],
+		['metadata that is not JSON', { resource: 'license', operation: 'updateMetadata', licenseKey: 'K-1', metadata: '{plan: pro' }, 'Metadata is not valid JSON'],
+		['metadata that is not an object', { resource: 'license', operation: 'updateMetadata', licenseKey: 'K-1', metadata: '[1, 2]' }, 'Metadata must be a JSON object, like {"plan": "pro"}'],
+		['metadata over 2,000 characters', { resource: 'license', operation: 'updateMetadata', licenseKey: 'K-1', metadata: JSON.stringify({ note: 'x'.repeat(1990) }) }, 'Metadata is 2001 characters of JSON; Keycrate allows at most 2000'],
+		['metadata over 2,000 characters on create', { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1, additionalFields: { metadata: JSON.stringify({ note: 'x'.repeat(2000) }) } }, 'Metadata is 2011 characters of JSON; Keycrate allows at most 2000'],
+		['a batch size above the contract', { resource: 'license', operation: 'deleteBulk', licenseKeys: 'A-1', options: { batchSize: 5000 } }, 'Batch Size must be a whole number from 1 to 1000, got 5000'],
+		['a page size above the contract', { resource: 'license', operation: 'getMany', returnAll: true, options: { pageSize: 500 } }, 'Page Size must be a whole number from 1 to 100, got 500'],
+		['a limit of 0', { resource: 'license', operation: 'getMany', returnAll: false, limit: 0 }, 'Limit must be a whole number of at least 1, got 0'],
+		['a key amount of 0', { resource: 'license', operation: 'createBulk', keyAmount: 0, durationUnit: 'days', durationValue: 1 }, 'Key Amount must be a whole number of at least 1, got 0'],
+		['no username or password', { resource: 'license', operation: 'updateUserCredentials', licenseKey: 'K-1', additionalFields: {} }, 'Nothing to update: set Username or Password under Additional Fields'],
+		['a subscription edit that changes nothing', { resource: 'subscription', operation: 'edit', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', additionalFields: {} }, 'Nothing to change: add Name, Level or Single Key Per HWID under Additional Fields'],
+		['an empty subscription name', { resource: 'subscription', operation: 'create', name: ' ', level: 1 }, 'Name is empty'],
+	];
+
+	// A loop, not it.each: inferring it.each's types over INodeParameters stalls the TypeScript checker.
+	for (const [name, parameters, message, credentialOverrides] of cases) {
+		it(name, async () => {
+			const result = await runKeycrate({ credentials: { ...keycrate.credentials, ...credentialOverrides }, parameters });
+			expect(result.error?.message).toBe(message);
+			expect(result.error?.name).toBe('NodeOperationError');
+			expect(result.requests).toEqual([]);
+		});
+	}
+});
+
+describe('Keycrate errors', () => {
+	it("carry Keycrate's error and error_code in a NodeApiError, without the API key", async () => {
+		const result = await keycrate.run({ resource: 'license', operation: 'get', licenseKey: 'MISSING-1' });
+		expect(result.error?.name).toBe('NodeApiError');
+		expect(result.error?.message).toMatch(/MISSING-1.*\[LICENSE_NOT_FOUND\]$/);
+		expect(result.error?.description).toBe('Check the license key. POST /license/get answered HTTP 404.');
+		expect((result.error as { httpCode?: string }).httpCode).toBe('404');
+		expect(JSON.stringify(result.error)).not.toContain(keycrate.credentials.apiKey);
+		expect(keycrate.callsTo('/license/get')).toBe(1);
+	});
+
+	it('a wrong API key says so, without echoing it', async () => {
+		const wrongKey = 'kc_wrong_0123456789abcdef';
+		const result = await runKeycrate({
+			credentials: { ...keycrate.credentials, apiKey: wrongKey },
+			parameters: { resource: 'license', operation: 'get', licenseKey: 'ANY-1' },
+		});
+		expect(result.error?.message).toMatch(/\[INVALID_API_KEY\]$/);
+		expect(result.error?.description).toContain('Check the Keycrate API credential');
+		expect(JSON.stringify(result.error)).not.toContain(wrongKey);
+	});
+
+	it('INVALID_INPUT from Keycrate is not retried', async () => {
+		// 21 tags: the contract allows 20, and the node leaves that check to Keycrate.
+		const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
+		const result = await runKeycrate({
+			credentials: keycrate.credentials,
+			parameters: { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1, additionalFields: { tags } },
+		});
+		expect(result.error?.message).toMatch(/\[INVALID_INPUT\]$/);
+		expect(result.error?.description).toContain('Field: tags.');
+		expect(keycrate.callsTo('/license/create')).toBe(1);
+		expect(keycrate.retryDelays).toEqual([]);
+	});
+});
+
+describe('Continue On Fail', () => {
+	it('turns each failed input into an error item paired to it, and goes on', async () => {
+		const key = await createLicense();
+		const result = await keycrate.run(
+			{ resource: 'license', operation: 'get', licenseKey: '={{ $json.key }}' },
+			{ continueOnFail: true, input: [{ json: { key } }, { json: { key: 'MISSING-2' } }, { json: { key: 'bad key' } }] },
+		);
+		expect(result.error).toBeUndefined();
+		expect(result.items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(result.items[0].json.license_key).toBe(key);
+		expect(result.items[1].json).toMatchObject({ error_code: 'LICENSE_NOT_FOUND', error: expect.stringContaining('MISSING-2') });
+		expect(result.items[2].json).toMatchObject({ error: 'License Key: "bad key" is not a license key' });
+	});
+
+	it('gives one failed result per key when a whole bulk call fails', async () => {
+		const keys = [await createLicense(), await createLicense(), await createLicense()];
+		keycrate.emulator.setFaults([{ endpoint: '/license/extend-bulk', kind: 'error_500', rate: 1 }]);
+		const result = await keycrate.run(
+			{ resource: 'license', operation: 'extendBulk', licenseKeys: keys, extendSeconds: 60, options: { batchSize: 2 } },
+			{ continueOnFail: true },
+		);
+		expect(result.items.map((item) => [item.json.license_key, item.json.success, item.json.error_code])).toEqual(
+			keys.map((key) => [key, false, 'SERVER_ERROR']),
+		);
+		expect(keycrate.callsTo('/license/extend-bulk')).toBe(8); // 2 batches x (1 + 3 retries)
+	});
+});

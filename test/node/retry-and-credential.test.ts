@@ -1,0 +1,142 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { runKeycrate, testCredential } from './harness';
+import { useEmulator } from './fixtures';
+import { setRetryWait } from '../../nodes/Keycrate/transport/retry';
+
+const keycrate = useEmulator();
+
+async function createLicense(): Promise<string> {
+	const [created] = await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 30 });
+	return created.license_key as string;
+}
+
+/** Lets the faults fire for the first `failures` attempts, then clears them (during the retry wait). */
+function clearFaultsAfter(failures: number): void {
+	setRetryWait(async (ms) => {
+		keycrate.retryDelays.push(ms);
+		if (keycrate.retryDelays.length >= failures) keycrate.emulator.setFaults([]);
+	});
+}
+
+describe('retries', () => {
+	it('retries a 429 after its Retry-After, then succeeds', async () => {
+		const key = await createLicense();
+		keycrate.emulator.setFaults([{ endpoint: '/license/get', kind: 'error_429', rate: 1, retry_after_s: 3 }]);
+		clearFaultsAfter(1);
+		const [license] = await keycrate.runOk({ resource: 'license', operation: 'get', licenseKey: key });
+		expect(license.license_key).toBe(key);
+		expect(keycrate.retryDelays).toEqual([3000]);
+		expect(keycrate.emulator.calls()['/license/get']).toEqual({ '429': 1, '200': 1 });
+	});
+
+	it('retries 500s after 1 s and 4 s, then succeeds', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/license/create', kind: 'error_500', rate: 1 }]);
+		clearFaultsAfter(2);
+		const [license] = await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 });
+		expect(license.license_key).toEqual(expect.any(String));
+		expect(keycrate.retryDelays).toEqual([1000, 4000]);
+		expect(keycrate.emulator.calls()['/license/create']).toEqual({ '500': 2, '200': 1 });
+	});
+
+	it('retries a dropped connection', async () => {
+		const key = await createLicense();
+		keycrate.emulator.setFaults([{ endpoint: '/license/get', kind: 'drop_connection', rate: 1 }]);
+		clearFaultsAfter(1);
+		const [license] = await keycrate.runOk({ resource: 'license', operation: 'get', licenseKey: key });
+		expect(license.license_key).toBe(key);
+		expect(keycrate.retryDelays).toEqual([1000]);
+	});
+
+	it('gives up after 3 retries (1 s, 4 s, 10 s) with the last error', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '*', kind: 'error_500', rate: 1 }]);
+		const result = await keycrate.run({ resource: 'license', operation: 'get', licenseKey: 'ANY-1' });
+		expect(result.error?.message).toMatch(/\[SERVER_ERROR\]$/);
+		expect(result.error?.description).toContain('POST /license/get answered HTTP 500 after 3 retries.');
+		expect(keycrate.retryDelays).toEqual([1000, 4000, 10000]);
+		expect(keycrate.callsTo('/license/get')).toBe(4);
+	});
+
+	it('does not retry ACCESS_DENIED or NOT_FOUND', async () => {
+		const result = await keycrate.run({ resource: 'license', operation: 'get', licenseKey: 'NOT-THERE' });
+		expect(result.error?.message).toMatch(/\[LICENSE_NOT_FOUND\]$/);
+		const otherApp = await runKeycrate({
+			credentials: keycrate.credentials,
+			parameters: { resource: 'subscription', operation: 'getMany', appId: '6f1f2f3e-1111-4222-8333-944455556666', returnAll: true },
+		});
+		expect(otherApp.error?.message).toMatch(/\[(ACCESS_DENIED|APP_NOT_FOUND)\]$/);
+		expect(keycrate.retryDelays).toEqual([]);
+		expect(keycrate.callsTo('/license/get') + keycrate.callsTo('/subscription/get-bulk')).toBe(2);
+	});
+});
+
+describe('a bulk call that fails after others succeeded', () => {
+	let proxy: Server;
+	let bulkCalls = 0;
+
+	// A proxy in front of the emulator that refuses the second extend-bulk call outright.
+	beforeAll(async () => {
+		proxy = createServer((incoming, outgoing) => {
+			if (incoming.url === '/license/extend-bulk' && ++bulkCalls === 2) {
+				outgoing.writeHead(400, { 'content-type': 'application/json' });
+				outgoing.end(JSON.stringify({ error: 'license_keys: refused by the test proxy', error_code: 'INVALID_INPUT', field: 'license_keys' }));
+				incoming.resume();
+				return;
+			}
+			const target = new URL(incoming.url ?? '/', keycrate.emulator.url);
+			const forward = httpRequest(target, { method: incoming.method, headers: incoming.headers }, (answer) => {
+				outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+				answer.pipe(outgoing);
+			});
+			incoming.pipe(forward);
+		});
+		await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+	});
+	afterAll(async () => await new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+	it('says how many keys were processed before it', async () => {
+		const keys = [await createLicense(), await createLicense(), await createLicense()];
+		bulkCalls = 0;
+		const result = await runKeycrate({
+			credentials: { ...keycrate.credentials, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+			parameters: { resource: 'license', operation: 'extendBulk', licenseKeys: keys, extendSeconds: 60, options: { batchSize: 2 } },
+		});
+		expect(result.error?.message).toBe('license_keys: refused by the test proxy [INVALID_INPUT]');
+		expect(result.error?.description).toBe(
+			'Keycrate refused a field of the request. Field: license_keys. POST /license/extend-bulk answered HTTP 400. 2 of 3 keys were processed before this call failed.',
+		);
+	});
+});
+
+describe('the credential test', () => {
+	it('accepts the right key, with or without a default App ID, and a trailing slash in the Base URL', async () => {
+		expect(await testCredential(keycrate.credentials)).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(await testCredential({ ...keycrate.credentials, appId: '' })).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(await testCredential({ ...keycrate.credentials, baseUrl: `${keycrate.emulator.url}/` })).toMatchObject({ status: 'OK' });
+	});
+
+	it('refuses a wrong key, an empty key, and an App ID of another account', async () => {
+		expect(await testCredential({ ...keycrate.credentials, apiKey: 'kc_not_a_real_key' })).toEqual({
+			status: 'Error',
+			message: 'Keycrate does not know this API key',
+		});
+		expect(await testCredential({ ...keycrate.credentials, apiKey: '' })).toEqual({
+			status: 'Error',
+			message: 'The API key is empty',
+		});
+		const other = { app_id: '6f1f2f3e-1111-4222-8333-944455556666', api_key: 'kc_other_account_key_123' };
+		keycrate.emulator.reset([...keycrate.emulator.apps, other]);
+		expect(await testCredential({ ...keycrate.credentials, appId: other.app_id })).toEqual({
+			status: 'Error',
+			message: 'The API key is valid but may not access the Default App ID',
+		});
+	});
+
+	it('refuses a Default App ID that is not a UUID', async () => {
+		expect(await testCredential({ ...keycrate.credentials, appId: 'my-app' })).toEqual({
+			status: 'Error',
+			message: 'The Default App ID must be a UUID',
+		});
+	});
+});
