@@ -10,7 +10,7 @@ import { checkoutSessionNeedingLineItems, handleEvent } from './handlers/index.j
 import { buildHandoffPayload, deliverHandoff } from './handoff.js';
 import { isPermanentKeycrateError } from './keycrate/client.js';
 import { Ledger, type RootState } from './ledger.js';
-import type { Logger } from './log.js';
+import { secretScrubber, secretValues, type Logger } from './log.js';
 import type { HandlerResult, KeycrateLicense, RootId } from './model.js';
 import { EVENTS_QUEUE, HANDOFF_QUEUE, handoffJobOptions, handoffQueue, workerConnection } from './queue.js';
 import { fetchCheckoutLineItems } from './stripe/api.js';
@@ -82,17 +82,22 @@ export async function processEvent(
 	return { result, roots: [...roots] };
 }
 
-/** Retrying cannot fix these: fail the job at once so it lands in the dead-letter (failed) set with its reason. */
-function asJobError(error: unknown): unknown {
-	if (error instanceof PermanentEventError || isPermanentKeycrateError(error)) {
-		return new UnrecoverableError((error as Error).message);
-	}
-	return error;
+/**
+ * What BullMQ stores as the job's failure (message and stack land in Redis and in `dead-letters`): secrets
+ * scrubbed, and errors no retry can fix turned into UnrecoverableError so the job fails at once.
+ */
+export function asJobError(error: unknown, scrub: (text: string) => string): Error {
+	const original = error instanceof Error ? error : new Error(String(error));
+	const permanent = error instanceof PermanentEventError || isPermanentKeycrateError(error);
+	const jobError = permanent ? new UnrecoverableError(scrub(original.message)) : new Error(scrub(original.message));
+	jobError.stack = scrub(original.stack ?? original.message);
+	return jobError;
 }
 
 export async function startProcessor(config: Config, log: Logger, deps: ProcessorDeps): Promise<Processor> {
 	const connection = deps.connection ?? workerConnection(config);
 	const ledger = new Ledger(connection, config);
+	const scrub = secretScrubber(secretValues(config));
 	let handoffs: Queue | undefined;
 	let enqueueHandoff: ((state: RootState, seat: number, license: KeycrateLicense) => Promise<void>) | undefined;
 	if (config.licenseWebhookUrl) {
@@ -111,7 +116,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				await processEvent(config, ledger, deps.api, job.data, log, enqueueHandoff);
 			} catch (error) {
 				log.warn({ eventId: job.data.id, eventType: job.data.type, attempt: job.attemptsMade + 1, err: error }, 'event processing failed');
-				throw asJobError(error);
+				throw asJobError(error, scrub);
 			}
 		},
 		// A job whose process died is re-run (converge makes that safe); BullMQ's default maxStalledCount of 1
