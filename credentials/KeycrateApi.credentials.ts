@@ -13,7 +13,10 @@ export class KeycrateApi implements ICredentialType {
 
 	displayName = 'Keycrate API';
 
-	icon = 'file:../nodes/Keycrate/keycrate.svg' as const;
+	icon = {
+		light: 'file:../nodes/Keycrate/keycrate.svg',
+		dark: 'file:../nodes/Keycrate/keycrate.dark.svg',
+	} as const;
 
 	documentationUrl = 'https://github.com/keycrate/n8n-nodes-keycrate#credential';
 

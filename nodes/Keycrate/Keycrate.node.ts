@@ -11,7 +11,7 @@ export class Keycrate implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Keycrate',
 		name: 'keycrate',
-		icon: 'file:keycrate.svg',
+		icon: { light: 'file:keycrate.svg', dark: 'file:keycrate.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

@@ -86,32 +86,32 @@ export const durationFields: INodeProperties[] = [
 ];
 
 /** Optional license settings shared by Create and Create Many, in additionalFields. */
-export const licenseSettingFields: INodeProperties[] = [
-	{
+export const licenseSetting: Record<'hwidLock' | 'keyPattern' | 'metadata' | 'subscriptionId' | 'tags', INodeProperties> = {
+	hwidLock: {
 		displayName: 'HWID Lock',
 		name: 'hwidLock',
 		type: 'boolean',
 		default: false,
 		description: 'Whether the license is locked to the first hardware ID that uses it',
 	},
-	{
+	keyPattern: {
 		displayName: 'Key Pattern',
 		name: 'keyPattern',
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. PRO-****-****',
 		description:
-			'Pattern of the generated key: each * becomes a random character from A-Z and 0-9, other characters are kept. Keycrate\'s default is ****-****-****-****.',
+			"Pattern of the generated key: each * becomes a random character from A-Z and 0-9, other characters are kept. Keycrate's default is ****-****-****-****.",
 	},
-	{
+	metadata: {
 		displayName: 'Metadata',
 		name: 'metadata',
 		type: 'json',
 		default: '{}',
 		description: `Free JSON object stored with the license, at most ${LIMITS.maxMetadataChars} characters of JSON`,
 	},
-	{ ...subscriptionIdField('Subscription tier the license belongs to', false) },
-	{
+	subscriptionId: subscriptionIdField('Subscription tier the license belongs to', false),
+	tags: {
 		displayName: 'Tags',
 		name: 'tags',
 		type: 'string',
@@ -120,7 +120,10 @@ export const licenseSettingFields: INodeProperties[] = [
 		description:
 			'Labels for the license, separated by commas or new lines, or an expression returning an array',
 	},
-];
+};
+
+/** The same settings in n8n's alphabetical order. */
+export const licenseSettingFields: INodeProperties[] = Object.values(licenseSetting);
 
 export function batchSizeOption(what: string): INodeProperties {
 	return {

@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readAppId } from '../../helpers/input';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, durationFields, licenseSettingFields } from '../fields';
+import { appIdField, durationFields, licenseSetting } from '../fields';
 import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
 
 interface AdditionalFields extends LicenseSettingFields {
@@ -21,7 +21,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Field',
 		default: {},
-		options: ([
+		options: [
 			{
 				displayName: 'HWID',
 				name: 'hwid',
@@ -29,7 +29,9 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Hardware ID to bind the license to right away',
 			},
-			...licenseSettingFields,
+			licenseSetting.hwidLock,
+			licenseSetting.keyPattern,
+			licenseSetting.metadata,
 			{
 				displayName: 'Password',
 				name: 'password',
@@ -38,6 +40,8 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Password the end user signs in with (Keycrate never returns it)',
 			},
+			licenseSetting.subscriptionId,
+			licenseSetting.tags,
 			{
 				displayName: 'Username',
 				name: 'username',
@@ -45,7 +49,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Username the end user signs in with',
 			},
-		] as INodeProperties[]).sort((a, b) => a.displayName.localeCompare(b.displayName)),
+		],
 	},
 ];
 
