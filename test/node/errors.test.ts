@@ -33,6 +33,10 @@ describe('bad input is refused before any request, naming the parameter', () => 
 		['no username or password', { resource: 'license', operation: 'updateUserCredentials', licenseKey: 'K-1', additionalFields: {} }, 'Nothing to update: set Username or Password under Additional Fields'],
 		['a subscription edit that changes nothing', { resource: 'subscription', operation: 'edit', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', additionalFields: {} }, 'Nothing to change: add Name, Level or Single Key Per HWID under Additional Fields'],
 		['an empty subscription name', { resource: 'subscription', operation: 'create', name: ' ', level: 1 }, 'Name is empty'],
+		['a number that is not whole, from an expression', { resource: 'license', operation: 'extend', licenseKey: 'K-1', extendSeconds: '={{ "1.5" }}' }, 'Extend Seconds must be a whole number from 1 to 3153600000, got "1.5"'],
+		['a number out of range', { resource: 'hwid', operation: 'updateResetInterval', licenseKey: 'K-1', resetInterval: 9000 }, 'Reset Interval must be a whole number from 0 to 8760, got 9000'],
+		['a level out of range on edit', { resource: 'subscription', operation: 'edit', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', additionalFields: { level: 1001 } }, 'Level must be a whole number from 0 to 1000, got 1001'],
+		['a duration value of 0', { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 0 }, 'Duration Value must be a whole number from 1 to 100000, got 0'],
 	];
 
 	// A loop, not it.each: inferring it.each's types over INodeParameters stalls the TypeScript checker.

@@ -82,11 +82,15 @@ describe('license operations', () => {
 		expect(licensesInEmulator().every((l) => l.tags.includes('trial'))).toBe(true);
 	});
 
-	it('extend: moves the expiry by extendSeconds', async () => {
+	it('extend: moves the expiry by extendSeconds (a number, or a numeric string from an expression)', async () => {
 		const key = await createLicense();
 		const before = Date.parse(licensesInEmulator()[0].expires_at!);
 		const [extended] = await keycrate.runOk(license('extend', { licenseKey: key, extendSeconds: 86400 }));
 		expect(Date.parse(extended.expires_at as string) - before).toBe(86400 * 1000);
+		const [again] = await keycrate.runOk(license('extend', { licenseKey: key, extendSeconds: '={{ $json.seconds }}' }), [
+			{ json: { seconds: '3600' } },
+		]);
+		expect(Date.parse(again.expires_at as string) - before).toBe((86400 + 3600) * 1000);
 	});
 
 	it('extendBulk: one result per key', async () => {

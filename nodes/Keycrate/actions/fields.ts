@@ -1,6 +1,8 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { LIMITS } from '../contract';
+import { toInteger } from '../helpers/input';
+import type { PagingRequest } from '../helpers/pagination';
 
 /** Parameters shared by several operations; each operation file places them under its own displayOptions. */
 
@@ -55,6 +57,17 @@ export function subscriptionIdField(hint: string, required = true): INodePropert
 	};
 }
 
+export const durationValueField: INodeProperties = {
+	displayName: 'Duration Value',
+	name: 'durationValue',
+	type: 'number',
+	required: true,
+	typeOptions: { minValue: 1, maxValue: 100000 },
+	default: 30,
+	description: 'How many duration units the license lasts',
+	displayOptions: { hide: { durationUnit: ['lifetime'] } },
+};
+
 export const durationFields: INodeProperties[] = [
 	{
 		displayName: 'Duration Unit',
@@ -73,16 +86,7 @@ export const durationFields: INodeProperties[] = [
 		default: 'days',
 		description: 'Unit of the license duration, counted from creation',
 	},
-	{
-		displayName: 'Duration Value',
-		name: 'durationValue',
-		type: 'number',
-		required: true,
-		typeOptions: { minValue: 1, maxValue: 100000 },
-		default: 30,
-		description: 'How many duration units the license lasts',
-		displayOptions: { hide: { durationUnit: ['lifetime'] } },
-	},
+	durationValueField,
 ];
 
 /** Optional license settings shared by Create and Create Many, in additionalFields. */
@@ -125,6 +129,15 @@ export const licenseSetting: Record<'hwidLock' | 'keyPattern' | 'metadata' | 'su
 /** The same settings in n8n's alphabetical order. */
 export const licenseSettingFields: INodeProperties[] = Object.values(licenseSetting);
 
+const batchSizeField: INodeProperties = {
+	displayName: 'Batch Size',
+	name: 'batchSize',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: LIMITS.maxBatch },
+	default: 1000, // LIMITS.maxBatch; a literal for n8n's lint, checked by a test
+	description: 'Most items per API call',
+};
+
 export function batchSizeOption(what: string): INodeProperties {
 	return {
 		displayName: 'Options',
@@ -134,15 +147,17 @@ export function batchSizeOption(what: string): INodeProperties {
 		default: {},
 		options: [
 			{
-				displayName: 'Batch Size',
-				name: 'batchSize',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: LIMITS.maxBatch },
-				default: 1000, // LIMITS.maxBatch; a literal for n8n's lint, checked by a test
+				...batchSizeField,
 				description: `Most ${what} per API call; larger lists are split into several calls. Lower it if your Keycrate plan allows less than ${LIMITS.maxBatch}.`,
 			},
 		],
 	};
+}
+
+/** Options → Batch Size of a bulk operation. */
+export function readBatchSize(this: IExecuteFunctions, itemIndex: number): number {
+	const value = this.getNodeParameter('options.batchSize', itemIndex, LIMITS.maxBatch);
+	return toInteger.call(this, value, batchSizeField, itemIndex);
 }
 
 export const returnAllField: INodeProperties = {
@@ -195,3 +210,17 @@ export const statusField: INodeProperties = {
 	default: 'paused',
 	description: 'Paused licenses stop validating until they are made active again',
 };
+
+/** Return All, Limit and Options → Page Size of a Get Many operation. */
+export function readPagingRequest(this: IExecuteFunctions, itemIndex: number): PagingRequest {
+	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+	const pageSize = toInteger.call(
+		this,
+		this.getNodeParameter('options.pageSize', itemIndex, LIMITS.maxPerPage),
+		pageSizeOption,
+		itemIndex,
+	);
+	if (returnAll) return { returnAll, limit: Infinity, pageSize };
+	const limit = toInteger.call(this, this.getNodeParameter('limit', itemIndex, 50), limitField, itemIndex);
+	return { returnAll, limit, pageSize };
+}

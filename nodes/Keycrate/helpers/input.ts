@@ -1,4 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { components } from '../../../openapi/keycrate';
@@ -21,6 +21,7 @@ export function invalidInput(
 
 /** A value short enough to quote in an error message. */
 function quote(value: unknown): string {
+	if (typeof value === 'number') return String(value);
 	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
 	return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
@@ -126,15 +127,27 @@ export function parseMetadata(this: IExecuteFunctions, value: unknown, itemIndex
 	return parsed as Metadata;
 }
 
-/** The `options.batchSize` of bulk operations: 1 to the contract's max batch. */
-export function readBatchSize(this: IExecuteFunctions, itemIndex: number): number {
-	const batchSize = this.getNodeParameter('options.batchSize', itemIndex, LIMITS.maxBatch) as number;
-	if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > LIMITS.maxBatch) {
-		throw invalidInput(
-			this,
-			itemIndex,
-			`Batch Size must be a whole number from 1 to ${LIMITS.maxBatch}, got ${batchSize}`,
-		);
+/**
+ * A whole number within the bounds of the number parameter `field` (its typeOptions minValue and
+ * maxValue). n8n does not coerce expression results, so "86400" from an expression is accepted too.
+ */
+export function toInteger(
+	this: IExecuteFunctions,
+	value: unknown,
+	field: INodeProperties,
+	itemIndex: number,
+): number {
+	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+	const min = field.typeOptions?.minValue ?? -Infinity;
+	const max = field.typeOptions?.maxValue ?? Infinity;
+	if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+		const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+		throw invalidInput(this, itemIndex, `${field.displayName} must be a whole number ${range}, got ${quote(value)}`);
 	}
-	return batchSize;
+	return number;
+}
+
+/** The top-level number parameter `field`, checked by toInteger. */
+export function readInteger(this: IExecuteFunctions, field: INodeProperties, itemIndex: number): number {
+	return toInteger.call(this, this.getNodeParameter(field.name, itemIndex), field, itemIndex);
 }

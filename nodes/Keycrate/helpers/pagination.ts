@@ -1,8 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
 import type { components } from '../../../openapi/keycrate';
-import { LIMITS } from '../contract';
-import { invalidInput } from './input';
 
 type Pagination = components['schemas']['Pagination'];
 
@@ -16,23 +12,6 @@ export interface PagingRequest {
 	returnAll: boolean;
 	limit: number;
 	pageSize: number;
-}
-
-export function readPagingRequest(this: IExecuteFunctions, itemIndex: number): PagingRequest {
-	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex, 50) as number);
-	const pageSize = this.getNodeParameter('options.pageSize', itemIndex, LIMITS.maxPerPage) as number;
-	if (!returnAll && (!Number.isInteger(limit) || limit < 1)) {
-		throw invalidInput(this, itemIndex, `Limit must be a whole number of at least 1, got ${limit}`);
-	}
-	if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIMITS.maxPerPage) {
-		throw invalidInput(
-			this,
-			itemIndex,
-			`Page Size must be a whole number from 1 to ${LIMITS.maxPerPage}, got ${pageSize}`,
-		);
-	}
-	return { returnAll, limit, pageSize };
 }
 
 /**

@@ -2,23 +2,25 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { asNodeApiError, batchSizes } from '../../helpers/batches';
-import { invalidInput, readAppId, readBatchSize } from '../../helpers/input';
+import { readAppId, readInteger } from '../../helpers/input';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, batchSizeOption, durationFields, licenseSettingFields } from '../fields';
+import { appIdField, batchSizeOption, durationFields, licenseSettingFields, readBatchSize } from '../fields';
 import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
+
+const keyAmountField: INodeProperties = {
+	displayName: 'Key Amount',
+	name: 'keyAmount',
+	type: 'number',
+	required: true,
+	typeOptions: { minValue: 1 },
+	default: 10,
+	description:
+		'How many license keys to create with the same settings. Amounts above the batch size are created in several calls; the node outputs one item per license.',
+};
 
 const properties: INodeProperties[] = [
 	appIdField,
-	{
-		displayName: 'Key Amount',
-		name: 'keyAmount',
-		type: 'number',
-		required: true,
-		typeOptions: { minValue: 1 },
-		default: 10,
-		description:
-			'How many license keys to create with the same settings. Amounts above the batch size are created in several calls; the node outputs one item per license.',
-	},
+	keyAmountField,
 	...durationFields,
 	{
 		displayName: 'Additional Fields',
@@ -37,10 +39,7 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const keyAmount = this.getNodeParameter('keyAmount', itemIndex) as number;
-	if (!Number.isInteger(keyAmount) || keyAmount < 1) {
-		throw invalidInput(this, itemIndex, `Key Amount must be a whole number of at least 1, got ${keyAmount}`);
-	}
+	const keyAmount = readInteger.call(this, keyAmountField, itemIndex);
 	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as LicenseSettingFields;
 	const settings = {
 		app_id: await readAppId.call(this, itemIndex),

@@ -2,8 +2,8 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { runBulkKeyOperation } from '../../helpers/batches';
-import { readBatchSize, readLicenseKeys } from '../../helpers/input';
-import { batchSizeOption, licenseKeysField } from '../fields';
+import { readLicenseKeys } from '../../helpers/input';
+import { batchSizeOption, licenseKeysField, readBatchSize } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeysField, batchSizeOption('keys')];
 

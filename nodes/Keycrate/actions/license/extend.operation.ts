@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readLicenseKey } from '../../helpers/input';
+import { readInteger, readLicenseKey } from '../../helpers/input';
 import { keycrateRequest } from '../../transport/request';
 import { extendSecondsField, licenseKeyField } from '../fields';
 
@@ -17,7 +17,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		'licenseExtend',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),
-			extend_seconds: this.getNodeParameter('extendSeconds', itemIndex) as number,
+			extend_seconds: readInteger.call(this, extendSecondsField, itemIndex),
 		},
 		itemIndex,
 	);

@@ -2,8 +2,8 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { runBulkKeyOperation } from '../../helpers/batches';
-import { readBatchSize, readLicenseKeys } from '../../helpers/input';
-import { batchSizeOption, extendSecondsField, licenseKeysField } from '../fields';
+import { readInteger, readLicenseKeys } from '../../helpers/input';
+import { batchSizeOption, extendSecondsField, licenseKeysField, readBatchSize } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeysField, extendSecondsField, batchSizeOption('keys')];
 
@@ -17,7 +17,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	return await runBulkKeyOperation(this,
 		'licenseExtendBulk',
 		keys,
-		{ extend_seconds: this.getNodeParameter('extendSeconds', itemIndex) as number },
+		{ extend_seconds: readInteger.call(this, extendSecondsField, itemIndex) },
 		readBatchSize.call(this, itemIndex),
 		itemIndex,
 	);

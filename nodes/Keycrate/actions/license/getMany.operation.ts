@@ -3,9 +3,9 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
 import { readAppId, requireUuid } from '../../helpers/input';
-import { collectPages, readPagingRequest } from '../../helpers/pagination';
+import { collectPages } from '../../helpers/pagination';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, limitField, pageSizeOption, returnAllField, subscriptionIdField } from '../fields';
+import { appIdField, limitField, pageSizeOption, returnAllField, subscriptionIdField, readPagingRequest } from '../fields';
 
 type GetBulkRequest = components['schemas']['LicenseGetBulkRequest'];
 

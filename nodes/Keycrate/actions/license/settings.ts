@@ -1,7 +1,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { parseList, parseMetadata, requireUuid } from '../../helpers/input';
+import { parseList, parseMetadata, readInteger, requireUuid } from '../../helpers/input';
+import { durationValueField } from '../fields';
 
 type Schemas = components['schemas'];
 
@@ -25,7 +26,7 @@ export function readDuration(
 ): Pick<Schemas['LicenseCreateRequest'], 'duration_unit' | 'duration_value'> {
 	const unit = this.getNodeParameter('durationUnit', itemIndex) as Schemas['DurationUnit'];
 	if (unit === 'lifetime') return { duration_unit: unit };
-	return { duration_unit: unit, duration_value: this.getNodeParameter('durationValue', itemIndex) as number };
+	return { duration_unit: unit, duration_value: readInteger.call(this, durationValueField, itemIndex) };
 }
 
 export function readLicenseSettings(

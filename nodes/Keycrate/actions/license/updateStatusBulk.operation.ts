@@ -3,8 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
 import { runBulkKeyOperation } from '../../helpers/batches';
-import { readBatchSize, readLicenseKeys } from '../../helpers/input';
-import { batchSizeOption, licenseKeysField, statusField } from '../fields';
+import { readLicenseKeys } from '../../helpers/input';
+import { batchSizeOption, licenseKeysField, statusField, readBatchSize } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeysField, statusField, batchSizeOption('keys')];
 

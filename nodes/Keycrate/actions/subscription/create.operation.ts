@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { invalidInput, readAppId } from '../../helpers/input';
+import { invalidInput, readAppId, readInteger } from '../../helpers/input';
 import { keycrateRequest } from '../../transport/request';
 import { appIdField } from '../fields';
 import { levelField, nameField, singleKeyPerHwidField } from './fields';
@@ -36,7 +36,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		{
 			app_id: await readAppId.call(this, itemIndex),
 			name,
-			level: this.getNodeParameter('level', itemIndex) as number,
+			level: readInteger.call(this, levelField, itemIndex),
 			single_key_per_hwid: singleKeyPerHwid ?? false,
 		},
 		itemIndex,

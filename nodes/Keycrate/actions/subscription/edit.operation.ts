@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { invalidInput, requireUuid } from '../../helpers/input';
+import { invalidInput, requireUuid, toInteger } from '../../helpers/input';
 import { keycrateRequest } from '../../transport/request';
 import { appIdField, subscriptionIdField } from '../fields';
 import { levelField, nameField, singleKeyPerHwidField } from './fields';
@@ -49,7 +49,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		if (fields.name.trim() === '') throw invalidInput(this, itemIndex, 'Name is empty');
 		changes.name = fields.name.trim();
 	}
-	if (fields.level !== undefined) changes.level = fields.level;
+	if (fields.level !== undefined) changes.level = toInteger.call(this, fields.level, levelField, itemIndex);
 	if (fields.singleKeyPerHwid !== undefined) changes.single_key_per_hwid = fields.singleKeyPerHwid;
 	if (Object.keys(changes).length === 0) {
 		throw invalidInput(

@@ -2,9 +2,9 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readAppId } from '../../helpers/input';
-import { collectPages, readPagingRequest } from '../../helpers/pagination';
+import { collectPages } from '../../helpers/pagination';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, limitField, pageSizeOption, returnAllField } from '../fields';
+import { appIdField, limitField, pageSizeOption, returnAllField, readPagingRequest } from '../fields';
 
 const properties: INodeProperties[] = [
 	appIdField,
