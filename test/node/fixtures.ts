@@ -19,7 +19,7 @@ export interface EmulatorFixture {
 
 /**
  * One emulator per test file, reset before each test; retries wait for nothing and are recorded.
- * Requests that the contract would refuse fail the test even when the emulator let them through.
+ * Requests that the contract would refuse, and output items without pairedItem, fail the test.
  */
 export function useEmulator(): EmulatorFixture {
 	const fixture = { retryDelays: [] as number[] } as EmulatorFixture;
@@ -46,6 +46,7 @@ export function useEmulator(): EmulatorFixture {
 
 	fixture.run = async (parameters, options = {}) => {
 		const result = await runKeycrate({ credentials: fixture.credentials, parameters, ...options });
+		for (const item of result.items) expect(item.pairedItem).toEqual({ item: expect.any(Number) });
 		for (const request of result.requests) {
 			expect({ path: request.path, failure: validateRequest(request.path, request.body) }).toEqual({
 				path: request.path,

@@ -73,12 +73,13 @@ describe('retries', () => {
 
 describe('a bulk call that fails after others succeeded', () => {
 	let proxy: Server;
-	let bulkCalls = 0;
+	let failingPath = '';
+	let callsToFailingPath = 0;
 
-	// A proxy in front of the emulator that refuses the second extend-bulk call outright.
+	// A proxy in front of the emulator that refuses the second call to `failingPath` outright.
 	beforeAll(async () => {
 		proxy = createServer((incoming, outgoing) => {
-			if (incoming.url === '/license/extend-bulk' && ++bulkCalls === 2) {
+			if (incoming.url === failingPath && ++callsToFailingPath === 2) {
 				outgoing.writeHead(400, { 'content-type': 'application/json' });
 				outgoing.end(JSON.stringify({ error: 'license_keys: refused by the test proxy', error_code: 'INVALID_INPUT', field: 'license_keys' }));
 				incoming.resume();
@@ -95,17 +96,46 @@ describe('a bulk call that fails after others succeeded', () => {
 	});
 	afterAll(async () => await new Promise<void>((resolve) => proxy.close(() => resolve())));
 
+	const throughProxy = () => ({
+		...keycrate.credentials,
+		baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+	});
+	const failSecondCallTo = (path: string) => {
+		failingPath = path;
+		callsToFailingPath = 0;
+	};
+
 	it('says how many keys were processed before it', async () => {
 		const keys = [await createLicense(), await createLicense(), await createLicense()];
-		bulkCalls = 0;
+		failSecondCallTo('/license/extend-bulk');
 		const result = await runKeycrate({
-			credentials: { ...keycrate.credentials, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+			credentials: throughProxy(),
 			parameters: { resource: 'license', operation: 'extendBulk', licenseKeys: keys, extendSeconds: 60, options: { batchSize: 2 } },
 		});
 		expect(result.error?.message).toBe('license_keys: refused by the test proxy [INVALID_INPUT]');
 		expect(result.error?.description).toBe(
 			'Keycrate refused a field of the request. Field: license_keys. POST /license/extend-bulk answered HTTP 400. 2 of 3 keys were processed before this call failed.',
 		);
+	});
+
+	it('Create Many with Continue On Fail keeps the licenses that exist and adds one error item', async () => {
+		failSecondCallTo('/license/create-bulk');
+		const result = await runKeycrate({
+			credentials: throughProxy(),
+			parameters: { resource: 'license', operation: 'createBulk', keyAmount: 5, durationUnit: 'days', durationValue: 1, options: { batchSize: 2 } },
+			continueOnFail: true,
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(3);
+		expect(result.items.slice(0, 2).every((item) => typeof item.json.license_key === 'string')).toBe(true);
+		expect(result.items[2].json).toMatchObject({
+			error: 'license_keys: refused by the test proxy [INVALID_INPUT]',
+			error_code: 'INVALID_INPUT',
+			licenses_not_created: 3,
+			description: expect.stringContaining('2 of 5 licenses were created before this call failed.'),
+		});
+		expect(result.items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }, { item: 0 }]);
+		expect(keycrate.emulator.state().apps[0].licenses).toHaveLength(2);
 	});
 });
 
