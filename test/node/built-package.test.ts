@@ -13,7 +13,7 @@ const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 
 /** What n8n loads: the compiled files listed under "n8n" in package.json (npm run build:node). */
 describe('the built package', () => {
-	const [nodePath] = packageJson.n8n.nodes;
+	const nodePath = packageJson.n8n.nodes.find((path) => path.endsWith('/Keycrate.node.js'))!;
 	const [credentialPath] = packageJson.n8n.credentials;
 
 	beforeAll(() => {
@@ -34,6 +34,15 @@ describe('the built package', () => {
 		expect(built.usableAsTool).toBe(true);
 		expect(existsSync(join(root, 'dist/nodes/Keycrate/keycrate.svg'))).toBe(true);
 		expect(existsSync(join(root, 'dist/nodes/Keycrate/Keycrate.node.json'))).toBe(true);
+	});
+
+	it('registers the Keycrate Trigger as a polling node', () => {
+		const triggerPath = packageJson.n8n.nodes.find((path) => path.endsWith('KeycrateTrigger.node.js'));
+		expect(triggerPath).toBeDefined();
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { KeycrateTrigger } = require(join(root, triggerPath!)) as { KeycrateTrigger: new () => INodeType };
+		expect(new KeycrateTrigger().description).toMatchObject({ name: 'keycrateTrigger', polling: true, inputs: [] });
+		expect(existsSync(join(root, 'dist/nodes/Keycrate/KeycrateTrigger.node.json'))).toBe(true);
 	});
 
 	it('has the credential and no runtime dependencies', () => {

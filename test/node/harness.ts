@@ -19,6 +19,7 @@ import {
 	ExecutionLifecycleHooks,
 	ExternalSecretsProxy,
 	LoadOptionsContext,
+	PollContext,
 	RoutingNode,
 	WorkflowExecute,
 } from 'n8n-core';
@@ -52,11 +53,14 @@ import {
 
 import { ScheduledTaskManager } from 'n8n-core/dist/execution-engine/scheduled-task-manager';
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
+import { TriggersAndPollers } from 'n8n-core/dist/execution-engine/triggers-and-pollers';
 
 import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
+import { KeycrateTrigger } from '../../nodes/Keycrate/KeycrateTrigger.node';
 
 export const NODE_TYPE = 'n8n-nodes-keycrate.keycrate';
+export const TRIGGER_TYPE = 'n8n-nodes-keycrate.keycrateTrigger';
 export const CREDENTIAL_TYPE = 'keycrateApi';
 const NODE_NAME = 'Keycrate';
 
@@ -78,15 +82,19 @@ afterAll(() => {
 });
 
 class KeycrateNodeTypes implements INodeTypes {
-	private readonly node = new Keycrate();
+	private readonly types: Record<string, INodeType> = {
+		[NODE_TYPE]: new Keycrate(),
+		[TRIGGER_TYPE]: new KeycrateTrigger(),
+	};
 
 	getByName(type: string): INodeType | IVersionedNodeType {
 		return this.getByNameAndVersion(type);
 	}
 
 	getByNameAndVersion(type: string): INodeType {
-		if (type !== NODE_TYPE) throw new Error(`Unknown node type ${type}`);
-		return this.node;
+		const nodeType = this.types[type];
+		if (!nodeType) throw new Error(`Unknown node type ${type}`);
+		return nodeType;
 	}
 
 	getKnownTypes() {
@@ -386,4 +394,45 @@ export async function testCredential(credentials: KeycrateCredentialData): Promi
 
 function getPath(value: unknown, path: string): unknown {
 	return path.split('.').reduce<unknown>((current, key) => (current as Record<string, unknown> | undefined)?.[key], value);
+}
+
+export interface Poller {
+	/** One poll, as n8n's ActiveWorkflows runs it (TriggersAndPollers.runPoll with a PollContext). */
+	poll(): Promise<INodeExecutionData[][] | null>;
+	/** The node's static data, kept between polls as n8n keeps it for an active workflow. */
+	staticData(): unknown;
+}
+
+/** An activated workflow holding a Keycrate Trigger; each poll sees the static data of the previous ones. */
+export function createPoller(
+	credentials: KeycrateCredentialData,
+	parameters: INodeParameters,
+	mode: 'trigger' | 'manual' = 'trigger',
+): Poller {
+	const node: INode = {
+		id: 'c2a0d7b3-8b64-4b1f-8b66-6a2a5d3cae21',
+		name: 'Keycrate Trigger',
+		type: TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate account' } },
+	};
+	const workflow = new Workflow({
+		id: 'keycrate-trigger-test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes: new KeycrateNodeTypes(),
+		staticData: {},
+	});
+	return {
+		poll: async () =>
+			await Container.get(TriggersAndPollers).runPoll(
+				workflow,
+				node,
+				new PollContext(workflow, node, additionalDataFor(credentials, []), mode, 'activate'),
+			),
+		staticData: () => workflow.staticData,
+	};
 }

@@ -4,6 +4,7 @@ import type {
 	ILoadOptionsFunctions,
 	IN8nHttpFullResponse,
 	INode,
+	IPollFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
@@ -23,7 +24,7 @@ export interface KeycrateCredentials {
 	appId?: string;
 }
 
-export type KeycrateContext = IExecuteFunctions | ILoadOptionsFunctions;
+export type KeycrateContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
 
 /** What a user can do about each error code; shown as the error's description. */
 const HINTS: Record<ErrorCode, string> = {
