@@ -9,6 +9,7 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { appIdField } from './actions/fields';
 import { UUID_PATTERN } from './contract';
+import { NO_APP_ID, pickAppId } from './helpers/input';
 import { CREDENTIAL_TYPE, type KeycrateCredentials } from './transport/request';
 import { pollExpiringLicenses, pollNewLicenses } from './trigger/poll';
 
@@ -71,15 +72,12 @@ export class KeycrateTrigger implements INodeType {
 }
 
 async function resolveAppId(context: IPollFunctions): Promise<string> {
-	const fromNode = String(context.getNodeParameter('appId', '') ?? '').trim();
-	const appId = fromNode || ((await context.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE)).appId ?? '').trim();
+	const credentials = await context.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
+	const picked = pickAppId(context.getNodeParameter('appId', ''), credentials);
+	if (!picked) throw new NodeOperationError(context.getNode(), NO_APP_ID);
+	const appId = String(picked.value).trim();
 	if (!UUID_PATTERN.test(appId)) {
-		throw new NodeOperationError(
-			context.getNode(),
-			appId === ''
-				? 'App ID is empty and the Keycrate API credential has no default App ID'
-				: `App ID must be a UUID, got "${appId}"`,
-		);
+		throw new NodeOperationError(context.getNode(), `${picked.label} must be a UUID, got "${appId}"`);
 	}
 	return appId;
 }

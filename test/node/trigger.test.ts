@@ -36,6 +36,8 @@ describe('Keycrate Trigger: License Created', () => {
 	it('needs an App ID', async () => {
 		const trigger = createPoller({ ...keycrate.credentials, appId: '' }, { event: 'licenseCreated', appId: '' });
 		await expect(trigger.poll()).rejects.toThrow('App ID is empty and the Keycrate API credential has no default App ID');
+		const badDefault = createPoller({ ...keycrate.credentials, appId: 'app-1' }, { event: 'licenseCreated', appId: '' });
+		await expect(badDefault.poll()).rejects.toThrow('The default App ID of the credential must be a UUID, got "app-1"');
 	});
 });
 

@@ -7,8 +7,6 @@ import { CREDENTIAL_TYPE, type KeycrateCredentials } from '../transport/request'
 
 type Metadata = components['schemas']['Metadata'];
 
-
-
 /** Refuses bad input before any request, naming the parameter by its display name. */
 export function invalidInput(
 	context: IExecuteFunctions,
@@ -39,22 +37,31 @@ export function requireUuid(
 	return text;
 }
 
+export const NO_APP_ID = 'App ID is empty and the Keycrate API credential has no default App ID';
+
+/**
+ * Which App ID to use: the node's `appId` parameter, or the credential's default when it is empty;
+ * with the name to give it in an error. Undefined when both are empty.
+ */
+export function pickAppId(
+	nodeValue: unknown,
+	credentials: KeycrateCredentials,
+): { value: unknown; label: string } | undefined {
+	if (!(typeof nodeValue === 'string' && nodeValue.trim() === '') && nodeValue !== undefined) {
+		return { value: nodeValue, label: 'App ID' };
+	}
+	const fallback = credentials.appId?.trim();
+	return fallback ? { value: fallback, label: 'The default App ID of the credential' } : undefined;
+}
+
 /** The `appId` parameter, or the credential's default App ID when the parameter is empty. */
 export async function readAppId(this: IExecuteFunctions, itemIndex: number): Promise<string> {
-	const value = this.getNodeParameter('appId', itemIndex, '') as string;
-	if (typeof value === 'string' && value.trim() === '') {
-		const { appId } = await this.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
-		if (!appId?.trim()) {
-			throw invalidInput(
-				this,
-				itemIndex,
-				'App ID is empty and the Keycrate API credential has no default App ID',
-				'Set App ID on the node, or a default App ID in the credential.',
-			);
-		}
-		return requireUuid.call(this, appId, 'The default App ID of the credential', itemIndex);
+	const credentials = await this.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
+	const picked = pickAppId(this.getNodeParameter('appId', itemIndex, ''), credentials);
+	if (!picked) {
+		throw invalidInput(this, itemIndex, NO_APP_ID, 'Set App ID on the node, or a default App ID in the credential.');
 	}
-	return requireUuid.call(this, value, 'App ID', itemIndex);
+	return requireUuid.call(this, picked.value, picked.label, itemIndex);
 }
 
 /** An array (from an expression) or a comma/newline separated string, as trimmed non-empty strings. */
