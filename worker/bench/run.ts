@@ -1,0 +1,149 @@
+// Benchmark of the Stripe sync worker, end to end (signed webhooks → ingest → queue → processors → Keycrate
+// emulator with a network-like latency), printed as RATIOS against a baseline measured in the same run:
+//   throughput with 2 worker processes vs 1, with Keycrate faults (5% commit_then_500 + 10% error_500) vs none,
+//   and with every event delivered 3× vs once; plus Keycrate calls per event under faults vs none.
+// Under faults the Keycrate client waits in-process (1 s, 4 s, 10 s) before re-sending an idempotent call, which
+// holds a WORKER_CONCURRENCY slot: the 4× concurrency row shows how much of the slowdown that accounts for.
+// Absolute figures depend on the machine and are printed only as context.
+//
+//   npm run bench -w worker [-- --lifecycles 240 --rounds 2 --seed 1 --latency-ms 15 --concurrency 8]
+
+import { checkLicenses } from '../test/support/cluster-check.js';
+import { Cluster } from '../test/support/cluster-harness.js';
+import { shuffledDeliveries, StripeWorld } from '../test/support/cluster-stripe.js';
+
+interface Options {
+	lifecycles: number;
+	rounds: number;
+	seed: number;
+	latencyMs: number;
+	concurrency: number;
+}
+
+function parseOptions(argv: string[]): Options {
+	const options: Options = { lifecycles: 240, rounds: 2, seed: 1, latencyMs: 15, concurrency: 8 };
+	for (let index = 0; index < argv.length; index += 2) {
+		const name = argv[index].replace(/^--/, '');
+		const value = Number(argv[index + 1]);
+		if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: needs a number`);
+		if (name === 'lifecycles') options.lifecycles = value;
+		else if (name === 'rounds') options.rounds = value;
+		else if (name === 'seed') options.seed = value;
+		else if (name === 'latency-ms') options.latencyMs = value;
+		else if (name === 'concurrency') options.concurrency = value;
+		else throw new Error(`unknown option --${name} (known: --lifecycles --rounds --seed --latency-ms --concurrency)`);
+	}
+	return options;
+}
+
+interface Scenario {
+	name: string;
+	processes: number;
+	faults: boolean;
+	copies: number;
+	/** WORKER_CONCURRENCY = --concurrency × this. */
+	concurrencyFactor?: number;
+	/** Share of --lifecycles this scenario runs (the faulted ones are ~15× slower; throughput is per event). */
+	workloadShare?: number;
+}
+
+interface Measurement {
+	eventsPerSecond: number;
+	callsPerEvent: number;
+	seconds: number;
+	events: number;
+}
+
+const SCENARIOS: Scenario[] = [
+	{ name: 'baseline: 1 process, no faults, each event once', processes: 1, faults: false, copies: 1 },
+	{ name: '2 processes', processes: 2, faults: false, copies: 1 },
+	{ name: '1 process, 5% commit_then_500 + 10% error_500', processes: 1, faults: true, copies: 1, workloadShare: 0.25 },
+	{ name: '1 process, same faults, 4× WORKER_CONCURRENCY', processes: 1, faults: true, copies: 1, concurrencyFactor: 4, workloadShare: 0.25 },
+	{ name: '1 process, every event ×3 shuffled', processes: 1, faults: false, copies: 3 },
+];
+
+async function measure(scenario: Scenario, options: Options, round: number): Promise<Measurement> {
+	const cluster = await Cluster.start({
+		label: 'bench',
+		env: { WORKER_CONCURRENCY: String(options.concurrency * (scenario.concurrencyFactor ?? 1)), LOG_LEVEL: 'warn' },
+	});
+	try {
+		// The same seed per round in every scenario: each scenario processes the same events.
+		const world = new StripeWorld(options.seed * 1000 + round, cluster.tiers, cluster.graceSeconds);
+		const count = Math.max(8, Math.round(options.lifecycles * (scenario.workloadShare ?? 1)));
+		const lifecycles = Array.from({ length: count }, (_, index) => (index % 2 === 0 ? world.oneOffPurchase() : world.subscriptionLifecycle()));
+		lifecycles.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
+		const events = lifecycles.flatMap((lifecycle) => lifecycle.events);
+		const deliveries = shuffledDeliveries(world.rng, events, scenario.copies);
+		await Promise.all(Array.from({ length: scenario.processes }, () => cluster.spawnWorker('all')));
+		cluster.setFaults([
+			{ endpoint: '*', kind: 'latency', latency_ms: options.latencyMs, rate: 1 },
+			...(scenario.faults
+				? [
+						{ endpoint: '*', kind: 'commit_then_500' as const, rate: 0.05 },
+						{ endpoint: '*', kind: 'error_500' as const, rate: 0.1 },
+					]
+				: []),
+		]);
+		const started = process.hrtime.bigint();
+		await cluster.deliver(deliveries, { concurrency: 16 });
+		await cluster.waitForDrain(600000, 100);
+		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+		const summary = checkLicenses(cluster.licenses(), lifecycles.map((lifecycle) => lifecycle.expected));
+		const failed = await cluster.failedJobs();
+		if (summary.problems.length > 0 || failed.length > 0) {
+			throw new Error(`${scenario.name}: wrong end state (${summary.problems.length} problems, ${failed.length} dead letters): ${summary.problems.slice(0, 3).join('; ')}`);
+		}
+		const calls = Object.entries(cluster.calls())
+			.filter(([endpoint]) => endpoint.startsWith('/license/'))
+			.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
+		return { eventsPerSecond: events.length / seconds, callsPerEvent: calls / events.length, seconds, events: events.length };
+	} finally {
+		await cluster.stop();
+	}
+}
+
+function median(values: number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function main(): Promise<void> {
+	const options = parseOptions(process.argv.slice(2));
+	console.log(
+		`keycrate-worker benchmark: ${options.lifecycles} lifecycles per run (half one-off purchases, half subscriptions), ` +
+			`Keycrate latency ${options.latencyMs} ms, WORKER_CONCURRENCY ${options.concurrency}, ${options.rounds} round(s), seed ${options.seed}`,
+	);
+	const results = new Map<string, Measurement[]>();
+	// Rounds interleave the scenarios, so that a slow phase of the machine does not land on one scenario only.
+	for (let round = 0; round < options.rounds; round++) {
+		for (const scenario of SCENARIOS) {
+			const measurement = await measure(scenario, options, round);
+			results.set(scenario.name, [...(results.get(scenario.name) ?? []), measurement]);
+			console.log(`  round ${round + 1}: ${scenario.name}: ${measurement.events} events in ${measurement.seconds.toFixed(2)} s`);
+		}
+	}
+	const baseline = results.get(SCENARIOS[0].name) as Measurement[];
+	const baseRate = median(baseline.map((m) => m.eventsPerSecond));
+	const baseCalls = median(baseline.map((m) => m.callsPerEvent));
+	console.log('\nratio against the baseline of this run (median of rounds; >1 = more events per second):');
+	for (const scenario of SCENARIOS) {
+		const measurements = results.get(scenario.name) as Measurement[];
+		const rate = median(measurements.map((m) => m.eventsPerSecond));
+		const calls = median(measurements.map((m) => m.callsPerEvent));
+		console.log(
+			`  ${scenario.name.padEnd(56)} ${String(median(measurements.map((m) => m.events))).padStart(5)} events  throughput ×${(rate / baseRate).toFixed(2)}   Keycrate calls per event ×${(calls / baseCalls).toFixed(2)}` +
+				`   (context: ${rate.toFixed(1)} events/s, ${calls.toFixed(2)} calls/event)`,
+		);
+	}
+	console.log('\nEvery run ended in the expected state (one license per seat, expiries and statuses as one clean delivery).');
+}
+
+main().then(
+	() => process.exit(0),
+	(error: unknown) => {
+		console.error(error instanceof Error ? error.message : error);
+		process.exit(1);
+	},
+);
