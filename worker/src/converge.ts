@@ -7,6 +7,9 @@
 //   extend   — target "expiry at least T": extend by T − current expiry, and only when current < T;
 //   status   — set to the desired value only when it differs;
 //   tier     — update-subscription only when the license's tier differs from the plan's.
+// A create or extend that got NO answer (timeout, reset, 408/502/503/504) may still commit on Keycrate after we
+// gave up; reading Keycrate before it has would create or extend a second time. So such a failure holds the
+// root (its lock) for a settle time before it is rethrown, and the retry reads what Keycrate finally did.
 
 import { createHash } from 'node:crypto';
 import type { components } from '../../openapi/keycrate.js';
@@ -35,11 +38,30 @@ export interface SeatReport {
 }
 
 export interface ConvergeDeps {
-	config: Pick<Config, 'keycrateAppId' | 'licenseTag'>;
+	/** keycrateTimeoutMs sets the settle time after an unanswered create/extend (2 × timeout; default 10 s). */
+	config: Pick<Config, 'keycrateAppId' | 'licenseTag'> & Partial<Pick<Config, 'keycrateTimeoutMs'>>;
 	ledger: Ledger;
 	api: LicenseApi;
 	/** Called once per created license that still needs its hand-off (purchase → email to the buyer). */
 	handoff?: (state: RootState, seat: number, license: KeycrateLicense) => Promise<void>;
+}
+
+/** No reply came, or a gateway's instead of Keycrate's: the call may still be executing on Keycrate. */
+function mayStillCommit(error: unknown): boolean {
+	const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+	return code === 'NETWORK_ERROR' || status === 408 || status === 502 || status === 503 || status === 504;
+}
+
+/** Runs a non-idempotent call; when it went unanswered, waits until it must have settled, then rethrows. */
+async function settled<T>(deps: ConvergeDeps, call: () => Promise<T>): Promise<T> {
+	try {
+		return await call();
+	} catch (error) {
+		if (mayStillCommit(error)) {
+			await new Promise((resolve) => setTimeout(resolve, 2 * (deps.config.keycrateTimeoutMs ?? 10000)));
+		}
+		throw error;
+	}
 }
 
 /** The tag that finds a seat's license again on Keycrate, whatever happened to our reply or our process. */
@@ -128,7 +150,7 @@ async function ensureLicense(
 	} else {
 		await ledger.markSeatCreating(state.root, seat, tag);
 	}
-	const license = await api.createLicense(createRequest(deps, state, seat, plan, tag));
+	const license = await settled(deps, () => api.createLicense(createRequest(deps, state, seat, plan, tag)));
 	await ledger.markSeatCreated(state.root, seat, tag, license.license_key);
 	report.actions.push('created');
 	return license;
@@ -169,7 +191,9 @@ export async function convergeRoot(deps: ConvergeDeps, root: RootId): Promise<Se
 			}
 			const expiry = expirySeconds(license);
 			if (state.expiresAtLeast !== undefined && expiry !== null && expiry < state.expiresAtLeast) {
-				license = await api.extendLicense(license.license_key, Math.ceil(state.expiresAtLeast - expiry));
+				const { license_key: licenseKey } = license;
+				const extendSeconds = Math.ceil(state.expiresAtLeast - expiry);
+				license = await settled(deps, () => api.extendLicense(licenseKey, extendSeconds));
 				report.actions.push('extended');
 			}
 		}

@@ -124,4 +124,37 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 			expect({ endpoint, faulted: Object.keys(calls[endpoint] ?? {}).some((status) => status !== '200') }).toEqual({ endpoint, faulted: true });
 		}
 	}, 180000);
+
+	// Keycrate slower than KEYCRATE_TIMEOUT_MS: the worker gives up on the call (no answer), Keycrate commits it
+	// later. The retry must not create or extend a second time.
+	test.each([
+		['/license/create', 'a one-off purchase'],
+		['/license/extend', 'a subscription renewal'],
+	])('%s answered after the client timed out (commits late): %s is applied once', async (endpoint) => {
+		cluster = await Cluster.start({ label: 'late', env: { KEYCRATE_TIMEOUT_MS: '1000' } });
+		const world = new StripeWorld(SEED + 2, cluster.tiers, cluster.graceSeconds);
+		const lifecycle =
+			endpoint === '/license/create'
+				? world.oneOffPurchase({ refund: false, dispute: false, asyncPayment: false, quantity: 1 })
+				: world.subscriptionLifecycle({ renewals: 1, cancel: false, addSeatAt: null, changeTierAt: null, startIncomplete: false, quantity: 1 });
+		cluster.addLineItems(lifecycle.lineItems);
+		await cluster.spawnWorker('all');
+		const baseline = endpoint === '/license/create' ? [] : lifecycle.events.slice(0, 3);
+		await cluster.deliver(baseline);
+		await cluster.waitForDrain();
+		cluster.setFaults([{ endpoint, kind: 'latency', latency_ms: 3000, rate: 1 }]);
+		await cluster.deliver(lifecycle.events.slice(baseline.length));
+		const deadline = Date.now() + 30000;
+		while (!/event processing failed[^\n]*|"NETWORK_ERROR"/.test(cluster.allOutput())) {
+			if (Date.now() > deadline) throw new Error(`the call never timed out\n${cluster.tailOfLogs(2000)}`);
+			await sleep(50);
+		}
+		cluster.setFaults([]);
+		await cluster.waitForDrain(60000);
+		await sleep(3500); // anything still sleeping in the emulator has committed by now
+		const summary = checkLicenses(cluster.licenses(), [lifecycle.expected]);
+		console.log(`late commit on ${endpoint}: calls ${JSON.stringify(cluster.calls()[endpoint])}, ${summary.licenses} license(s)`);
+		expect(await cluster.failedJobs()).toEqual([]);
+		expect(summary.problems).toEqual([]);
+	}, 120000);
 });

@@ -342,6 +342,9 @@ export class Cluster {
 			HOST: '127.0.0.1',
 			PORT: String(port),
 			JOB_BACKOFF_MS: '50',
+			// The emulator answers in milliseconds; a short timeout keeps the settle time after an unanswered
+			// create/extend (2 × timeout) short in tests.
+			KEYCRATE_TIMEOUT_MS: '2000',
 			LICENSE_GRACE_SECONDS: String(this.graceSeconds),
 			LOG_LEVEL: 'info',
 			...(this.handoffReceiver ? { LICENSE_WEBHOOK_URL: this.handoffReceiver.url, LICENSE_WEBHOOK_SECRET: this.handoffReceiver.secret } : {}),
