@@ -1,7 +1,9 @@
 // Compares the emulator's licenses with what one clean delivery of every lifecycle would leave: exactly one
-// license per seat (found by metadata.keycrate_sync_seat = `<root>#<seat>`), no stray license, the expiry in
-// whole seconds, the status, the tier and the linkage metadata. Returns readable problems (none = pass).
+// license per seat (found by metadata.keycrate_sync_seat = `<root>#<seat>`, and carrying the seat's search tag),
+// no stray license, the expiry in whole seconds, the status, the tier and the linkage metadata. Returns readable problems (none = pass).
 
+import { seatTag } from '../../src/converge.js';
+import type { RootId } from '../../src/model.js';
 import type { License } from './cluster-harness.js';
 import type { ExpectedRoot } from './cluster-stripe.js';
 
@@ -51,6 +53,8 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 				const span = Math.round((Date.parse(license.expires_at) - Date.parse(license.created_at)) / 1000);
 				if (span !== want.expiry.afterCreation) problems.push(`${where}: lasts ${span} s after creation, expected ${want.expiry.afterCreation} s`);
 			}
+			if (!license.tags.includes(seatTag(root.root as RootId, seat))) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the seat tag`);
+			if (!license.tags.includes('stripe')) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the LICENSE_TAG "stripe"`);
 			if ((license.subscription_id ?? null) !== want.tier) problems.push(`${where}: tier ${license.subscription_id}, expected ${want.tier}`);
 			for (const [field, value] of Object.entries(root.metadata)) {
 				if (license.metadata?.[field] !== value) problems.push(`${where}: metadata.${field} = ${JSON.stringify(license.metadata?.[field])}, expected ${value}`);
