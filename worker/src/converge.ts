@@ -7,9 +7,10 @@
 //   extend   — target "expiry at least T": extend by T − current expiry, and only when current < T;
 //   status   — set to the desired value only when it differs;
 //   tier     — update-subscription only when the license's tier differs from the plan's.
-// A create or extend that got NO answer (timeout, reset, 408/502/503/504) may still commit on Keycrate after we
-// gave up; reading Keycrate before it has would create or extend a second time. So such a failure holds the
-// root (its lock) for a settle time before it is rethrown, and the retry reads what Keycrate finally did.
+// A write that got NO answer (timeout, reset, 408/502/503/504) may still commit on Keycrate after we gave up;
+// reading Keycrate before it has would create or extend a second time, or let a newer status be overwritten by
+// it. So such a failure holds the root (its lock) for a settle time before it is rethrown, and the retry reads
+// what Keycrate finally did. (The client does the same for a write it re-sent successfully after no answer.)
 
 import { createHash } from 'node:crypto';
 import type { components } from '../../openapi/keycrate.js';
@@ -52,7 +53,7 @@ function mayStillCommit(error: unknown): boolean {
 	return code === 'NETWORK_ERROR' || status === 408 || status === 502 || status === 503 || status === 504;
 }
 
-/** Runs a non-idempotent call; when it went unanswered, waits until it must have settled, then rethrows. */
+/** Runs a write; when it went unanswered, waits until it must have settled, then rethrows. */
 async function settled<T>(deps: ConvergeDeps, call: () => Promise<T>): Promise<T> {
 	try {
 		return await call();
@@ -181,17 +182,17 @@ export async function convergeRoot(deps: ConvergeDeps, root: RootId): Promise<Se
 
 		let license = await ensureLicense(deps, state, seat, plan ?? plans[plans.length - 1], record, report);
 		if (license === null) continue;
-		report.licenseKey = license.license_key;
+		const licenseKey = license.license_key;
+		report.licenseKey = licenseKey;
 
 		if (inQuantity && state.kind === 'subscription') {
 			const tier = plan.subscriptionId ?? null;
 			if (plan.subscriptionId !== undefined && license.subscription_id !== tier) {
-				license = await api.updateSubscription(license.license_key, tier);
+				license = await settled(deps, () => api.updateSubscription(licenseKey, tier));
 				report.actions.push('retiered');
 			}
 			const expiry = expirySeconds(license);
 			if (state.expiresAtLeast !== undefined && expiry !== null && expiry < state.expiresAtLeast) {
-				const { license_key: licenseKey } = license;
 				const extendSeconds = Math.ceil(state.expiresAtLeast - expiry);
 				license = await settled(deps, () => api.extendLicense(licenseKey, extendSeconds));
 				report.actions.push('extended');
@@ -201,10 +202,10 @@ export async function convergeRoot(deps: ConvergeDeps, root: RootId): Promise<Se
 		// Seats beyond the current quantity are paused, not deleted: a seller can see and reuse them.
 		const wanted: SettableStatus = inQuantity ? target : 'paused';
 		if (wanted === 'paused' && license.status !== 'paused') {
-			license = await api.updateStatus(license.license_key, 'paused');
+			license = await settled(deps, () => api.updateStatus(licenseKey, 'paused'));
 			report.actions.push('paused');
 		} else if (wanted === 'active' && license.status === 'paused') {
-			license = await api.updateStatus(license.license_key, 'active');
+			license = await settled(deps, () => api.updateStatus(licenseKey, 'active'));
 			report.actions.push('activated');
 		}
 

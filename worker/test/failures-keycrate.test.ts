@@ -157,4 +157,33 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		expect(await cluster.failedJobs()).toEqual([]);
 		expect(summary.problems).toEqual([]);
 	}, 120000);
+
+	test('a status write that went unanswered, re-sent successfully, then landed late does not overwrite a newer status', async () => {
+		cluster = await Cluster.start({ label: 'late-status' }); // KEYCRATE_TIMEOUT_MS 2000 (harness default)
+		const world = new StripeWorld(SEED + 3, cluster.tiers, cluster.graceSeconds);
+		const lifecycle = world.subscriptionLifecycle({ renewals: 1, cancel: false, addSeatAt: null, changeTierAt: null, startIncomplete: false, quantity: 1, shape: 'current' });
+		cluster.addLineItems(lifecycle.lineItems);
+		await cluster.spawnWorker('all');
+		await cluster.deliver(lifecycle.events);
+		await cluster.waitForDrain();
+		const latest = lifecycle.events.filter((event) => event.type === 'customer.subscription.updated').at(-1) as StripeEventEnvelope;
+		const snapshot = (status: string) => ({ ...latest.data.object, status });
+		const paused = world.envelope('customer.subscription.paused', latest.created + 100, snapshot('paused'), 'current');
+		const resumed = world.envelope('customer.subscription.resumed', latest.created + 200, snapshot('active'), 'current');
+
+		// The pause request takes 3.7 s on Keycrate: the client times out at 2 s, re-sends at 3 s (answered at once),
+		// and the first request lands at 3.7 s, after the re-sent one.
+		cluster.setFaults([{ endpoint: '/license/update-status', kind: 'latency', latency_ms: 3700, rate: 1 }]);
+		await cluster.deliver([paused]);
+		await sleep(2400);
+		cluster.setFaults([]);
+		await cluster.waitForDrain();
+		await cluster.deliver([resumed]);
+		await cluster.waitForDrain();
+		await sleep(2000); // every late request has landed by now
+		console.log(`late status: update-status calls ${JSON.stringify(cluster.calls()['/license/update-status'])}, status ${cluster.licenses().map((license) => license.status)}`);
+		expect(cluster.calls()['/license/update-status']?.['200']).toBeGreaterThanOrEqual(3);
+		const summary = checkLicenses(cluster.licenses(), [lifecycle.expected]);
+		expect(summary.problems).toEqual([]);
+	}, 120000);
 });

@@ -64,6 +64,14 @@ const ENDPOINTS = {
 	updateSubscription: { path: '/license/update-subscription', idempotent: true },
 } as const satisfies Record<string, Endpoint>;
 
+/** Endpoints that change nothing: a late duplicate of them is harmless. */
+const READ_ONLY: ReadonlySet<string> = new Set([ENDPOINTS.get.path, ENDPOINTS.getBulk.path]);
+
+/** No answer came (or a gateway's): the request may still be executing on Keycrate. */
+function unanswered(error: KeycrateError): boolean {
+	return error.code === 'NETWORK_ERROR' || error.status === 408 || error.status === 502 || error.status === 503 || error.status === 504;
+}
+
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class KeycrateClient {
@@ -167,9 +175,17 @@ export class KeycrateClient {
 
 	/** Sends one call, retrying as the rules at the top of this file allow. Resolves to the parsed JSON body. */
 	private async call(endpoint: Endpoint, body: object): Promise<unknown> {
+		let unansweredAt: number | undefined;
 		for (let attempt = 0; ; attempt++) {
+			const startedAt = Date.now();
 			const outcome = await this.attempt(endpoint, body);
-			if (!(outcome instanceof KeycrateError)) return outcome;
+			if (!(outcome instanceof KeycrateError)) {
+				// An earlier attempt of this write got no answer and may still land AFTER this one (a late "paused"
+				// over a newer "active" set once the caller has moved on): return once it must have settled.
+				if (unansweredAt !== undefined) await this.sleep(Math.max(0, unansweredAt + 2 * this.options.timeoutMs - Date.now()));
+				return outcome;
+			}
+			if (!READ_ONLY.has(endpoint.path) && unanswered(outcome)) unansweredAt ??= startedAt;
 			const mayResend = outcome.retryable && (endpoint.idempotent || !outcome.ambiguous);
 			const wait = outcome.retryAfterMs ?? this.retryDelaysMs[attempt];
 			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > this.maxRetryAfterMs) throw outcome;
