@@ -101,12 +101,15 @@ describe('worker processes killed, restarted, competing', () => {
 			if (Date.now() > deadline) throw new Error('no job ever active');
 			await sleep(10);
 		}
+		const stopAsked = Date.now();
 		await first.kill('SIGTERM', 30000);
+		const stopSeconds = (Date.now() - stopAsked) / 1000;
+		if (first.exitCode !== 0) console.log(`first did not stop within 30 s (${first.exitCode ?? first.exitSignal}):\n${first.text().slice(-6000)}`);
 		await delivering;
 		await cluster.waitForDrain(120000);
 
 		const converged = (worker: typeof first) => worker.logLines().filter((line) => line.msg === 'license converged').length;
-		console.log(`two processes: first (SIGTERM, exit ${first.exitCode}) converged ${converged(first)} seat(s), second ${converged(second)}`);
+		console.log(`two processes: first (SIGTERM, exit ${first.exitCode} after ${stopSeconds} s) converged ${converged(first)} seat(s), second ${converged(second)}`);
 		expect(first.exitCode).toBe(0);
 		expect(converged(second)).toBeGreaterThan(0);
 		expect(await cluster.failedJobs()).toEqual([]);
@@ -125,8 +128,8 @@ describe('worker processes killed, restarted, competing', () => {
 		await cluster.spawnWorker('ingest');
 		await cluster.deliver(purchase.events);
 		const killWhileFetching = async (name: string) => {
-			const victim = await cluster.spawnWorker('process');
 			const callsBefore = cluster.stripeApiCalls;
+			const victim = await cluster.spawnWorker('process');
 			const deadline = Date.now() + 120000;
 			while (cluster.stripeApiCalls === callsBefore) {
 				if (Date.now() > deadline) throw new Error(`${name} never took the job: ${JSON.stringify(await cluster.jobCounts())}`);

@@ -16,7 +16,7 @@ import { startEmulator, type Emulator, type FaultRule } from '@keycrate/emulator
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import Stripe from 'stripe';
-import { PRICES, plansFileFor, type SessionLineItem, type StripeEventEnvelope, type Tiers } from './cluster-stripe.js';
+import { plansFileFor, type SessionLineItem, type StripeEventEnvelope, type Tiers } from './cluster-stripe.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][number];
@@ -250,8 +250,6 @@ export class HandoffReceiver {
 
 export class Cluster {
 	readonly workers: WorkerProcess[] = [];
-	/** Every worker's output, kept after it exited (for the secret scan). */
-	readonly retiredOutput: string[] = [];
 	readonly webhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
 	readonly stripeApiKey = `sk_test_${randomBytes(24).toString('hex')}`;
 	readonly redis: Redis;
@@ -353,17 +351,28 @@ export class Cluster {
 		};
 	}
 
-	/** Starts `node worker/dist/cli.js start --role <role>`; for an ingest, resolves once /readyz answers 200. */
+	/** Starts `node worker/dist/cli.js start --role <role>`; resolves once it logged "worker started" (and, for an ingest, /readyz answers 200). */
 	async spawnWorker(role: Role, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
 		const port = role === 'process' ? 0 : await freePort();
 		const name = `${role}-${++this.workerCount}`;
+		const env = this.workerEnv(port, extraEnv);
 		const child = spawn(process.execPath, [CLI_PATH, 'start', '--role', role], {
 			cwd: WORKER_DIR,
-			env: this.workerEnv(port, extraEnv),
+			env,
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
 		const worker = new WorkerProcess(name, role, child, role === 'process' ? undefined : `http://127.0.0.1:${port}`);
 		this.workers.push(worker);
+		// Started = it logged "worker started" (runner.ts, level info): its signal handlers are in place from then on.
+		const logsInfo = ['info', 'debug', 'trace'].includes(env.LOG_LEVEL);
+		await waitUntil(
+			() => {
+				if (!worker.running) throw new Error(`${name} exited (${worker.exitCode ?? worker.exitSignal}) while starting:\n${worker.text()}`);
+				return !logsInfo || worker.text().includes('"msg":"worker started"');
+			},
+			20000,
+			() => `${name} to log "worker started":\n${worker.text()}`,
+		);
 		if (worker.ingestUrl !== undefined) {
 			const url = `${worker.ingestUrl}/readyz`;
 			await waitUntil(
@@ -500,7 +509,7 @@ export class Cluster {
 	}
 
 	allOutput(): string {
-		return [...this.retiredOutput, ...this.workers.map((worker) => worker.text())].join('\n');
+		return this.workers.map((worker) => worker.text()).join('\n');
 	}
 
 	tailOfLogs(chars: number): string {
@@ -553,4 +562,3 @@ export async function deleteByPrefix(redis: Redis, prefix: string): Promise<numb
 	return deleted;
 }
 
-export { PRICES };
