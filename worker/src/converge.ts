@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { components } from '../../openapi/keycrate.js';
 import type { Config } from './config.js';
+import { mayStillCommit } from './keycrate/errors.js';
 import type { Ledger, RootState, SeatRecord } from './ledger.js';
 import type { KeycrateLicense, Plan, RootId, SeatLine, SettableStatus } from './model.js';
 
@@ -45,12 +46,6 @@ export interface ConvergeDeps {
 	api: LicenseApi;
 	/** Called once per created license that still needs its hand-off (purchase → email to the buyer). */
 	handoff?: (state: RootState, seat: number, license: KeycrateLicense) => Promise<void>;
-}
-
-/** No reply came, or a gateway's instead of Keycrate's: the call may still be executing on Keycrate. */
-function mayStillCommit(error: unknown): boolean {
-	const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
-	return code === 'NETWORK_ERROR' || status === 408 || status === 502 || status === 503 || status === 504;
 }
 
 /** Runs a write; when it went unanswered, waits until it must have settled, then rethrows. */

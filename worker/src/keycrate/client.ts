@@ -14,7 +14,7 @@ import https from 'node:https';
 import got, { RequestError, type Got } from 'got';
 import type { components } from '../../../openapi/keycrate.js';
 import { CONTRACT_LIMITS, type Config } from '../config.js';
-import { KeycrateError, type KeycrateErrorCode } from './errors.js';
+import { KeycrateError, mayStillCommit, type KeycrateErrorCode } from './errors.js';
 
 export { isKeycrateError, isPermanentKeycrateError, KeycrateError } from './errors.js';
 
@@ -66,11 +66,6 @@ const ENDPOINTS = {
 
 /** Endpoints that change nothing: a late duplicate of them is harmless. */
 const READ_ONLY: ReadonlySet<string> = new Set([ENDPOINTS.get.path, ENDPOINTS.getBulk.path]);
-
-/** No answer came (or a gateway's): the request may still be executing on Keycrate. */
-function unanswered(error: KeycrateError): boolean {
-	return error.code === 'NETWORK_ERROR' || error.status === 408 || error.status === 502 || error.status === 503 || error.status === 504;
-}
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -185,7 +180,7 @@ export class KeycrateClient {
 				if (unansweredAt !== undefined) await this.sleep(Math.max(0, unansweredAt + 2 * this.options.timeoutMs - Date.now()));
 				return outcome;
 			}
-			if (!READ_ONLY.has(endpoint.path) && unanswered(outcome)) unansweredAt ??= startedAt;
+			if (!READ_ONLY.has(endpoint.path) && mayStillCommit(outcome)) unansweredAt ??= startedAt;
 			const mayResend = outcome.retryable && (endpoint.idempotent || !outcome.ambiguous);
 			const wait = outcome.retryAfterMs ?? this.retryDelaysMs[attempt];
 			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > this.maxRetryAfterMs) throw outcome;

@@ -59,3 +59,8 @@ export function isKeycrateError(error: unknown): error is KeycrateError {
 export function isPermanentKeycrateError(error: unknown): error is KeycrateError {
 	return error instanceof KeycrateError && error.permanent;
 }
+
+/** No answer came (or a gateway's instead of Keycrate's): the request may still be executing on Keycrate. */
+export function mayStillCommit(error: unknown): boolean {
+	return isKeycrateError(error) && (error.code === 'NETWORK_ERROR' || [408, 502, 503, 504].includes(error.status ?? 0));
+}
