@@ -6,56 +6,42 @@
 import { startEmulator, type Emulator } from '@keycrate/emulator';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destination } from 'pino';
-import Stripe from 'stripe';
 import { loadConfig, type Config } from './config.js';
-import * as build from './demo-events.js';
-import { DAY, stripeId, type Buyer, type DemoEvent, type OneOffPurchase, type SubscriptionPurchase } from './demo-events.js';
 import { createLogger, describeRedisUrl } from './log.js';
 import type { KeycrateLicense } from './model.js';
 import { EVENTS_QUEUE, HANDOFF_QUEUE } from './queue.js';
+import { answersPing, deletePrefix, redisServerInstalled, startPrivateRedis, type PrivateRedis } from './redis-private.js';
 import { startWorker, type RunningWorker } from './runner.js';
 import { WEBHOOK_PATH } from './ingest/server.js';
+import {
+	chargeRefunded,
+	checkoutSessionCompleted,
+	DAY,
+	invoicePaid,
+	nowSeconds,
+	signEvent,
+	stripeId,
+	stripePrice,
+	subscriptionEvent,
+	type BuiltPrice,
+} from './stripe/example-events.js';
+import type { StripeEvent, SubscriptionStatus } from './stripe/types.js';
 
 const DRAIN_TIMEOUT_MS = 15000;
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------- Redis
 
-async function answersPing(url: string): Promise<boolean> {
-	const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-	probe.on('error', () => undefined);
-	try {
-		await probe.connect();
-		return (await probe.ping()) === 'PONG';
-	} catch {
-		return false;
-	} finally {
-		probe.disconnect();
-	}
-}
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createNetServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
 interface DemoRedis {
 	url: string;
-	process?: ChildProcess;
+	private?: PrivateRedis;
 }
 
 /** REDIS_URL if something answers there; else a private redis-server when one is installed; else null. */
@@ -65,33 +51,12 @@ async function findRedis(): Promise<DemoRedis | null> {
 		out(`Redis: using ${describeRedisUrl(url)} (the demo's keys live under their own prefix and are removed at the end)`);
 		return { url };
 	}
-	if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-	const port = await freePort();
-	const privateUrl = `redis://127.0.0.1:${port}`;
-	const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-		stdio: 'ignore',
-	});
-	for (let attempt = 0; attempt < 100 && !(await answersPing(privateUrl)); attempt += 1) {
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
+	if (!redisServerInstalled()) return null;
+	const server = await startPrivateRedis();
 	// However the demo ends (even a crash or Ctrl-C), the private server goes with it.
-	process.on('exit', () => child.kill('SIGTERM'));
-	out(`Redis: nothing answered at ${describeRedisUrl(url)}, so the demo started a private redis-server on port ${port} (stopped at the end)`);
-	return { url: privateUrl, process: child };
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-	const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-	try {
-		let cursor = '0';
-		do {
-			const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-			if (keys.length > 0) await redis.del(...keys);
-			cursor = next;
-		} while (cursor !== '0');
-	} finally {
-		redis.disconnect();
-	}
+	process.on('exit', () => void server.stop('SIGTERM'));
+	out(`Redis: nothing answered at ${describeRedisUrl(url)}, so the demo started a private redis-server on port ${server.port} (stopped at the end)`);
+	return { url: server.url, private: server };
 }
 
 // ------------------------------------------------------------------------------------------ hand-offs
@@ -140,7 +105,36 @@ async function drained(queues: Queue[]): Promise<void> {
 
 interface Step {
 	title: string;
-	events: DemoEvent[];
+	events: StripeEvent[];
+}
+
+interface Buyer {
+	customer: string;
+	email: string;
+	name: string;
+}
+
+interface OneOffPurchase {
+	buyer: Buyer;
+	session: string;
+	paymentIntent: string;
+	charge: string;
+	amount: number;
+	/** keycrate_* metadata the seller put on the Checkout Session: what one purchase buys. */
+	metadata: Record<string, string>;
+}
+
+interface SubscriptionPurchase {
+	buyer: Buyer;
+	session: string;
+	subscription: string;
+	item: string;
+	price: BuiltPrice;
+}
+
+interface Period {
+	start: number;
+	end: number;
 }
 
 interface Expectation {
@@ -165,8 +159,62 @@ function oneOff(person: Buyer, amount: number, metadata: Record<string, string>)
 	return { buyer: person, session: stripeId('cs_test_a1', 56), paymentIntent: stripeId('pi'), charge: stripeId('ch'), amount, metadata };
 }
 
+// The story's events, from the shared example builders (current API shape). Each names the same buyer,
+// session, subscription and item throughout, as Stripe would.
+
+/** checkout.session.completed, mode payment, paid. Webhooks carry no line items: the session metadata says what was bought. */
+function oneOffCheckoutCompleted(purchase: OneOffPurchase, created: number): StripeEvent {
+	const { buyer: person, session, paymentIntent, metadata, amount } = purchase;
+	// A Buyer is exactly the session's customer, email and name.
+	return checkoutSessionCompleted({ ...person, id: session, mode: 'payment', paymentIntent, metadata, amountTotal: amount, created });
+}
+
+/** charge.refunded for the whole amount of a one-off purchase. */
+function refundedInFull(purchase: OneOffPurchase, created: number): StripeEvent {
+	return chargeRefunded({ id: purchase.charge, customer: purchase.buyer.customer, paymentIntent: purchase.paymentIntent, amount: purchase.amount, created });
+}
+
+/** checkout.session.completed, mode subscription: links the buyer to the new subscription. */
+function subscriptionCheckoutCompleted(purchase: SubscriptionPurchase, created: number): StripeEvent {
+	const { buyer: person, session, subscription, price } = purchase;
+	return checkoutSessionCompleted({ ...person, id: session, mode: 'subscription', subscription, amountTotal: price.unit_amount, created });
+}
+
+/** customer.subscription.created|updated|deleted; the current period sits on the item (current API shape). */
+function subscriptionChanged(
+	kind: 'created' | 'updated' | 'deleted',
+	purchase: SubscriptionPurchase,
+	period: Period,
+	status: SubscriptionStatus,
+	created: number,
+	previousAttributes?: Record<string, unknown>,
+): StripeEvent {
+	return subscriptionEvent(kind, {
+		id: purchase.subscription,
+		customer: purchase.buyer.customer,
+		status,
+		items: [{ id: purchase.item, price: purchase.price }],
+		periodStart: period.start,
+		periodEnd: period.end,
+		created,
+		previousAttributes,
+	});
+}
+
+/** invoice.paid for one period of a subscription (the first one, or a renewal). */
+function periodPaid(purchase: SubscriptionPurchase, period: Period, billingReason: 'subscription_create' | 'subscription_cycle', created: number): StripeEvent {
+	return invoicePaid({
+		subscription: purchase.subscription,
+		customer: purchase.buyer.customer,
+		email: purchase.buyer.email,
+		lines: [{ price: purchase.price, subscriptionItem: purchase.item, periodStart: period.start, periodEnd: period.end }],
+		billingReason,
+		created,
+	});
+}
+
 function story(now: number, priceId: string, graceSeconds: number): { steps: Step[]; expected: Expectation[] } {
-	const price = { id: priceId, product: stripeId('prod', 14), unitAmount: 1900 };
+	const price = stripePrice({ id: priceId, unitAmount: 1900, recurring: { interval: 'month' } });
 	const alice = oneOff(buyer('Alice'), 4900, { keycrate_duration_unit: 'years', keycrate_duration_value: '1' });
 	const dave = oneOff(buyer('Dave'), 14900, { keycrate_duration_unit: 'lifetime' });
 	const subscriber = (person: Buyer): SubscriptionPurchase => ({
@@ -183,39 +231,39 @@ function story(now: number, priceId: string, graceSeconds: number): { steps: Ste
 	const bobStart = now - 30 * DAY - 3600;
 	const bobFirst = { start: bobStart, end: bobStart + 30 * DAY };
 	const bobSecond = { start: bobFirst.end, end: bobFirst.end + 30 * DAY };
-	const bobRenewal = build.invoicePaid(bob, bobSecond, 'subscription_cycle', bobSecond.start + 60);
+	const bobRenewal = periodPaid(bob, bobSecond, 'subscription_cycle', bobSecond.start + 60);
 	// Carol subscribed ten days ago, changed something five days ago, and cancels now.
 	const carolStart = now - 10 * DAY;
 	const carolPeriod = { start: carolStart, end: carolStart + 30 * DAY };
-	const carolOlderUpdate = build.subscriptionEvent('updated', carol, carolPeriod, 'active', carolStart + 5 * DAY, { metadata: {} });
+	const carolOlderUpdate = subscriptionChanged('updated', carol, carolPeriod, 'active', carolStart + 5 * DAY, { metadata: {} });
 
 	const steps: Step[] = [
-		{ title: 'Alice buys a 1-year license (one-off Checkout, mode payment)', events: [build.oneOffCheckoutCompleted(alice, now - 7200)] },
-		{ title: 'Dave buys a lifetime license (one-off Checkout)', events: [build.oneOffCheckoutCompleted(dave, now - 7000)] },
+		{ title: 'Alice buys a 1-year license (one-off Checkout, mode payment)', events: [oneOffCheckoutCompleted(alice, now - 7200)] },
+		{ title: 'Dave buys a lifetime license (one-off Checkout)', events: [oneOffCheckoutCompleted(dave, now - 7000)] },
 		{
 			title: 'Bob subscribes to Pro monthly (a month ago): Checkout + subscription created + first invoice paid',
 			events: [
-				build.subscriptionCheckoutCompleted(bob, bobStart + 2),
-				build.subscriptionEvent('created', bob, bobFirst, 'active', bobStart + 1),
-				build.invoicePaid(bob, bobFirst, 'subscription_create', bobStart + 3),
+				subscriptionCheckoutCompleted(bob, bobStart + 2),
+				subscriptionChanged('created', bob, bobFirst, 'active', bobStart + 1),
+				periodPaid(bob, bobFirst, 'subscription_create', bobStart + 3),
 			],
 		},
 		{
 			title: 'Carol subscribes to Pro monthly (ten days ago)',
 			events: [
-				build.subscriptionCheckoutCompleted(carol, carolStart + 2),
-				build.subscriptionEvent('created', carol, carolPeriod, 'active', carolStart + 1),
-				build.invoicePaid(carol, carolPeriod, 'subscription_create', carolStart + 3),
+				subscriptionCheckoutCompleted(carol, carolStart + 2),
+				subscriptionChanged('created', carol, carolPeriod, 'active', carolStart + 1),
+				periodPaid(carol, carolPeriod, 'subscription_create', carolStart + 3),
 			],
 		},
 		{
 			title: "Bob's subscription renews: subscription updated + invoice paid for the next period",
-			events: [build.subscriptionEvent('updated', bob, bobSecond, 'active', bobSecond.start + 30, { items: {} }), bobRenewal],
+			events: [subscriptionChanged('updated', bob, bobSecond, 'active', bobSecond.start + 30, { items: {} }), bobRenewal],
 		},
 		{ title: "Stripe delivers Bob's renewal invoice.paid AGAIN (same event id: a duplicate)", events: [bobRenewal] },
-		{ title: 'Carol cancels (customer.subscription.deleted)', events: [build.subscriptionEvent('deleted', carol, carolPeriod, 'canceled', now - 600)] },
+		{ title: 'Carol cancels (customer.subscription.deleted)', events: [subscriptionChanged('deleted', carol, carolPeriod, 'canceled', now - 600)] },
 		{ title: "An OLDER event for Carol arrives late (updated, status active, from five days ago)", events: [carolOlderUpdate] },
-		{ title: "Alice's purchase is refunded in full (charge.refunded)", events: [build.chargeRefunded(alice, now - 300)] },
+		{ title: "Alice's purchase is refunded in full (charge.refunded)", events: [refundedInFull(alice, now - 300)] },
 	];
 	const expected: Expectation[] = [
 		{ buyer: alice.buyer, origin: `one-off ${short(alice.paymentIntent)}`, story: 'refunded', status: 'paused' },
@@ -315,15 +363,14 @@ async function main(): Promise<number> {
 		out(`PLANS_FILE: ${plansFile} maps the Pro price to 1 month; one-off sessions say what they sell in keycrate_* metadata`);
 		out('');
 
-		const now = Math.floor(Date.now() / 1000);
+		const now = nowSeconds();
 		const { steps, expected } = story(now, priceId, config.graceSeconds);
 		for (const [index, step] of steps.entries()) {
 			out(`${index + 1}. ${step.title}`);
 			for (const event of step.events) {
 				// Each delivery is signed afresh, as Stripe does for a retry: same body, new timestamp.
-				const payload = JSON.stringify(event, null, 2);
-				const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret });
-				const answer = await postWebhook(webhookUrl, payload, signature);
+				const { body, header } = signEvent(event, secret);
+				const answer = await postWebhook(webhookUrl, body, header);
 				out(`     ${event.type.padEnd(36)} ${event.id}  → HTTP ${answer.status} ${answer.body}`);
 				if (answer.status !== 200) throw new Error(`the ingest refused ${event.id}: ${answer.status} ${answer.body}`);
 			}
@@ -383,10 +430,10 @@ async function main(): Promise<number> {
 		await worker?.close();
 		await Promise.all(queues.map((queue) => queue.close()));
 		await inspect.quit();
-		await deleteKeys(redis.url, prefix);
+		await deletePrefix(redis.url, prefix);
 		await emulator.stop();
 		await new Promise((resolve) => receiver.server.close(resolve));
-		redis.process?.kill('SIGTERM');
+		await redis.private?.stop('SIGTERM');
 	}
 }
 

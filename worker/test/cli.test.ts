@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runCli, spawnCli } from './support/ingest-cli.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from './support/redis-private.js';
+import { deletePrefix } from '../src/redis-private.js';
+import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 import { SECRET_A, deliver, sampleEvent } from './support/ingest-webhooks.js';
 import { EVENTS_QUEUE } from '../src/queue.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, SHARED_REDIS_URL } from './support/redis-private.js';
+import { freePort } from '../src/redis-private.js';
+import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
 const DEMO = fileURLToPath(new URL('../src/demo.ts', import.meta.url));
 

@@ -13,7 +13,7 @@ import {
 	stripePrice,
 	subscriptionEvent,
 	type ApiShape,
-} from './support/stripe-events.js';
+} from '../src/stripe/example-events.js';
 
 const GRACE = 86400;
 const TIER = '7d1f3c52-9a2b-4c1e-8f00-1a2b3c4d5e6f';

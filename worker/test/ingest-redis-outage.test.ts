@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startIngest, type IngestServer } from '../src/ingest/server.js';
 import { EVENTS_QUEUE } from '../src/queue.js';
-import { startPrivateRedis, uniquePrefix, type PrivateRedis } from './support/redis-private.js';
+import { startPrivateRedis, type PrivateRedis } from '../src/redis-private.js';
+import { uniquePrefix } from './support/shared-redis.js';
 import { deliver, ingestConfig, sampleEvent } from './support/ingest-webhooks.js';
 
 async function readyStatus(url: string): Promise<number> {

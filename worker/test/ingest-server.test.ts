@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import type { Config } from '../src/config.js';
 import { startIngest, type IngestServer } from '../src/ingest/server.js';
 import { EVENTS_QUEUE } from '../src/queue.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from './support/redis-private.js';
+import { deletePrefix } from '../src/redis-private.js';
+import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 import { SECRET_A, SECRET_B, deliver, ingestConfig, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
 
 const silent = pino({ level: 'silent' });

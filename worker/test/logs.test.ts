@@ -7,7 +7,8 @@ import { startIngest } from '../src/ingest/server.js';
 import { CENSOR, createLogger, describeRedisUrl, secretScrubber, secretValues } from '../src/log.js';
 import { runCli, spawnCli } from './support/ingest-cli.js';
 import { SECRET_A, SECRET_B, deliver, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from './support/redis-private.js';
+import { deletePrefix } from '../src/redis-private.js';
+import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 
 const KEYCRATE_KEY = `kc_${randomBytes(12).toString('hex')}`;
 const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;

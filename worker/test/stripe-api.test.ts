@@ -3,7 +3,7 @@
 import { loadConfig, type Config } from '../src/config.js';
 import { fetchCheckoutLineItems, fetchSubscription } from '../src/stripe/api.js';
 import { startFakeStripeApi, type FakeStripeApi } from './support/fake-stripe-api.js';
-import { checkoutLineItem, stripePrice, subscriptionEvent } from './support/stripe-events.js';
+import { checkoutLineItem, stripePrice, subscriptionEvent } from '../src/stripe/example-events.js';
 
 let fake: FakeStripeApi;
 let config: Config;

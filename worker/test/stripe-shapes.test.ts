@@ -12,7 +12,7 @@ import {
 } from '../src/stripe/accessors.js';
 import type { Invoice, Subscription } from '../src/stripe/types.js';
 import Stripe from 'stripe';
-import { API_VERSIONS, checkoutSessionCompleted, invoicePaid, signEvent, stripeId, stripePrice, subscriptionEvent, type ApiShape } from './support/stripe-events.js';
+import { API_VERSIONS, checkoutSessionCompleted, invoicePaid, signEvent, stripeId, stripePrice, subscriptionEvent, type ApiShape } from '../src/stripe/example-events.js';
 
 const price = stripePrice({ recurring: { interval: 'month' } });
 

@@ -1,6 +1,7 @@
-// Builders of Stripe webhook events as Stripe sends them, in the legacy shape (API 2024-06-20) and the current
+// Example Stripe webhook events as Stripe sends them, in the legacy shape (API 2024-06-20) and the current
 // one (2025-03-31.basil and later; here 2026-02-25.clover). Shapes follow Stripe's published fixtures
 // (stripe/openapi fixtures3.json) and the stripe package's types; only realistic fields, realistic ids.
+// In src, not test/, because both `npm run demo` and the tests build their events with it.
 //
 //   const price = stripePrice({ metadata: { keycrate_duration_unit: 'days', keycrate_duration_value: '30' } });
 //   const event = checkoutSessionCompleted({ lineItems: [{ price, quantity: 2 }] });
@@ -9,7 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import type { StripeEvent, StripeMetadata, StripePrice } from '../../src/stripe/types.js';
+import type { StripeEvent, StripeMetadata, StripePrice } from './types.js';
 
 export type ApiShape = 'legacy' | 'current';
 export interface ShapeOptions {
@@ -32,7 +33,7 @@ export function nowSeconds(): number {
 	return Math.floor(Date.now() / 1000);
 }
 
-const DAY = 86400;
+export const DAY = 86400;
 
 interface Common {
 	created?: number;
@@ -129,6 +130,8 @@ export interface CheckoutInput extends Common {
 	subscription?: string | null;
 	customer?: string | null;
 	email?: string | null;
+	/** The buyer's name in customer_details; 'Ada Buyer' when omitted. */
+	name?: string;
 	/** Put in customer_email (the pre-filled address) instead of customer_details. */
 	prefilledEmail?: string | null;
 	metadata?: StripeMetadata;
@@ -151,7 +154,7 @@ function checkoutSession(input: CheckoutInput): Record<string, unknown> {
 		currency: 'usd',
 		customer: input.customer === undefined ? stripeId('cus', 14) : input.customer,
 		customer_creation: 'if_required',
-		customer_details: email === null ? null : { email, name: 'Ada Buyer', phone: null, tax_exempt: 'none', address: { country: 'DE' } },
+		customer_details: email === null ? null : { email, name: input.name ?? 'Ada Buyer', phone: null, tax_exempt: 'none', address: { country: 'DE' } },
 		customer_email: input.prefilledEmail ?? null,
 		expires_at: created + DAY,
 		invoice: null,
@@ -375,6 +378,8 @@ export interface ChargeInput extends Common {
 	/** null for a charge made without a payment intent (legacy Charges API). */
 	paymentIntent?: string | null;
 	amount?: number;
+	/** A fresh cus_… when omitted. */
+	customer?: string;
 	/** Defaults to the whole amount. */
 	amountRefunded?: number;
 	/** Defaults to amountRefunded === amount. */
@@ -393,7 +398,7 @@ export function chargeRefunded(input: ChargeInput = {}, options: ShapeOptions = 
 		captured: true,
 		created: (input.created ?? nowSeconds()) - 3600,
 		currency: 'usd',
-		customer: stripeId('cus', 14),
+		customer: input.customer ?? stripeId('cus', 14),
 		livemode: input.livemode ?? false,
 		paid: true,
 		payment_intent: input.paymentIntent === undefined ? stripeId('pi') : input.paymentIntent,

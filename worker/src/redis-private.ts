@@ -1,0 +1,99 @@
+// A PRIVATE redis-server (no persistence, on a free port) for `npm run demo` when no Redis answers, and for
+// tests that stop and restart Redis without touching anyone else's data; plus the probes and the prefix
+// cleanup both need. Never FLUSH: a Redis next to this one may be shared.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+
+const START_TIMEOUT_MS = 5000;
+
+/** Deletes every key under `prefix` (SCAN + DEL of that prefix only). */
+export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
+	const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+	try {
+		let cursor = '0';
+		do {
+			const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+			if (keys.length > 0) await redis.del(...keys);
+			cursor = next;
+		} while (cursor !== '0');
+	} finally {
+		redis.disconnect();
+	}
+}
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** True when a Redis at `url` answers PING; one attempt, no retries, at most about a second. */
+export async function answersPing(url: string): Promise<boolean> {
+	const probe = new Redis(url, {
+		lazyConnect: true,
+		connectTimeout: 1000,
+		maxRetriesPerRequest: 0,
+		enableOfflineQueue: false,
+		retryStrategy: () => null,
+	});
+	probe.on('error', () => undefined);
+	try {
+		await probe.connect();
+		return (await probe.ping()) === 'PONG';
+	} catch {
+		return false;
+	} finally {
+		probe.disconnect();
+	}
+}
+
+export function redisServerInstalled(): boolean {
+	return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export interface PrivateRedis {
+	port: number;
+	url: string;
+	/** SIGKILL by default: tests use it as a crash. Synchronous up to the kill, so an 'exit' handler may call it. */
+	stop(signal?: NodeJS.Signals): Promise<void>;
+	/** Starts it again on the same port (empty: nothing is persisted). */
+	start(): Promise<void>;
+}
+
+/** A throwaway redis-server without persistence on a free port; resolves once it answers PING. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+	const port = await freePort();
+	const url = `redis://127.0.0.1:${port}`;
+	let child: ChildProcess | undefined;
+
+	async function start(): Promise<void> {
+		child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+			stdio: 'ignore',
+		});
+		const deadline = Date.now() + START_TIMEOUT_MS;
+		while (!(await answersPing(url))) {
+			if (Date.now() > deadline) throw new Error(`timed out waiting for redis-server on ${port}`);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	}
+
+	async function stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+		const running = child;
+		child = undefined;
+		if (running === undefined || running.exitCode !== null) return;
+		await new Promise<void>((resolve) => {
+			running.once('exit', () => resolve());
+			running.kill(signal);
+		});
+	}
+
+	await start();
+	return { port, url, stop, start };
+}
