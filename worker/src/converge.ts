@@ -116,7 +116,7 @@ async function ensureLicense(
 	deps: ConvergeDeps,
 	state: RootState,
 	seat: number,
-	plan: Plan,
+	plan: Plan | undefined,
 	record: SeatRecord | null,
 	report: SeatReport,
 ): Promise<KeycrateLicense | null> {
@@ -143,9 +143,10 @@ async function ensureLicense(
 			report.actions.push('adopted');
 			return oldest;
 		}
-	} else {
-		await ledger.markSeatCreating(state.root, seat, tag);
 	}
+	// No line names a plan any more (every item removed): nothing to create the seat from.
+	if (plan === undefined) return null;
+	if (record === null) await ledger.markSeatCreating(state.root, seat, tag);
 	const license = await settled(deps, () => api.createLicense(createRequest(deps, state, seat, plan, tag)));
 	await ledger.markSeatCreated(state.root, seat, tag, license.license_key);
 	report.actions.push('created');
@@ -161,28 +162,29 @@ export async function convergeRoot(deps: ConvergeDeps, root: RootId): Promise<Se
 	const state = await ledger.readRoot(root);
 	if (state === null) return [];
 	const plans = seatPlans(state.lines);
-	// A subscription seat is created once the period it pays for is known; an unpaid root gets no seat.
-	const mayCreate = state.entitled && (state.kind === 'payment' || state.expiresAtLeast !== undefined);
 	const target = desiredStatus(state);
-	const seatCount = Math.max(state.seatsEverCreated, mayCreate ? plans.length : 0);
+	const seatCount = Math.max(state.seatsEverCreated, plans.length === 0 ? 0 : state.seatsNeeded);
 	const reports: SeatReport[] = [];
 
 	for (let seat = 0; seat < seatCount; seat++) {
 		const report: SeatReport = { seat, actions: [] };
 		reports.push(report);
 		const record = await ledger.readSeat(root, seat);
-		const plan = plans[seat];
-		const inQuantity = plan !== undefined;
-		if (record === null && !(inQuantity && mayCreate)) continue;
+		const inQuantity = seat < plans.length;
+		// A seat above the current quantity keeps following the subscription (the last line's plan) while paused,
+		// so its tier and expiry do not depend on when the quantity dropped: any delivery order ends the same.
+		const plan: Plan | undefined = plans[seat] ?? plans[plans.length - 1];
+		// A seat is created only when an in-order delivery would have created it (seatsNeeded).
+		if (record === null && (seat >= state.seatsNeeded || plan === undefined)) continue;
 
-		let license = await ensureLicense(deps, state, seat, plan ?? plans[plans.length - 1], record, report);
+		let license = await ensureLicense(deps, state, seat, plan, record, report);
 		if (license === null) continue;
 		const licenseKey = license.license_key;
 		report.licenseKey = licenseKey;
 
-		if (inQuantity && state.kind === 'subscription') {
-			const tier = plan.subscriptionId ?? null;
-			if (plan.subscriptionId !== undefined && license.subscription_id !== tier) {
+		if (state.kind === 'subscription') {
+			const tier = plan?.subscriptionId ?? null;
+			if (plan?.subscriptionId !== undefined && license.subscription_id !== tier) {
 				license = await settled(deps, () => api.updateSubscription(licenseKey, tier));
 				report.actions.push('retiered');
 			}

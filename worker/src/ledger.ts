@@ -35,6 +35,41 @@ export interface RootState {
 	revoked?: { asOf: UnixSeconds; reason: 'refund' | 'dispute' };
 	/** Seats 0..seatsEverCreated-1 may own licenses (seats beyond the current quantity get paused). */
 	seatsEverCreated: number;
+	/** How many seats one clean, in-order delivery of the events seen so far would have created. */
+	seatsNeeded: number;
+}
+
+/** What one event said about a root's seats, kept so the seat count never depends on delivery order. */
+export interface SeatHistoryEntry {
+	asOf: UnixSeconds;
+	rank: number;
+	eventId: string;
+	/** Seats in the event's lines; null when it named none. */
+	seats: number | null;
+	entitled: boolean;
+	/** The event told the paid-through time (a subscription seat is created only once that is known). */
+	periodKnown: boolean;
+}
+
+/**
+ * Replays the events in Stripe's order, as one clean delivery would have processed them, and returns the most
+ * seats that delivery would have created: after each event, the latest line count, once the root was entitled
+ * (and, for a subscription, its period known). Seats are never deleted, so the most ever is what exists.
+ * Without this, "2 seats then 1" delivered in reverse would create one license instead of two (one paused).
+ */
+export function seatsNeeded(kind: RootState['kind'], history: SeatHistoryEntry[]): number {
+	const ordered = [...history].sort((a, b) => a.asOf - b.asOf || a.rank - b.rank || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+	let latestSeats = 0;
+	let entitled = false;
+	let periodKnown = kind === 'payment';
+	let most = 0;
+	for (const entry of ordered) {
+		if (entry.seats !== null) latestSeats = entry.seats;
+		entitled ||= entry.entitled;
+		periodKnown ||= entry.periodKnown;
+		if (entitled && periodKnown) most = Math.max(most, latestSeats);
+	}
+	return most;
 }
 
 export type SeatRecord =
@@ -73,10 +108,12 @@ local function applyRevocation(rootKey, revJson, eventId)
 end
 `;
 
-// KEYS[1] root hash; then pairs (payment→root key, payment revocation key).
-// ARGV: facts JSON (lines/status values pre-serialised), event id, ttl seconds, root id.
+// KEYS[1] root hash, KEYS[2] the root's seat history; then pairs (payment→root key, payment revocation key).
+// ARGV: facts JSON (lines/status values pre-serialised), event id, ttl seconds, root id, history entry JSON.
 const MERGE_FACTS = `${LUA_COMMON}
 local rootKey, facts, eventId, ttl, rootId = KEYS[1], cjson.decode(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+redis.call('HSET', KEYS[2], eventId, ARGV[5])
+redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('HSETNX', rootKey, 'kind', facts.kind)
 if facts.linkage then
   local raw = redis.call('HGET', rootKey, 'linkage')
@@ -95,7 +132,7 @@ if facts.expiresAtLeast then
 end
 if facts.entitled then redis.call('HSET', rootKey, 'entitled', '1') end
 if facts.revoked then applyRevocation(rootKey, cjson.encode(facts.revoked), eventId) end
-for i = 2, #KEYS, 2 do
+for i = 3, #KEYS, 2 do
   redis.call('SET', KEYS[i], rootId, 'EX', ttl)
   local pending = redis.call('GET', KEYS[i + 1])
   if pending then applyRevocation(rootKey, pending, eventId) end
@@ -157,7 +194,8 @@ export class Ledger {
 		return this.key('root', root);
 	}
 
-	async mergeFacts(facts: RootFacts, eventId: string): Promise<void> {
+	/** `eventCreated` orders this event among the root's others (the seat history); Stripe's `event.created`. */
+	async mergeFacts(facts: RootFacts, eventId: string, eventCreated = facts.lines?.asOf ?? facts.status?.asOf ?? 0): Promise<void> {
 		const payload = {
 			kind: facts.kind,
 			linkage: facts.linkage && withoutEmpty(facts.linkage),
@@ -168,15 +206,25 @@ export class Ledger {
 			revoked: facts.revoked,
 		};
 		const paymentKeys = (facts.paymentIntentIds ?? []).flatMap((id) => [this.key('payment', id), this.key('revoked-payment', id)]);
+		const history: SeatHistoryEntry = {
+			asOf: eventCreated,
+			rank: facts.lines?.rank ?? facts.status?.rank ?? 0,
+			eventId,
+			seats: facts.lines ? facts.lines.value.reduce((sum, line) => sum + Math.max(0, line.count), 0) : null,
+			entitled: facts.entitled === true,
+			periodKnown: facts.expiresAtLeast !== undefined,
+		};
 		await this.redis.eval(
 			MERGE_FACTS,
-			1 + paymentKeys.length,
+			2 + paymentKeys.length,
 			this.rootKey(facts.root),
+			this.key('history', facts.root),
 			...paymentKeys,
 			JSON.stringify(payload),
 			eventId,
 			String(this.ttl),
 			facts.root,
+			JSON.stringify(history),
 		);
 	}
 
@@ -196,15 +244,16 @@ export class Ledger {
 	}
 
 	async readRoot(root: RootId): Promise<RootState | null> {
-		const fields = await this.redis.hgetall(this.rootKey(root));
+		const [fields, history] = await Promise.all([this.redis.hgetall(this.rootKey(root)), this.redis.hvals(this.key('history', root))]);
 		if (fields.kind === undefined) return null;
+		const kind = fields.kind as RootState['kind'];
 		const status = fields.status && fields.status_stamp
 			? { value: JSON.parse(fields.status) as SettableStatus, ...(JSON.parse(fields.status_stamp) as Omit<StoredStamp<SettableStatus>, 'value'>) }
 			: undefined;
 		const lines = fields.lines ? (JSON.parse(fields.lines) as SeatLine[]) : [];
 		return {
 			root,
-			kind: fields.kind as RootState['kind'],
+			kind,
 			linkage: fields.linkage ? (JSON.parse(fields.linkage) as Linkage) : {},
 			lines: Array.isArray(lines) ? lines : [],
 			status,
@@ -212,6 +261,7 @@ export class Ledger {
 			entitled: fields.entitled === '1',
 			revoked: fields.revoked ? JSON.parse(fields.revoked) : undefined,
 			seatsEverCreated: Number(fields.seatsEverCreated ?? 0),
+			seatsNeeded: seatsNeeded(kind, history.map((entry) => JSON.parse(entry) as SeatHistoryEntry)),
 		};
 	}
 

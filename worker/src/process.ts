@@ -53,7 +53,7 @@ export async function processEvent(
 
 	const roots = new Set<RootId>();
 	for (const facts of result.facts) {
-		await ledger.mergeFacts(facts, event.id);
+		await ledger.mergeFacts(facts, event.id, event.created);
 		roots.add(facts.root);
 	}
 	for (const revocation of result.revocations) {
@@ -123,6 +123,8 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 		// would dead-letter a job cut off twice (e.g. two crashes in a row) and lose its event for good.
 		{ connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, maxStalledCount: config.jobAttempts },
 	);
+	// Without this a processor that cannot reach Redis would say nothing at all.
+	eventsWorker.on('error', (error) => log.error({ err: error }, 'queue worker error (Redis unreachable?)'));
 	eventsWorker.on('failed', (job, error) => {
 		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
 			log.error({ eventId: job.data.id, eventType: job.data.type, reason: error.message }, 'event moved to the dead-letter set');

@@ -105,9 +105,32 @@ describe('convergeRoot', () => {
 		const target = now() + 86400;
 		await subscription(root, { entitled: true, lines: { value: seats(3, tierA), asOf: 1, rank: 0 }, expiresAtLeast: target }, 'evt_1');
 		const lowered = await subscription(root, { lines: { value: seats(1, tierB), asOf: 2, rank: 1 } }, 'evt_2');
-		expect(lowered.map((seat) => seat.actions)).toEqual([['retiered'], ['paused'], ['paused']]);
+		expect(lowered.map((seat) => seat.actions)).toEqual([['retiered'], ['retiered', 'paused'], ['retiered', 'paused']]);
 		const raised = await subscription(root, { lines: { value: seats(2, tierB), asOf: 3, rank: 1 } }, 'evt_3');
-		expect(raised.map((seat) => seat.actions)).toEqual([[], ['retiered', 'activated'], []]);
+		expect(raised.map((seat) => seat.actions)).toEqual([[], ['activated'], []]);
+	});
+
+	it('ends a lowered quantity delivered newest-first like the clean order: the extra seat exists, paused, at the same expiry', async () => {
+		const target = now() + 5 * 86400;
+		const twoSeats: Partial<RootFacts> = { entitled: true, lines: { value: seats(2, tierA), asOf: 10, rank: 1 }, status: { value: 'active', asOf: 10, rank: 1 }, expiresAtLeast: target };
+		const oneSeat: Partial<RootFacts> = { entitled: true, lines: { value: seats(1, tierA), asOf: 20, rank: 1 }, status: { value: 'active', asOf: 20, rank: 1 }, expiresAtLeast: target };
+		const inOrder: RootId = 'sub:sub_lowered_in_order';
+		await subscription(inOrder, twoSeats, 'evt_two');
+		await subscription(inOrder, oneSeat, 'evt_one');
+		const reversed: RootId = 'sub:sub_lowered_reversed';
+		await subscription(reversed, oneSeat, 'evt_one');
+		await subscription(reversed, twoSeats, 'evt_two');
+		const view = (root: RootId) =>
+			[0, 1, 2].flatMap((seat) => licensesTagged(seatTag(root, seat))).map((license) => ({
+				status: license.status,
+				tier: license.subscription_id,
+				expiry: Math.floor(Date.parse(license.expires_at as string) / 1000),
+			}));
+		expect(view(inOrder)).toEqual([
+			{ status: 'active', tier: tierA, expiry: target },
+			{ status: 'paused', tier: tierA, expiry: target },
+		]);
+		expect(view(reversed)).toEqual(view(inOrder));
 	});
 
 	it('creates nothing for a subscription that was never entitled, and a paused license for one canceled before it was seen active', async () => {

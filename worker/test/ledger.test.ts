@@ -1,7 +1,7 @@
 // The ledger's merge rules against real Redis: any order and any repetition of the same facts give one state.
 
 import { Redis } from 'ioredis';
-import { Ledger, LockTimeoutError } from '../src/ledger.js';
+import { Ledger, LockTimeoutError, seatsNeeded, type SeatHistoryEntry } from '../src/ledger.js';
 import type { RootFacts, SeatLine } from '../src/model.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
@@ -134,5 +134,33 @@ describe('withRootLock', () => {
 		release();
 		await Promise.all([first, second]);
 		expect(order).toEqual(['first-in', 'first-out', 'second']);
+	});
+});
+
+describe('seatsNeeded', () => {
+	const entry = (asOf: number, seats: number | null, entitled: boolean, periodKnown = true, rank = 1): SeatHistoryEntry => ({ asOf, rank, eventId: `evt_${asOf}_${rank}`, seats, entitled, periodKnown });
+
+	it('is the most seats after entitlement, replayed in Stripe order whatever the delivery order', () => {
+		const history = [entry(1, 2, false), entry(2, 3, true), entry(3, 1, true)];
+		expect(seatsNeeded('subscription', history)).toBe(3);
+		expect(seatsNeeded('subscription', [...history].reverse())).toBe(3);
+	});
+
+	it('ignores quantities an unpaid subscription had before it was ever entitled', () => {
+		expect(seatsNeeded('subscription', [entry(1, 4, false), entry(2, 1, true)])).toBe(1);
+	});
+
+	it('uses the lines known before the entitling event (an invoice names no lines)', () => {
+		expect(seatsNeeded('subscription', [entry(1, 2, false), entry(2, null, true)])).toBe(2);
+	});
+
+	it('waits for the period of a subscription, not of a one-off payment', () => {
+		expect(seatsNeeded('subscription', [entry(1, 2, true, false)])).toBe(0);
+		expect(seatsNeeded('payment', [entry(1, 2, true, false)])).toBe(2);
+	});
+
+	it('orders same-second events by rank (a lower rank was processed first)', () => {
+		// rank 1 (3 seats, not yet paid) then rank 2 (1 seat, paid): only one seat was ever created.
+		expect(seatsNeeded('subscription', [entry(5, 1, true, true, 2), entry(5, 3, false, true, 1)])).toBe(1);
 	});
 });
