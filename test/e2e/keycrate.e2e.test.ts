@@ -70,7 +70,7 @@ beforeAll(async () => {
     },
     { ...WRONG_KEY_CREDENTIAL, type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: WRONG_API_KEY, baseUrl: emulator.url, appId: emulator.appId } },
   ]);
-  const [keycrateNode] = packed.nodes;
+  const keycrateNode = actionNode();
   const version = Array.isArray(keycrateNode.version) ? Math.max(...keycrateNode.version) : keycrateNode.version;
   await n8n.importWorkflows(buildWorkflows(version));
 });
@@ -79,10 +79,17 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+const actionNode = () => {
+  const node = packed.nodes.find((candidate) => candidate.name === 'keycrate');
+  if (node === undefined) throw new Error('the packed package has no keycrate node');
+  return node;
+};
+
 describe('the packed package', () => {
   test('lists the 22 Keycrate operations (loaded with the runtime\'s Node and n8n-workflow)', () => {
-    expect(packed.nodes.map((node) => node.name)).toEqual(['keycrate']);
-    const listed = packed.nodes[0].operations;
+    // The action node and its polling trigger (License Created / Expiring Soon).
+    expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger']);
+    const listed = actionNode().operations;
     expect(listed).toHaveLength(22);
     const byResource: Record<string, string[]> = {};
     for (const { resource, operation } of listed) (byResource[resource] ??= []).push(operation);
@@ -93,7 +100,7 @@ describe('the packed package', () => {
   });
 
   test('is usable as an AI tool, ships the keycrateApi credential and has no runtime dependencies', () => {
-    expect(packed.nodes[0].usableAsTool).toBe(true);
+    expect(actionNode().usableAsTool).toBe(true);
     expect(packed.credentials).toEqual([{ name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) }]);
     expect(Object.keys(packedManifest(e2e).dependencies ?? {})).toEqual([]);
   });
@@ -109,7 +116,7 @@ describe('workflows run by `n8n execute`', () => {
         .filter((node) => node.type === KEYCRATE_NODE_TYPE)
         .map((node) => `${node.parameters.resource}.${node.parameters.operation}`),
     );
-    const listed = packed.nodes[0].operations.map(({ resource, operation }) => `${resource}.${operation}`);
+    const listed = actionNode().operations.map(({ resource, operation }) => `${resource}.${operation}`);
     expect(listed.filter((operation) => !covered.has(operation))).toEqual([]);
   });
 

@@ -29,6 +29,10 @@ export interface Config {
 	workerConcurrency: number;
 	jobAttempts: number;
 	backoffBaseMs: number;
+	/** BullMQ job lock; a job of a killed process is re-run once it lapses (stalled-job check at the same interval). */
+	jobLockMs: number;
+	/** Per-root lock; must outlast the settle time (2 × keycrateTimeoutMs) of an unanswered write. */
+	rootLockMs: number;
 	graceSeconds: number;
 	pastDueStatus: SettableStatus;
 	licenseTag: string;
@@ -218,6 +222,12 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		throw new ConfigError('LICENSE_WEBHOOK_SECRET', 'is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)');
 	}
 
+	const keycrateTimeoutMs = integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000);
+	const rootLockMs = integer(env, 'ROOT_LOCK_MS', 60000, 1000, 600000);
+	if (rootLockMs <= 2 * keycrateTimeoutMs) {
+		throw new ConfigError('ROOT_LOCK_MS', `must be more than 2 × KEYCRATE_TIMEOUT_MS (${2 * keycrateTimeoutMs}), got ${rootLockMs}`);
+	}
+
 	const redisUrl = text(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
 	if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
 
@@ -228,7 +238,7 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		keycrateApiKey,
 		keycrateAppId,
 		keycrateMaxBatch: integer(env, 'KEYCRATE_MAX_BATCH', CONTRACT_LIMITS.maxBatch, 1, 100000),
-		keycrateTimeoutMs: integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000),
+		keycrateTimeoutMs,
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),
 		stripeApiKey: text(env, 'STRIPE_API_KEY'),
@@ -241,6 +251,8 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 1000),
 		jobAttempts: integer(env, 'JOB_ATTEMPTS', 10, 1, 100),
 		backoffBaseMs: integer(env, 'JOB_BACKOFF_MS', 1000, 1, 3600000),
+		jobLockMs: integer(env, 'JOB_LOCK_MS', 30000, 1000, 600000),
+		rootLockMs,
 		graceSeconds: integer(env, 'LICENSE_GRACE_SECONDS', 86400, 0, 90 * 86400),
 		pastDueStatus: oneOf(env, 'PAST_DUE_STATUS', ['active', 'paused'] as const, 'active'),
 		licenseTag: text(env, 'LICENSE_TAG') ?? 'stripe',

@@ -1,7 +1,7 @@
 // Processing: the BullMQ workers. One event job = handler (pure: event → facts) → ledger merge → converge of
 // every root the event touched, each under its root lock. Hand-off jobs post new licenses to LICENSE_WEBHOOK_URL.
 
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { convergeRoot, type LicenseApi } from './converge.js';
@@ -72,7 +72,7 @@ export async function processEvent(
 	for (const warning of result.warnings ?? []) log.warn({ eventId: event.id, eventType: event.type }, warning);
 
 	for (const root of roots) {
-		const seats = await ledger.withRootLock(root, () => convergeRoot({ config, ledger, api, handoff: enqueueHandoff }, root));
+		const seats = await ledger.withRootLock(root, () => convergeRoot({ config, ledger, api, handoff: enqueueHandoff }, root), { ttlMs: config.rootLockMs });
 		for (const seat of seats) {
 			if (seat.actions.length > 0) {
 				log.info({ eventId: event.id, eventType: event.type, root, seat: seat.seat, licenseKey: seat.licenseKey, actions: seat.actions }, 'license converged');
@@ -92,6 +92,18 @@ export function asJobError(error: unknown, scrub: (text: string) => string): Err
 	const jobError = permanent ? new UnrecoverableError(scrub(original.message)) : new Error(scrub(original.message));
 	jobError.stack = scrub(original.stack ?? original.message);
 	return jobError;
+}
+
+function workerOptions(config: Config, connection: Redis): WorkerOptions {
+	return {
+		connection,
+		prefix: config.queuePrefix,
+		// A job whose process died is re-run (converge makes that safe); BullMQ's default maxStalledCount of 1
+		// would dead-letter a job cut off twice (e.g. two crashes in a row) and lose its event for good.
+		maxStalledCount: config.jobAttempts,
+		lockDuration: config.jobLockMs,
+		stalledInterval: config.jobLockMs,
+	};
 }
 
 export async function startProcessor(config: Config, log: Logger, deps: ProcessorDeps): Promise<Processor> {
@@ -119,9 +131,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				throw asJobError(error, scrub);
 			}
 		},
-		// A job whose process died is re-run (converge makes that safe); BullMQ's default maxStalledCount of 1
-		// would dead-letter a job cut off twice (e.g. two crashes in a row) and lose its event for good.
-		{ connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, maxStalledCount: config.jobAttempts },
+		{ ...workerOptions(config, connection), concurrency: config.workerConcurrency },
 	);
 	// Without this a processor that cannot reach Redis would say nothing at all.
 	eventsWorker.on('error', (error) => log.error({ err: error }, 'queue worker error (Redis unreachable?)'));
@@ -138,7 +148,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 					await deliverHandoff(config, job.data);
 					log.info({ licenseKey: job.data.data.license_key }, 'license handed off');
 				},
-				{ connection, prefix: config.queuePrefix, concurrency: Math.min(config.workerConcurrency, 10), maxStalledCount: config.jobAttempts },
+				{ ...workerOptions(config, connection), concurrency: Math.min(config.workerConcurrency, 10) },
 			)
 		: undefined;
 

@@ -85,6 +85,8 @@ describe('loadConfig', () => {
 		[{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY: must be between 1 and 1000, got 0'],
 		[{ JOB_ATTEMPTS: '101' }, 'JOB_ATTEMPTS: must be between 1 and 100, got 101'],
 		[{ JOB_BACKOFF_MS: '-5' }, 'JOB_BACKOFF_MS: must be between 1 and 3600000, got -5'],
+		[{ JOB_LOCK_MS: '500' }, 'JOB_LOCK_MS: must be between 1000 and 600000, got 500'],
+		[{ ROOT_LOCK_MS: '15000' }, 'ROOT_LOCK_MS: must be more than 2 × KEYCRATE_TIMEOUT_MS (20000), got 15000'],
 		[{ LICENSE_GRACE_SECONDS: 'a day' }, 'LICENSE_GRACE_SECONDS: must be a whole number, got "a day"'],
 		[{ PAST_DUE_STATUS: 'expired' }, 'PAST_DUE_STATUS: must be one of active, paused, got "expired"'],
 		[{ LEDGER_TTL_DAYS: '3' }, 'LEDGER_TTL_DAYS: must be between 4 and 3650, got 3'],

@@ -74,6 +74,7 @@ const state: RootState = {
 	lines: [],
 	entitled: true,
 	seatsEverCreated: 1,
+	seatsNeeded: 1,
 };
 
 const now = Date.parse('2026-11-27T06:00:00Z');

@@ -343,6 +343,9 @@ export class Cluster {
 			// The emulator answers in milliseconds; a short timeout keeps the settle time after an unanswered
 			// create/extend (2 × timeout) short in tests.
 			KEYCRATE_TIMEOUT_MS: '2000',
+			// Short locks, so a killed process's jobs and roots are free again in seconds, not a minute.
+			JOB_LOCK_MS: '3000',
+			ROOT_LOCK_MS: '6000',
 			LICENSE_GRACE_SECONDS: String(this.graceSeconds),
 			LOG_LEVEL: 'info',
 			...(this.handoffReceiver ? { LICENSE_WEBHOOK_URL: this.handoffReceiver.url, LICENSE_WEBHOOK_SECRET: this.handoffReceiver.secret } : {}),
