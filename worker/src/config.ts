@@ -54,7 +54,9 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const DURATION_UNITS: readonly DurationUnit[] = ['minutes', 'hours', 'days', 'months', 'years', 'lifetime'];
+/** The contract's DurationUnit enum and KeyPattern (worker/test/contract-facts.test.ts compares them). */
+export const DURATION_UNITS: readonly DurationUnit[] = ['minutes', 'hours', 'days', 'months', 'years', 'lifetime'];
+export const KEY_PATTERN = /^[A-Za-z0-9_*-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * The contract's `info.x-keycrate-limits` the worker relies on (worker/test/contract-facts.test.ts keeps them equal
@@ -135,7 +137,7 @@ export function parsePlan(input: unknown, where: string): Plan {
 		plan.subscriptionId = entry.subscription_id;
 	}
 	if (entry.key_pattern !== undefined) {
-		if (typeof entry.key_pattern !== 'string' || !/^[A-Za-z0-9_*-]{1,64}$/.test(entry.key_pattern)) {
+		if (typeof entry.key_pattern !== 'string' || !KEY_PATTERN.test(entry.key_pattern)) {
 			throw new Error(`${where}.key_pattern: must be 1-64 of A-Z a-z 0-9 _ - and *`);
 		}
 		plan.keyPattern = entry.key_pattern;

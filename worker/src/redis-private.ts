@@ -8,16 +8,25 @@ import { Redis } from 'ioredis';
 
 const START_TIMEOUT_MS = 5000;
 
-/** Deletes every key under `prefix` (SCAN + DEL of that prefix only). */
+/** Deletes every key under `prefix` with SCAN + DEL (never FLUSH: the Redis may be shared); returns the count. */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+	// Glob characters in the prefix are matched literally.
+	const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+	let cursor = '0';
+	let deleted = 0;
+	do {
+		const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+		if (keys.length > 0) deleted += await redis.del(...keys);
+		cursor = next;
+	} while (cursor !== '0');
+	return deleted;
+}
+
+/** deleteKeysUnder over a connection of its own. */
 export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
 	const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 	try {
-		let cursor = '0';
-		do {
-			const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-			if (keys.length > 0) await redis.del(...keys);
-			cursor = next;
-		} while (cursor !== '0');
+		await deleteKeysUnder(redis, prefix);
 	} finally {
 		redis.disconnect();
 	}

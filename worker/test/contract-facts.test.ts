@@ -1,10 +1,22 @@
 // The worker cannot read openapi/ at run time (it ships alone); these checks fail the moment its copies diverge.
 
 import { limits } from '@keycrate/emulator';
-import { CONTRACT_LIMITS } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { CONTRACT_LIMITS, DURATION_UNITS, KEY_PATTERN } from '../src/config.js';
+
+const schemas = (parse(readFileSync(new URL('../../openapi/keycrate.openapi.yaml', import.meta.url), 'utf8')) as {
+	components: { schemas: Record<string, { enum?: string[]; pattern?: string; minLength?: number; maxLength?: number }> };
+}).components.schemas;
 
 describe('contract facts the worker copies', () => {
 	it('matches info.x-keycrate-limits', () => {
 		expect(CONTRACT_LIMITS).toEqual({ maxBatch: limits.max_batch, maxPerPage: limits.max_per_page });
+	});
+
+	it('matches DurationUnit and KeyPattern', () => {
+		expect([...DURATION_UNITS].sort()).toEqual([...(schemas.DurationUnit.enum ?? [])].sort());
+		const { pattern, minLength, maxLength } = schemas.KeyPattern;
+		expect(KEY_PATTERN.source).toBe(`${(pattern ?? '').replace(/\+\$$/, '')}{${minLength},${maxLength}}$`);
 	});
 });

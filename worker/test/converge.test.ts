@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { convergeRoot, seatPlans, seatTag } from '../src/converge.js';
 import { createKeycrateClient, type KeycrateClient } from '../src/keycrate/client.js';
 import { Ledger } from '../src/ledger.js';
+import { deleteKeysUnder } from '../src/redis-private.js';
 import type { RootFacts, RootId, SeatLine } from '../src/model.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
@@ -46,8 +47,7 @@ afterEach(() => emu.setFaults([]));
 
 afterAll(async () => {
 	await emu.stop();
-	const keys = await redis.keys(`${prefix}*`);
-	if (keys.length) await redis.del(...keys);
+	await deleteKeysUnder(redis, prefix);
 	await redis.quit();
 });
 

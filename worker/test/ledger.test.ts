@@ -1,6 +1,7 @@
 // The ledger's merge rules against real Redis: any order and any repetition of the same facts give one state.
 
 import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../src/redis-private.js';
 import { Ledger, LockTimeoutError, seatsNeeded, type SeatHistoryEntry } from '../src/ledger.js';
 import type { RootFacts, SeatLine } from '../src/model.js';
 
@@ -9,8 +10,7 @@ const prefix = `{kc-ledger-test-${process.pid}-${Date.now()}}`;
 const ledger = new Ledger(redis, { queuePrefix: prefix, ledgerTtlSeconds: 3600 });
 
 afterAll(async () => {
-	const keys = await redis.keys(`${prefix}*`);
-	if (keys.length) await redis.del(...keys);
+	await deleteKeysUnder(redis, prefix);
 	await redis.quit();
 });
 

@@ -17,6 +17,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { plansFileFor, type SessionLineItem, type StripeEventEnvelope, type Tiers } from './cluster-stripe.js';
+import { deleteKeysUnder, freePort } from '../../src/redis-private.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][number];
@@ -32,16 +33,7 @@ export function clusterPrefix(label: string): string {
 	return `{kc-x1-${label}-${randomBytes(4).toString('hex')}}`;
 }
 
-export function freePort(): Promise<number> {
-	return new Promise((resolvePort, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as AddressInfo;
-			server.close(() => resolvePort(port));
-		});
-	});
-}
+export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -545,23 +537,10 @@ export class Cluster {
 		await this.queue.close().catch(() => undefined);
 		await this.handoffQueue.close().catch(() => undefined);
 		await this.handoffReceiver?.stop();
-		await deleteByPrefix(this.redis, this.prefix).catch(() => undefined);
+		await deleteKeysUnder(this.redis, this.prefix).catch(() => undefined);
 		this.redis.disconnect();
 		await this.emu.stop().catch(() => undefined);
 		await this.stripeApi.stop();
 		rmSync(this.dir, { recursive: true, force: true });
 	}
 }
-
-/** Deletes every key under `prefix` with SCAN + DEL (the Redis is shared: never FLUSH). */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-	let cursor = '0';
-	let deleted = 0;
-	do {
-		const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-		if (keys.length > 0) deleted += await redis.del(...keys);
-		cursor = next;
-	} while (cursor !== '0');
-	return deleted;
-}
-
