@@ -6,6 +6,7 @@
 //   entitled           OR                                         → once paid, seats exist (maybe paused)
 //   linkage            first value per field                      → where the license came from
 //   revocation         earliest kept; a refund for a payment that has no root yet waits for it (and vice versa)
+//                      — revocations arrive through revokePayment, never as a fact of a root
 // Seat records hold the intent protocol for creating a license: `creating` (+ search tag) before the call,
 // `created` (+ key) after it, so a retry after a lost reply finds the license instead of creating a second.
 // Every key expires (LEDGER_TTL_DAYS), so memory follows traffic, not history.
@@ -131,7 +132,6 @@ if facts.expiresAtLeast then
   if facts.expiresAtLeast > current then redis.call('HSET', rootKey, 'expiresAtLeast', facts.expiresAtLeast) end
 end
 if facts.entitled then redis.call('HSET', rootKey, 'entitled', '1') end
-if facts.revoked then applyRevocation(rootKey, cjson.encode(facts.revoked), eventId) end
 for i = 3, #KEYS, 2 do
   redis.call('SET', KEYS[i], rootId, 'EX', ttl)
   local pending = redis.call('GET', KEYS[i + 1])
@@ -187,7 +187,7 @@ export class Ledger {
 	}
 
 	private key(...parts: string[]): string {
-		return ledgerKey(this.config as Config, ...parts);
+		return ledgerKey(this.config, ...parts);
 	}
 
 	rootKey(root: RootId): string {
@@ -203,7 +203,6 @@ export class Ledger {
 			status: facts.status && { json: JSON.stringify(facts.status.value), asOf: facts.status.asOf, rank: facts.status.rank },
 			expiresAtLeast: facts.expiresAtLeast,
 			entitled: facts.entitled,
-			revoked: facts.revoked,
 		};
 		const paymentKeys = (facts.paymentIntentIds ?? []).flatMap((id) => [this.key('payment', id), this.key('revoked-payment', id)]);
 		const history: SeatHistoryEntry = {

@@ -73,8 +73,6 @@ export interface RootFacts {
 	 * still ends with a created-then-paused license, as a clean delivery would.
 	 */
 	entitled?: boolean;
-	/** One-off payment fully refunded or disputed: its licenses are paused for good. */
-	revoked?: { asOf: UnixSeconds; reason: 'refund' | 'dispute' };
 	/** A payment (intent id) made for this root, so a later refund of it finds the root. */
 	paymentIntentIds?: string[];
 }

@@ -66,6 +66,6 @@ export function handoffQueue(config: Config, connection: Redis): Queue {
 }
 
 /** Ledger keys share the queue's hash tag, so one Redis Cluster slot holds a root's queue and ledger state. */
-export function ledgerKey(config: Config, ...parts: string[]): string {
+export function ledgerKey(config: Pick<Config, 'queuePrefix'>, ...parts: string[]): string {
 	return [config.queuePrefix, 'ledger', ...parts].join(':');
 }
