@@ -206,12 +206,12 @@ export async function convergeRoot(deps: ConvergeDeps, root: RootId): Promise<Se
 			report.actions.push('activated');
 		}
 
-		if (deps.handoff) {
-			const current = await ledger.readSeat(root, seat);
-			if (current?.state === 'created' && !current.handoffQueued) {
-				await deps.handoff(state, seat, license);
-				await ledger.markHandoffQueued(root, seat);
-			}
+		// The seat is `created` now; its hand-off is still owed if this run created or adopted it, or an earlier
+		// run did and stopped before queueing the hand-off.
+		const handoffOwed = record?.state === 'created' ? !record.handoffQueued : true;
+		if (deps.handoff && handoffOwed) {
+			await deps.handoff(state, seat, license);
+			await ledger.markHandoffQueued(root, seat);
 		}
 	}
 	return reports;
