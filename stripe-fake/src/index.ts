@@ -1,0 +1,2 @@
+// Placeholder: the Stripe fake is being built (issue 7).
+export {};
