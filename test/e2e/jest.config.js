@@ -1,9 +1,11 @@
-/** Real-n8n end-to-end (run through test/e2e/run.sh, which installs n8n and packs the node first). */
+/** Real-n8n end-to-end (run through test/e2e/run.sh, which installs the n8n runtimes and packs the node first). */
 module.exports = {
   rootDir: '../..',
   testEnvironment: 'node',
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['**/*.test.ts'],
+  // The n8n runtime specs are package.json files, not modules of the suite.
+  modulePathIgnorePatterns: ['<rootDir>/test/e2e/n8n-runtimes/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/e2e/tsconfig.json' }] },
   // One n8n process at a time: each `n8n execute` is CPU-heavy and they share one user folder.
   maxWorkers: 1,

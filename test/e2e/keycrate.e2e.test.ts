@@ -1,7 +1,8 @@
 /**
- * The Keycrate node inside a real n8n (1.123, installed by test/e2e/run.sh): the packed package is loaded
- * as a custom extension, a credential and workflows are imported with n8n's CLI, and `n8n execute` runs
- * them against the emulator. Each test checks what the nodes output AND what the emulator now holds.
+ * The Keycrate node inside a real n8n (one of test/e2e/n8n-runtimes, installed by test/e2e/run.sh): the packed
+ * package is installed into the user folder's community-package folder and loaded as
+ * `n8n-nodes-keycrate.keycrate`, a credential and workflows are imported with n8n's CLI, and `n8n execute`
+ * runs them against the emulator. Each test checks what the nodes output AND what the emulator now holds.
  */
 import { contractPaths } from '@keycrate/emulator';
 import { EmulatorUnderTest, type License } from './support/emulator';
@@ -33,6 +34,9 @@ const WRONG_API_KEY = 'kc_e2e_wrong_key_0123456789';
 const MAX_BATCH = 1000;
 const MAX_PER_PAGE = 100;
 
+/** For test names only (collected before beforeAll runs); e2eEnvironment() checks the real value. */
+const ON_N8N = `on n8n ${process.env.KEYCRATE_E2E_N8N_VERSION ?? '(unset)'}`;
+
 let e2e: E2eEnvironment;
 let packed: PackedPackage;
 let emulator: EmulatorUnderTest;
@@ -59,9 +63,9 @@ function expectPairedItems(run: ExecutionResult): void {
 
 beforeAll(async () => {
   e2e = e2eEnvironment();
-  packed = await describePackedPackage(e2e);
-  emulator = await EmulatorUnderTest.start();
   n8n = new N8nInstance(e2e, 'n8n-user');
+  packed = await describePackedPackage(e2e, n8n.packageDir);
+  emulator = await EmulatorUnderTest.start();
   await n8n.importCredentials([
     {
       ...MAIN_CREDENTIAL,
@@ -85,7 +89,7 @@ const actionNode = () => {
   return node;
 };
 
-describe('the packed package', () => {
+describe(`the packed package, installed as a community package ${ON_N8N}`, () => {
   test('lists the 22 Keycrate operations (loaded with the runtime\'s Node and n8n-workflow)', () => {
     // The action node and its polling trigger (License Created / Expiring Soon).
     expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger']);
@@ -102,11 +106,11 @@ describe('the packed package', () => {
   test('is usable as an AI tool, ships the keycrateApi credential and has no runtime dependencies', () => {
     expect(actionNode().usableAsTool).toBe(true);
     expect(packed.credentials).toEqual([{ name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) }]);
-    expect(Object.keys(packedManifest(e2e).dependencies ?? {})).toEqual([]);
+    expect(Object.keys(packedManifest(n8n.packageDir).dependencies ?? {})).toEqual([]);
   });
 });
 
-describe('workflows run by `n8n execute`', () => {
+describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
   test('cover every operation the package lists, each in a workflow expected to succeed', () => {
     const errorPaths = new Set<string>([WORKFLOW_IDS.continueOnFail, WORKFLOW_IDS.wrongKey, WORKFLOW_IDS.rateLimitGivesUp]);
     const covered = new Set(

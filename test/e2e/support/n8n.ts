@@ -1,6 +1,6 @@
 /**
- * Drives a real n8n (the version pinned in test/e2e/n8n-runtime) through its CLI: import credentials and
- * workflows, `n8n execute` them, and read what each node output.
+ * Drives a real n8n (one of the runtimes pinned in test/e2e/n8n-runtimes) through its CLI: import credentials
+ * and workflows, `n8n execute` them, and read what each node output.
  *
  * Every command runs as a child process WITHOUT blocking this process: the emulator lives in the jest
  * process and must keep answering while n8n calls it.
@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installCommunityPackage } from './community-package';
 import type { WorkflowJson } from './workflows';
 
 export interface E2eEnvironment {
@@ -16,14 +17,16 @@ export interface E2eEnvironment {
   node: string;
   /** n8n's bin/n8n script. */
   n8nBin: string;
-  /** Folder holding the unpacked package tarball (N8N_CUSTOM_EXTENSIONS). */
-  extensionsDir: string;
+  /** The runtime's n8n version, e.g. 1.123.79. */
+  n8nVersion: string;
+  /** The package tarball from `npm pack`. */
+  tarball: string;
   workDir: string;
 }
 
 /** What run.sh exported; a clear failure when jest is started some other way. */
 export function e2eEnvironment(): E2eEnvironment {
-  const names = ['KEYCRATE_E2E_NODE', 'KEYCRATE_E2E_N8N', 'KEYCRATE_E2E_EXTENSIONS', 'KEYCRATE_E2E_WORK_DIR'] as const;
+  const names = ['KEYCRATE_E2E_NODE', 'KEYCRATE_E2E_N8N', 'KEYCRATE_E2E_N8N_VERSION', 'KEYCRATE_E2E_TARBALL', 'KEYCRATE_E2E_WORK_DIR'] as const;
   const missing = names.filter((name) => !process.env[name]);
   if (missing.length > 0) {
     throw new Error(`${missing.join(', ')} not set: run the e2e suite with \`npm run test:e2e\` (test/e2e/run.sh)`);
@@ -31,10 +34,14 @@ export function e2eEnvironment(): E2eEnvironment {
   return {
     node: process.env.KEYCRATE_E2E_NODE!,
     n8nBin: process.env.KEYCRATE_E2E_N8N!,
-    extensionsDir: process.env.KEYCRATE_E2E_EXTENSIONS!,
+    n8nVersion: process.env.KEYCRATE_E2E_N8N_VERSION!,
+    tarball: process.env.KEYCRATE_E2E_TARBALL!,
     workDir: process.env.KEYCRATE_E2E_WORK_DIR!,
   };
 }
+
+/** The n8n major version of a runtime ("2.35.1" → 2). */
+export const majorVersion = (version: string): number => Number.parseInt(version, 10);
 
 export interface CommandResult {
   code: number | null;
@@ -91,9 +98,42 @@ export class ExecutionResult {
 
 const COMMAND_TIMEOUT_MS = 150_000;
 
-/** One throw-away n8n instance: its own user folder, database and encryption key. */
+/**
+ * n8n's environment for a throw-away instance: offline and quiet, no telemetry, no update checks, no
+ * banners. Shared by the CLI runs here and the `n8n start` of the editor screenshots.
+ */
+export function n8nEnvironment(userFolder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    // n8n must reach the emulator on loopback directly, whatever proxy the machine has.
+    NO_PROXY: '127.0.0.1,localhost',
+    N8N_USER_FOLDER: userFolder,
+    // Set here so that imported credentials are encrypted with a key we know, not one n8n invents.
+    N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+    GENERIC_TIMEZONE: 'UTC',
+    DB_TYPE: 'sqlite',
+    N8N_DIAGNOSTICS_ENABLED: 'false',
+    N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+    N8N_PERSONALIZATION_ENABLED: 'false',
+    N8N_TEMPLATES_ENABLED: 'false',
+    N8N_HIRING_BANNER_ENABLED: 'false',
+    // n8n 1.x: no task-runner child process (only the Code node needs it); 2.x always starts one.
+    N8N_RUNNERS_ENABLED: 'false',
+    // Community packages on, as for a user who installed ours; nothing is reinstalled from the registry.
+    N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+    N8N_REINSTALL_MISSING_PACKAGES: 'false',
+    N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
+    ...extra,
+  };
+}
+
+/** One throw-away n8n instance: its own user folder (with the package installed), database and encryption key. */
 export class N8nInstance {
   readonly userFolder: string;
+  /** Where the package was installed: `<user folder>/.n8n/nodes/node_modules/n8n-nodes-keycrate`. */
+  readonly packageDir: string;
   /** Everything every n8n command printed, in order: for failure messages and the no-secrets check. */
   readonly transcriptFile: string;
   private readonly env: NodeJS.ProcessEnv;
@@ -105,34 +145,11 @@ export class N8nInstance {
   ) {
     this.userFolder = join(e2e.workDir, name);
     mkdirSync(this.userFolder, { recursive: true });
+    this.packageDir = installCommunityPackage(e2e.tarball, this.userFolder);
     this.transcriptFile = join(this.userFolder, 'n8n-output.log');
-    this.env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      // n8n must reach the emulator on loopback directly, whatever proxy the machine has.
-      NO_PROXY: '127.0.0.1,localhost',
-      N8N_USER_FOLDER: this.userFolder,
-      N8N_CUSTOM_EXTENSIONS: e2e.extensionsDir,
-      // Set here so that imported credentials are encrypted with a key we know, not one n8n invents.
-      N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-      GENERIC_TIMEZONE: 'UTC',
-      DB_TYPE: 'sqlite',
-      // Offline and quiet: no telemetry, no update checks, no banners, no task-runner child process
-      // (only the Code node needs it), no community-package checks.
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_HIRING_BANNER_ENABLED: 'false',
-      N8N_RUNNERS_ENABLED: 'false',
-      N8N_COMMUNITY_PACKAGES_ENABLED: 'false',
-      N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
-      // `execute` prints its result through n8n's logger at level info, so logs stay on the console
-      // (a file would swallow the result); parseExecutionOutput finds the JSON among them.
-      N8N_LOG_OUTPUT: 'console',
-      N8N_LOG_LEVEL: 'info',
-    };
+    // `execute` prints its result through n8n's logger at level info, so logs stay on the console
+    // (a file would swallow the result); parseExecutionOutput finds the JSON among them.
+    this.env = n8nEnvironment(this.userFolder, { N8N_LOG_OUTPUT: 'console', N8N_LOG_LEVEL: 'info' });
   }
 
   /** Runs `n8n <args>`; never throws, the caller decides what a failure means. */

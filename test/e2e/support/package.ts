@@ -25,8 +25,6 @@ export interface PackedPackage {
   credentials: Array<{ name: string; properties: string[] }>;
 }
 
-export const PACKAGE_DIR_NAME = 'n8n-nodes-keycrate';
-
 // Runs in the child: loads each file listed under package.json "n8n" and reports its description.
 const DESCRIBE_SCRIPT = `
 const path = require('path');
@@ -58,8 +56,8 @@ const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.nam
 process.stdout.write(JSON.stringify({ nodes, credentials }));
 `;
 
-export async function describePackedPackage(e2e: E2eEnvironment): Promise<PackedPackage> {
-  const packageDir = join(e2e.extensionsDir, PACKAGE_DIR_NAME);
+/** Describes the package installed in `packageDir` (a user folder's community-package folder). */
+export async function describePackedPackage(e2e: E2eEnvironment, packageDir: string): Promise<PackedPackage> {
   // n8n-workflow is resolved from n8n's node_modules, as n8n itself arranges through NODE_PATH.
   const runtimeNodeModules = dirname(dirname(dirname(e2e.n8nBin)));
   const { stdout } = await promisify(execFile)(e2e.node, ['-e', DESCRIBE_SCRIPT, packageDir], {
@@ -68,6 +66,6 @@ export async function describePackedPackage(e2e: E2eEnvironment): Promise<Packed
   return JSON.parse(stdout) as PackedPackage;
 }
 
-export function packedManifest(e2e: E2eEnvironment): { dependencies?: Record<string, string>; files?: string[] } {
-  return JSON.parse(readFileSync(join(e2e.extensionsDir, PACKAGE_DIR_NAME, 'package.json'), 'utf8'));
+export function packedManifest(packageDir: string): { dependencies?: Record<string, string>; files?: string[] } {
+  return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
 }

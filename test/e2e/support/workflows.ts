@@ -1,10 +1,12 @@
 /**
- * Workflow JSON as n8n 1.123 imports it: a Manual Trigger followed by a chain of Keycrate nodes.
+ * Workflow JSON as n8n 1.123 and 2.35 import it: a Manual Trigger followed by a chain of Keycrate nodes.
  * Parameters are exactly what a user's saved workflow holds, so a renamed parameter breaks these tests.
  */
+import { PACKAGE_NAME } from './community-package';
 
-/** Nodes loaded from N8N_CUSTOM_EXTENSIONS are namespaced CUSTOM by n8n's CustomDirectoryLoader. */
-export const KEYCRATE_NODE_TYPE = 'CUSTOM.keycrate';
+/** A community package's nodes are typed `<package name>.<node name>`, as in a user's saved workflows. */
+export const KEYCRATE_NODE_TYPE = `${PACKAGE_NAME}.keycrate`;
+export const KEYCRATE_TRIGGER_NODE_TYPE = `${PACKAGE_NAME}.keycrateTrigger`;
 export const KEYCRATE_CREDENTIAL_TYPE = 'keycrateApi';
 
 export interface CredentialRef {
