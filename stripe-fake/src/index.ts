@@ -1,2 +1,26 @@
-// Placeholder: the Stripe fake is being built (issue 7).
-export {};
+/**
+ * `startStripeFake`: a stateful fake of the Stripe API (version 2026-02-25.clover) on a real HTTP port, for the
+ * sync worker's tests, the demo and the benchmark: the objects a sync job reads, with expand, lists and
+ * Stripe's errors; a world-building API that records the events Stripe would send; signed webhook delivery.
+ */
+export { startStripeFake, StripeFake, type StripeFakeOptions } from './fake';
+export { USER_AGENT, seededRandom, type DeliverOptions, type DeliveryRecord, type DeliveryResult, type WebhookEndpoint } from './delivery';
+export { FakeUsageError } from './errors';
+export type { Faults } from './faults';
+export { newApiKey, newWebhookSecret } from './ids';
+export { addInterval, checkMetadata } from './scenarios';
+export type {
+  CheckoutPaymentParams,
+  CheckoutPaymentResult,
+  CheckoutSubscriptionParams,
+  CheckoutSubscriptionResult,
+  CustomerParams,
+  LineInput,
+  PriceParams,
+  SubscriptionItemUpdate,
+  SubscriptionParams,
+  SubscriptionResult,
+} from './scenarios';
+export { isLoopbackAddress, ADMIN_PREFIX } from './server';
+export { signatureHeader } from './signature';
+export { API_VERSION, type Kind, type Kinds, type StoredObject } from './store';
