@@ -1,31 +1,42 @@
 #!/usr/bin/env node
-// keycrate-worker: `start [--role ingest|process|all]`, `dead-letters [--limit N] [--json]`, `--help`.
+// keycrate-worker: start, dead-letters, retry, resync, skipped, --help.
 // A configuration problem is ONE line on stderr naming the variable, exit 2; nothing else is printed.
 
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
 import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './log.js';
-import { eventsQueue, ingestConnection } from './queue.js';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
 import { startWorker } from './runner.js';
+import { createStripeClient } from './stripe/client.js';
+import { HANDLED_EVENT_TYPES, isRootId, rootOfEvent } from './stripe/roots.js';
 
 const NAME = 'keycrate-worker';
 const EXIT_USAGE = 2;
 const ROLES: readonly Role[] = ['ingest', 'process', 'all'];
-/** How long dead-letters waits for Redis before saying it is unreachable. */
+/** How long an admin command waits for Redis before saying it is unreachable. */
 const INSPECT_TIMEOUT_MS = 5000;
+/** Stripe keeps events for 30 days: a resync cannot look further back. */
+const EVENTS_KEPT_DAYS = 30;
 
 const HELP = `Usage: ${NAME} <command> [options]
 
 Commands:
-  start [--role ingest|process|all]   run the webhook ingest (HTTP), the queue processor, or both (default all)
-  dead-letters [--limit N] [--json]   list events whose processing failed for good (the dead-letter set)
-  retry <event id>… | --all           move dead-letter events back to the queue, e.g. after fixing PLANS_FILE
+  start [--role ingest|process|all]   run the webhook ingest (HTTP), the sync processor, or both (default all)
+  dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason
+  retry <root or license key>… | --all
+                                      run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata
+  resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
+  resync --root <sub_…|pi_…|cs_…>…    sync these roots now
+  skipped [--limit N] [--json]        events and roots that led to no license, with the reason
   --help                              show this help
 
 Configuration is read from the environment (see the README, "Configuration"):
-  REDIS_URL, QUEUE_PREFIX, KEYCRATE_API_URL, KEYCRATE_API_KEY, KEYCRATE_APP_ID, STRIPE_WEBHOOK_SECRETS,
-  PLANS_FILE, PORT, HOST, WORKER_CONCURRENCY, LOG_LEVEL, …
+  REDIS_URL, QUEUE_PREFIX, KEYCRATE_API_URL, KEYCRATE_API_KEY, KEYCRATE_APP_ID, STRIPE_API_KEY,
+  STRIPE_WEBHOOK_SECRETS, PLANS_FILE, PORT, HOST, WORKER_CONCURRENCY, RETRY_SCHEDULE, LOG_LEVEL, …
 
-Signals: SIGTERM or SIGINT stops accepting webhooks, lets active jobs finish and exits 0; a second one exits at once.
+Signals: SIGTERM or SIGINT stops accepting webhooks and lets active jobs finish for up to SHUTDOWN_TIMEOUT_MS
+(then they are left to run again); a second signal exits at once.
 `;
 
 class UsageError extends Error {}
@@ -108,55 +119,94 @@ async function start(args: string[]): Promise<void> {
 }
 
 interface DeadLetter {
-	eventId: string;
-	type: string;
+	kind: 'sync' | 'hand-off';
+	/** The root of a sync, the license key of a hand-off: what `retry` takes. */
+	id: string;
 	attempts: number;
 	failedAt?: string;
 	reason: string;
 }
 
-async function deadLetters(args: string[]): Promise<void> {
-	const options = parseOptions(args, { limit: 'value', json: 'flag' });
-	const limit = options.limit === undefined ? 50 : Number(options.limit);
-	if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
-	const config = configFor('inspect');
-	await withEventsQueue(config, async (queue) => {
-		const [total, jobs] = await Promise.all([queue.getFailedCount(), queue.getFailed(0, limit - 1)]);
-		const letters: DeadLetter[] = jobs.map((job) => ({
-			eventId: job.id ?? '?',
-			type: job.name,
-			attempts: job.attemptsMade,
-			failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
-			reason: job.failedReason ?? '',
-		}));
-		// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
-		const scrub = secretScrubber(secretValues(config));
-		for (const letter of letters) letter.reason = scrub(letter.reason);
-		if (options.json) {
-			for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
-		} else {
-			process.stdout.write(formatDeadLetters(letters, total, config.queuePrefix));
-		}
-	});
+interface AdminQueues {
+	redis: Redis;
+	syncs: Queue<SyncJobData>;
+	handoffs: Queue;
 }
 
-/** Connects for a read-only or admin command; gives up with one line when Redis does not answer. */
-async function withEventsQueue<T>(config: Config, work: (queue: ReturnType<typeof eventsQueue>) => Promise<T>): Promise<T> {
-	const connection = ingestConnection(config);
-	connection.on('error', () => undefined);
-	const queue = eventsQueue(config, connection);
-	queue.on('error', () => undefined);
+/** Connects for an admin command; gives up with one line when Redis does not answer. */
+async function withQueues<T>(config: Config, work: (queues: AdminQueues) => Promise<T>): Promise<T> {
+	const redis = ingestConnection(config);
+	redis.on('error', () => undefined);
+	const syncs = syncQueue(config, redis);
+	const handoffs = handoffQueue(config, redis);
+	for (const queue of [syncs, handoffs]) queue.on('error', () => undefined);
 	const timeout = setTimeout(
 		() => fail(`REDIS_URL: no answer from ${describeRedisUrl(config.redisUrl)} within ${INSPECT_TIMEOUT_MS / 1000} s`, 1),
 		INSPECT_TIMEOUT_MS,
 	);
 	try {
-		return await work(queue);
+		await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+		return await work({ redis, syncs, handoffs });
 	} finally {
 		clearTimeout(timeout);
-		await queue.close();
-		connection.disconnect();
+		await Promise.all([syncs.close(), handoffs.close()]);
+		redis.disconnect();
 	}
+}
+
+function letterOf(kind: DeadLetter['kind'], job: Job): DeadLetter {
+	const data = job.data as Partial<SyncJobData> & { data?: { license_key?: string } };
+	return {
+		kind,
+		id: (kind === 'sync' ? data.root : data.data?.license_key) ?? job.id ?? '?',
+		attempts: job.attemptsMade,
+		failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
+		reason: job.failedReason ?? '',
+	};
+}
+
+function limitOption(options: Record<string, string | true>): number {
+	const limit = options.limit === undefined ? 50 : Number(options.limit);
+	if (typeof options.limit === 'string' && !/^[0-9]+$/.test(options.limit)) throw new UsageError('--limit: must be a whole number ≥ 1');
+	if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
+	return limit;
+}
+
+/** Columns padded to their widest cell. */
+function table(header: string[], rows: string[][]): string {
+	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+	const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+	return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function deadLetters(args: string[]): Promise<void> {
+	const options = parseOptions(args, { limit: 'value', json: 'flag' });
+	const limit = limitOption(options);
+	const config = configFor('inspect');
+	const { letters, total } = await withQueues(config, async ({ syncs, handoffs }) => {
+		const [syncTotal, handoffTotal, syncJobs, handoffJobs] = await Promise.all([
+			syncs.getFailedCount(),
+			handoffs.getFailedCount(),
+			syncs.getFailed(0, limit - 1),
+			handoffs.getFailed(0, limit - 1),
+		]);
+		const all = [...syncJobs.map((job) => letterOf('sync', job)), ...handoffJobs.map((job) => letterOf('hand-off', job))];
+		return { letters: all.slice(0, limit), total: syncTotal + handoffTotal };
+	});
+	// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
+	const scrub = secretScrubber(secretValues(config));
+	for (const letter of letters) letter.reason = scrub(letter.reason);
+	if (options.json) {
+		for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
+		return;
+	}
+	if (total === 0) {
+		process.stdout.write(`No dead letters in ${config.queuePrefix}.\n`);
+		return;
+	}
+	const shown = letters.length < total ? ` (showing ${letters.length}; --limit for more)` : '';
+	const rows = letters.map((l) => [l.kind, l.id, String(l.attempts), l.failedAt ?? '', l.reason.replace(/\s+/g, ' ').slice(0, 160)]);
+	process.stdout.write(`${total} dead letter(s) in ${config.queuePrefix}${shown}:\n${table(['KIND', 'ROOT / LICENSE', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows)}\n`);
 }
 
 async function retry(args: string[]): Promise<void> {
@@ -164,37 +214,94 @@ async function retry(args: string[]): Promise<void> {
 	const ids = args.filter((arg) => arg !== '--all');
 	const unknown = ids.find((arg) => arg.startsWith('-'));
 	if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" (try --help)`);
-	if (all === (ids.length > 0)) throw new UsageError('retry: give event ids or --all, not both or neither');
+	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
 	const config = configFor('inspect');
-	const { retried, missing } = await withEventsQueue(config, async (queue) => {
-		const jobs = all ? await queue.getFailed() : await Promise.all(ids.map((id) => queue.getJob(id)));
+	const { retried, missing } = await withQueues(config, async ({ syncs, handoffs }) => {
 		const done: string[] = [];
-		const notFailed: string[] = [];
-		for (const [index, job] of jobs.entries()) {
-			const id = job?.id ?? ids[index];
-			// Only a job in the failed set is a dead letter; anything else is left alone.
-			if (job === undefined || !(await job.isFailed())) {
-				notFailed.push(id);
-				continue;
+		const wanted = new Set(ids);
+		for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
+			for (const job of await queue.getFailed()) {
+				const letter = letterOf(kind, job);
+				if (!all && !wanted.has(letter.id)) continue;
+				if (kind === 'sync') {
+					// A fresh sync job (deduplicated per root like any other), then the dead letter goes.
+					await enqueueSync(config, syncs, letter.id, 'retry of a dead letter');
+					await job.remove();
+				} else {
+					await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+				}
+				wanted.delete(letter.id);
+				done.push(letter.id);
 			}
-			// A fresh set of attempts: the cause (a bad plan, a Keycrate outage) is presumably fixed.
-			await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-			done.push(id);
 		}
-		return { retried: done, missing: notFailed };
+		return { retried: done, missing: [...wanted] };
 	});
 	process.stdout.write(`Queued again: ${retried.length === 0 ? 'nothing' : retried.join(', ')}\n`);
-	if (missing.length > 0) fail(`not in the dead-letter set: ${missing.join(', ')}`, 1);
+	if (missing.length > 0) fail(`not in the dead letters: ${missing.join(', ')}`, 1);
 }
 
-function formatDeadLetters(letters: DeadLetter[], total: number, prefix: string): string {
-	if (total === 0) return `No dead letters in ${prefix} stripe-events.\n`;
-	const rows = letters.map((l) => [l.eventId, l.type, String(l.attempts), l.failedAt ?? '', l.reason.replace(/\s+/g, ' ').slice(0, 120)]);
-	const header = ['EVENT ID', 'TYPE', 'ATTEMPTS', 'FAILED AT', 'REASON'];
-	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-	const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-	const shown = letters.length < total ? ` (showing ${letters.length}; --limit for more)` : '';
-	return [`${total} dead-letter event(s) in ${prefix} stripe-events${shown}:`, line(header), ...rows.map(line), ''].join('\n');
+/** `--since 2026-11-01` or a full ISO date-time → Unix seconds, within the 30 days Stripe keeps events. */
+function parseSince(raw: string, now = Date.now()): number {
+	if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)) {
+		throw new UsageError(`--since: "${raw}" is not an ISO date such as 2026-11-01 or 2026-11-01T12:00:00Z`);
+	}
+	const ms = Date.parse(raw);
+	if (Number.isNaN(ms)) throw new UsageError(`--since: "${raw}" is not a valid date`);
+	if (ms > now) throw new UsageError('--since: is in the future');
+	if (ms < now - EVENTS_KEPT_DAYS * 86400000) {
+		process.stderr.write(`${NAME}: Stripe keeps events for ${EVENTS_KEPT_DAYS} days: older ones cannot be read\n`);
+	}
+	return Math.floor(ms / 1000);
+}
+
+async function resync(args: string[]): Promise<void> {
+	const since = args.find((arg) => arg.startsWith('--since'));
+	const rootsIndex = args.indexOf('--root');
+	if ((since === undefined) === (rootsIndex === -1)) throw new UsageError('resync: give --since <ISO date> or --root <id>…');
+	const config = configFor('inspect');
+	if (rootsIndex !== -1) {
+		const roots = args.slice(rootsIndex + 1).filter((arg) => arg !== '--root');
+		if (roots.length === 0) throw new UsageError('--root: needs at least one id (sub_…, pi_… or cs_…)');
+		const bad = roots.find((root) => !isRootId(root));
+		if (bad !== undefined) throw new UsageError(`--root: "${bad}" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id`);
+		await withQueues(config, async ({ syncs }) => {
+			for (const root of roots) await enqueueSync(config, syncs, root, 'resync --root');
+		});
+		process.stdout.write(`Queued ${roots.length} sync(s): ${roots.join(', ')}\n`);
+		return;
+	}
+	const options = parseOptions(args, { since: 'value' });
+	const from = parseSince(options.since as string);
+	if (config.stripeApiKey === '') fail('STRIPE_API_KEY: is required for resync --since (it reads the Events API)', EXIT_USAGE);
+	const stripe = createStripeClient(config);
+	const roots = new Set<string>();
+	let events = 0;
+	for await (const event of stripe.events.list({ created: { gte: from }, types: [...HANDLED_EVENT_TYPES], limit: 100 })) {
+		events += 1;
+		const target = rootOfEvent(event);
+		if ('root' in target) roots.add(target.root);
+	}
+	await withQueues(config, async ({ syncs }) => {
+		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${options.since as string}`);
+	});
+	process.stdout.write(`Read ${events} event(s) since ${new Date(from * 1000).toISOString()}: queued ${roots.size} sync(s)\n`);
+}
+
+async function skipped(args: string[]): Promise<void> {
+	const options = parseOptions(args, { limit: 'value', json: 'flag' });
+	const limit = limitOption(options);
+	const config = configFor('inspect');
+	const records = await withQueues(config, ({ redis }) => readSkipped(config, redis, limit));
+	if (options.json) {
+		for (const record of records) process.stdout.write(`${JSON.stringify(record)}\n`);
+		return;
+	}
+	if (records.length === 0) {
+		process.stdout.write(`Nothing skipped in ${config.queuePrefix}.\n`);
+		return;
+	}
+	const rows = records.map((r) => [r.at, r.reason, r.root ?? r.eventId ?? '', r.detail.replace(/\s+/g, ' ').slice(0, 160)]);
+	process.stdout.write(`${records.length} newest skipped record(s):\n${table(['AT', 'REASON', 'ROOT / EVENT', 'DETAIL'], rows)}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -214,6 +321,8 @@ async function main(argv: string[]): Promise<void> {
 	if (command === 'start') return start(rest);
 	if (command === 'dead-letters') return deadLetters(rest);
 	if (command === 'retry') return retry(rest);
+	if (command === 'resync') return resync(rest);
+	if (command === 'skipped') return skipped(rest);
 	throw new UsageError(`unknown command "${command}" (try --help)`);
 }
 

@@ -9,34 +9,41 @@ export type LivemodeFilter = 'live' | 'test' | 'both';
 
 export interface Config {
 	redisUrl: string;
-	/** BullMQ prefix; the `{…}` hash tag keeps queue and ledger keys in one Redis Cluster slot. */
+	/** BullMQ prefix; the `{…}` hash tag keeps every key of the worker in one Redis Cluster slot. */
 	queuePrefix: string;
 	keycrateApiUrl: string;
 	keycrateApiKey: string;
+	/** The app licenses are created in unless a plan names another (`keycrate_app_id`). */
 	keycrateAppId: string;
 	/** Largest list per Keycrate bulk call (the contract's max_batch unless the real service differs). */
 	keycrateMaxBatch: number;
 	keycrateTimeoutMs: number;
 	stripeWebhookSecrets: string[];
+	/** Accepted distance of a signature's timestamp from now, in the past and in the future. */
 	stripeToleranceSeconds: number;
-	stripeApiKey?: string;
+	stripeApiKey: string;
 	stripeApiBase?: string;
+	/** Stripe API requests per second, shared by every process on this Redis (0 = no limit). */
+	stripeRateLimit: number;
 	livemode: LivemodeFilter;
 	plans: PlanMap;
 	port: number;
 	host: string;
 	bodyLimitBytes: number;
+	headersTimeoutMs: number;
+	bodyTimeoutMs: number;
 	workerConcurrency: number;
-	jobAttempts: number;
-	backoffBaseMs: number;
-	/** BullMQ job lock; a job of a killed process is re-run once it lapses (stalled-job check at the same interval). */
+	/** Delays before each retry of a failed sync; its length + 1 is the number of attempts. */
+	retryScheduleMs: number[];
+	/** BullMQ job lock and stalled-job check: a job of a killed process runs again within about twice this. */
 	jobLockMs: number;
-	/** Per-root lock; must outlast the settle time (2 × keycrateTimeoutMs) of an unanswered write. */
-	rootLockMs: number;
+	/** How long a stop waits for active jobs before leaving them for a retry. */
+	shutdownTimeoutMs: number;
+	/** A root that asks for more seats is not licensed; the reason is a dead letter. */
+	maxSeatsPerRoot: number;
 	graceSeconds: number;
 	pastDueStatus: SettableStatus;
 	licenseTag: string;
-	ledgerTtlSeconds: number;
 	licenseWebhookUrl?: string;
 	licenseWebhookSecret?: string;
 	logLevel: string;
@@ -57,12 +64,16 @@ type Env = Record<string, string | undefined>;
 /** The contract's DurationUnit enum and KeyPattern (worker/test/contract-facts.test.ts compares them). */
 export const DURATION_UNITS: readonly DurationUnit[] = ['minutes', 'hours', 'days', 'months', 'years', 'lifetime'];
 export const KEY_PATTERN = /^[A-Za-z0-9_*-]{1,64}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whole decimal numbers only: `0x10`, `1e3`, `+5` and `5.0` are refused, not reinterpreted. */
+export const WHOLE_NUMBER = /^[0-9]+$/;
 /**
  * The contract's `info.x-keycrate-limits` the worker relies on (worker/test/contract-facts.test.ts keeps them equal
  * to openapi/). KEYCRATE_MAX_BATCH overrides max_batch for a service that differs.
  */
-export const CONTRACT_LIMITS = { maxBatch: 1000, maxPerPage: 100 } as const;
+export const CONTRACT_LIMITS = { maxBatch: 1000, maxPerPage: 100, maxTags: 20 } as const;
+/** 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h: a Keycrate or Stripe outage of up to ~45 hours heals itself. */
+export const DEFAULT_RETRY_SCHEDULE = '10s,1m,5m,30m,2h,6h,12h,24h';
 
 function text(env: Env, name: string): string | undefined {
 	const value = env[name]?.trim();
@@ -78,7 +89,7 @@ function required(env: Env, name: string, what: string): string {
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
 	const raw = text(env, name);
 	if (raw === undefined) return fallback;
-	if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+	if (!WHOLE_NUMBER.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
 	const value = Number(raw);
 	if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
 	return value;
@@ -108,33 +119,62 @@ function httpUrl(env: Env, name: string, fallback?: string): string | undefined 
 	return raw.replace(/\/+$/, '');
 }
 
-/** Validates one plan entry; `where` names it in errors (e.g. `PLANS_FILE price_123` or `metadata`). */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
+
+/** `10s,1m,5m,2h` → milliseconds; each entry a whole number with a unit ms, s, m, h or d. */
+export function parseRetrySchedule(raw: string, variable = 'RETRY_SCHEDULE'): number[] {
+	const entries = raw.split(',').map((entry) => entry.trim());
+	if (entries.length < 1 || entries.length > 30) throw new ConfigError(variable, 'must list 1 to 30 delays, e.g. 10s,1m,5m');
+	return entries.map((entry) => {
+		const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(entry);
+		if (!match) throw new ConfigError(variable, `"${entry}" is not a delay: use a whole number and ms, s, m, h or d (e.g. 30s)`);
+		return Number(match[1]) * UNIT_MS[match[2]];
+	});
+}
+
+const PLAN_FIELDS = ['app_id', 'subscription_id', 'duration_unit', 'duration_value', 'key_pattern', 'hwid_lock', 'tags'];
+
+/**
+ * Validates one plan entry; `where` names it in errors (e.g. `PLANS_FILE price_123` or `price p metadata`).
+ * A duration is optional here: a subscription's expiry comes from its billing period; a one-off purchase
+ * without one is refused where it is used (desired.ts).
+ */
 export function parsePlan(input: unknown, where: string): Plan {
 	if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-		throw new Error(`${where}: must be an object with duration_unit (and duration_value unless lifetime)`);
+		throw new Error(`${where}: must be an object such as {"duration_unit": "days", "duration_value": 30}`);
 	}
 	const entry = input as Record<string, unknown>;
-	const known = ['subscription_id', 'duration_unit', 'duration_value', 'key_pattern', 'hwid_lock', 'tags'];
 	for (const key of Object.keys(entry)) {
-		if (!known.includes(key)) throw new Error(`${where}: unknown field "${key}" (allowed: ${known.join(', ')})`);
+		if (!PLAN_FIELDS.includes(key)) throw new Error(`${where}: unknown field "${key}" (allowed: ${PLAN_FIELDS.join(', ')})`);
 	}
+	const plan: Plan = {};
 	const unit = entry.duration_unit;
-	if (typeof unit !== 'string' || !(DURATION_UNITS as readonly string[]).includes(unit)) {
-		throw new Error(`${where}.duration_unit: must be one of ${DURATION_UNITS.join(', ')}`);
+	if (unit !== undefined) {
+		if (typeof unit !== 'string' || !(DURATION_UNITS as readonly string[]).includes(unit)) {
+			throw new Error(`${where}.duration_unit: must be one of ${DURATION_UNITS.join(', ')}`);
+		}
+		plan.durationUnit = unit as DurationUnit;
 	}
-	const plan: Plan = { durationUnit: unit as DurationUnit };
-	if (unit !== 'lifetime') {
-		const value = typeof entry.duration_value === 'string' ? Number(entry.duration_value) : entry.duration_value;
-		if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-			throw new Error(`${where}.duration_value: must be a whole number ≥ 1 when duration_unit is ${unit}`);
+	if (entry.duration_value !== undefined) {
+		const raw = entry.duration_value;
+		const value = typeof raw === 'string' && WHOLE_NUMBER.test(raw) ? Number(raw) : typeof raw === 'number' ? raw : Number.NaN;
+		if (!Number.isInteger(value) || value < 1 || value > 100000) {
+			throw new Error(`${where}.duration_value: must be a whole decimal number from 1 to 100000`);
 		}
 		plan.durationValue = value;
 	}
-	if (entry.subscription_id !== undefined) {
-		if (typeof entry.subscription_id !== 'string' || !UUID.test(entry.subscription_id)) {
-			throw new Error(`${where}.subscription_id: must be a Keycrate subscription id (uuid)`);
-		}
-		plan.subscriptionId = entry.subscription_id;
+	if (plan.durationUnit !== undefined && plan.durationUnit !== 'lifetime' && plan.durationValue === undefined) {
+		throw new Error(`${where}.duration_value: is required when duration_unit is ${plan.durationUnit}`);
+	}
+	if (plan.durationValue !== undefined && plan.durationUnit === undefined) {
+		throw new Error(`${where}.duration_unit: is required with duration_value`);
+	}
+	for (const field of ['subscription_id', 'app_id'] as const) {
+		const value = entry[field];
+		if (value === undefined) continue;
+		if (typeof value !== 'string' || !UUID.test(value)) throw new Error(`${where}.${field}: must be a Keycrate id (uuid)`);
+		if (field === 'app_id') plan.appId = value;
+		else plan.subscriptionId = value;
 	}
 	if (entry.key_pattern !== undefined) {
 		if (typeof entry.key_pattern !== 'string' || !KEY_PATTERN.test(entry.key_pattern)) {
@@ -143,15 +183,17 @@ export function parsePlan(input: unknown, where: string): Plan {
 		plan.keyPattern = entry.key_pattern;
 	}
 	if (entry.hwid_lock !== undefined) {
-		if (typeof entry.hwid_lock !== 'boolean') throw new Error(`${where}.hwid_lock: must be true or false`);
-		plan.hwidLock = entry.hwid_lock;
+		const lock = entry.hwid_lock === 'true' ? true : entry.hwid_lock === 'false' ? false : entry.hwid_lock;
+		if (typeof lock !== 'boolean') throw new Error(`${where}.hwid_lock: must be true or false`);
+		plan.hwidLock = lock;
 	}
 	if (entry.tags !== undefined) {
-		if (!Array.isArray(entry.tags) || !entry.tags.every((tag) => typeof tag === 'string' && tag.length > 0)) {
-			throw new Error(`${where}.tags: must be a list of non-empty strings`);
+		if (!Array.isArray(entry.tags) || !entry.tags.every((tag) => typeof tag === 'string' && tag.length > 0 && tag.length <= 64)) {
+			throw new Error(`${where}.tags: must be a list of non-empty strings of at most 64 characters`);
 		}
 		plan.tags = entry.tags as string[];
 	}
+	if (Object.keys(plan).length === 0) throw new Error(`${where}: names nothing (give at least subscription_id or duration_unit)`);
 	return plan;
 }
 
@@ -184,7 +226,7 @@ export function loadPlans(path: string | undefined): PlanMap {
 	return plans;
 }
 
-/** Reads the whole configuration; `role` decides which secrets are required ('inspect': none, read-only commands). */
+/** Reads the whole configuration; `role` decides which secrets are required ('inspect': none, admin commands). */
 export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	const processes = role === 'process' || role === 'all';
 	const ingests = role === 'ingest' || role === 'all';
@@ -196,9 +238,17 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		throw new ConfigError('KEYCRATE_API_KEY', 'must start with kc_ (a Keycrate API key)');
 	}
 	const keycrateAppId = processes
-		? required(env, 'KEYCRATE_APP_ID', 'the Keycrate app id the licenses belong to')
+		? required(env, 'KEYCRATE_APP_ID', 'the Keycrate app id licenses are created in')
 		: (text(env, 'KEYCRATE_APP_ID') ?? '');
 	if (processes && !UUID.test(keycrateAppId)) throw new ConfigError('KEYCRATE_APP_ID', 'must be a uuid');
+
+	// The sync job reads every root's current state from Stripe: no key, no licenses.
+	const stripeApiKey = processes
+		? required(env, 'STRIPE_API_KEY', 'a Stripe secret or restricted key with read access, sk_… or rk_…')
+		: (text(env, 'STRIPE_API_KEY') ?? '');
+	if (stripeApiKey !== '' && !/^(sk|rk)_(live|test)_/.test(stripeApiKey)) {
+		throw new ConfigError('STRIPE_API_KEY', 'must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_live_…, rk_test_…)');
+	}
 
 	const secrets = (text(env, 'STRIPE_WEBHOOK_SECRETS') ?? '')
 		.split(',')
@@ -224,12 +274,6 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		throw new ConfigError('LICENSE_WEBHOOK_SECRET', 'is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)');
 	}
 
-	const keycrateTimeoutMs = integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000);
-	const rootLockMs = integer(env, 'ROOT_LOCK_MS', 60000, 1000, 600000);
-	if (rootLockMs <= 2 * keycrateTimeoutMs) {
-		throw new ConfigError('ROOT_LOCK_MS', `must be more than 2 × KEYCRATE_TIMEOUT_MS (${2 * keycrateTimeoutMs}), got ${rootLockMs}`);
-	}
-
 	const redisUrl = text(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
 	if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
 
@@ -240,25 +284,27 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		keycrateApiKey,
 		keycrateAppId,
 		keycrateMaxBatch: integer(env, 'KEYCRATE_MAX_BATCH', CONTRACT_LIMITS.maxBatch, 1, 100000),
-		keycrateTimeoutMs,
+		keycrateTimeoutMs: integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000),
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),
-		stripeApiKey: text(env, 'STRIPE_API_KEY'),
+		stripeApiKey,
 		stripeApiBase: httpUrl(env, 'STRIPE_API_BASE'),
+		stripeRateLimit: integer(env, 'STRIPE_RATE_LIMIT', 20, 0, 10000),
 		livemode: oneOf(env, 'STRIPE_LIVEMODE', ['live', 'test', 'both'] as const, 'both'),
 		plans: loadPlans(text(env, 'PLANS_FILE')),
 		port: integer(env, 'PORT', 3000, 0, 65535),
 		host: text(env, 'HOST') ?? '0.0.0.0',
 		bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+		headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 5000, 100, 120000),
+		bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 10000, 100, 300000),
 		workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 1000),
-		jobAttempts: integer(env, 'JOB_ATTEMPTS', 10, 1, 100),
-		backoffBaseMs: integer(env, 'JOB_BACKOFF_MS', 1000, 1, 3600000),
-		jobLockMs: integer(env, 'JOB_LOCK_MS', 30000, 1000, 600000),
-		rootLockMs,
+		retryScheduleMs: parseRetrySchedule(text(env, 'RETRY_SCHEDULE') ?? DEFAULT_RETRY_SCHEDULE),
+		jobLockMs: integer(env, 'JOB_LOCK_MS', 15000, 1000, 600000),
+		shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+		maxSeatsPerRoot: integer(env, 'MAX_SEATS_PER_ROOT', 100, 1, 100000),
 		graceSeconds: integer(env, 'LICENSE_GRACE_SECONDS', 86400, 0, 90 * 86400),
 		pastDueStatus: oneOf(env, 'PAST_DUE_STATUS', ['active', 'paused'] as const, 'active'),
 		licenseTag: text(env, 'LICENSE_TAG') ?? 'stripe',
-		ledgerTtlSeconds: integer(env, 'LEDGER_TTL_DAYS', 35, 4, 3650) * 86400,
 		licenseWebhookUrl,
 		licenseWebhookSecret,
 		logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

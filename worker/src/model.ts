@@ -1,103 +1,145 @@
-// The worker's domain vocabulary: what a Stripe event means for licenses, independent of Stripe's wire shapes
-// (handlers/ parse those) and of Keycrate's API (effects/ speak it).
+// The worker's vocabulary, between Stripe's wire shapes (stripe/fetch.ts reads them) and Keycrate's API
+// (keycrate/ speaks it).
 //
-// A "root" is the unit that owns licenses and is serialised: one Stripe subscription, or one one-off purchase
-// (its payment intent, else its checkout session). Each root has "seats": one license each.
-// Handlers turn an event into Facts about roots. Facts merge into the ledger with order-independent rules
-// (latest asOf wins, expiry only grows, revocations stick), so duplicates and any delivery order give the
-// same merged state; then the root is converged: Keycrate is made to match the merged state.
+// A ROOT owns licenses: one Stripe subscription (`sub_…`), or one one-off purchase, named by its payment
+// intent (`pi_…`), or by its Checkout Session when nothing was charged (`cs_…`). Each root has SEATS 0…n−1,
+// one license each. A sync reads the root's current state from Stripe, derives the desired seats (pure), reads
+// the root's licenses from Keycrate by the root's tag, plans the difference (pure) and applies it.
 
 import type { components } from '../../openapi/keycrate.js';
 
 export type DurationUnit = components['schemas']['DurationUnit'];
 export type KeycrateLicense = components['schemas']['License'];
 export type SettableStatus = components['schemas']['SettableStatus'];
+export type LicenseCreateRequest = components['schemas']['LicenseCreateRequest'];
 
-/** What one seat of a price buys on Keycrate. From price/session metadata, else PLANS_FILE. */
+/** Seconds since the epoch, Stripe's unit. */
+export type UnixSeconds = number;
+
+/** `sub_…`, `pi_…` or `cs_…`. */
+export type RootId = string;
+export type RootKind = 'subscription' | 'payment';
+
+/** What one seat of a price buys on Keycrate: from keycrate_* metadata, else PLANS_FILE. */
 export interface Plan {
-	/** Keycrate subscription tier (uuid); absent = no tier. */
+	/** Keycrate app; absent = KEYCRATE_APP_ID. */
+	appId?: string;
+	/** Keycrate subscription tier (uuid); absent = no tier (an existing one is left alone). */
 	subscriptionId?: string;
-	durationUnit: DurationUnit;
-	/** Absent only for lifetime. */
+	/** One-off purchases only: a subscription's expiry follows its billing period. */
+	durationUnit?: DurationUnit;
 	durationValue?: number;
 	keyPattern?: string;
 	hwidLock?: boolean;
 	tags?: string[];
 }
 
-/** Where a license came from, written into its metadata so a seller can find it again. */
+/** Where a license came from, written into its metadata and its hand-off so a seller can find it again. */
 export interface Linkage {
 	customerId?: string;
 	email?: string;
 	checkoutSessionId?: string;
 	paymentIntentId?: string;
 	subscriptionId?: string;
-	invoiceId?: string;
 	livemode?: boolean;
 }
 
-/** Seconds since the epoch, Stripe's unit; `event.created` orders facts of one root. */
-export type UnixSeconds = number;
-
-/** A stamped value: the newest asOf wins; on a tie the higher rank wins (e.g. deleted over updated). */
-export interface Stamped<T> {
-	value: T;
-	asOf: UnixSeconds;
-	rank: number;
+/** A price as the worker needs it to find its plan. */
+export interface PriceInfo {
+	id: string;
+	lookupKey?: string;
+	metadata: Record<string, string>;
 }
 
-export type RootId = `sub:${string}` | `pay:${string}`;
-
-/** One line of what was bought: `count` seats of `plan`, identified by a stable line key (price or item id). */
-export interface SeatLine {
-	lineKey: string;
-	priceId?: string;
-	plan: Plan;
-	count: number;
+/** One line of what was bought: a Checkout line item or a subscription item. */
+export interface Line {
+	price?: PriceInfo;
+	quantity: number;
+	/** Subscription items: the end of the period paid for. */
+	periodEnd?: UnixSeconds;
 }
 
-/** Everything a handler may say about a root. Every field is optional: facts arrive piecemeal. */
-export interface RootFacts {
+/** The facts about a payment that decide whether its licenses may stay active. */
+export interface PaymentFacts {
+	/** Fully refunded (a partial refund leaves the licenses alone). */
+	refunded: boolean;
+	/** A dispute that is open or lost (won disputes and closed inquiries do not count). */
+	disputed: boolean;
+}
+
+export type SubscriptionStatus =
+	| 'incomplete'
+	| 'incomplete_expired'
+	| 'trialing'
+	| 'active'
+	| 'past_due'
+	| 'canceled'
+	| 'unpaid'
+	| 'paused';
+
+/** A subscription as Stripe has it now. */
+export interface SubscriptionState {
+	kind: 'subscription';
 	root: RootId;
-	kind: 'subscription' | 'payment';
-	linkage?: Linkage;
-	/** The lines bought (payment) or the subscription items with their quantities (subscription). */
-	lines?: Stamped<SeatLine[]>;
-	/** Desired license status from the subscription's status (subscriptions only). */
-	status?: Stamped<SettableStatus>;
-	/** Licenses must not expire before this (period end + grace). Merged with max. */
-	expiresAtLeast?: UnixSeconds;
-	/**
-	 * Something entitled the buyer (a paid purchase, an active/trialing status, a paid invoice). Merged with OR:
-	 * seats are created only once a root was ever entitled, so an out-of-order "canceled" before "active"
-	 * still ends with a created-then-paused license, as a clean delivery would.
-	 */
-	entitled?: boolean;
-	/** A payment (intent id) made for this root, so a later refund of it finds the root. */
-	paymentIntentIds?: string[];
+	status: SubscriptionStatus;
+	metadata: Record<string, string>;
+	lines: Line[];
+	/** The payment of the latest invoice, when there is one. */
+	latestPayment?: PaymentFacts;
+	linkage: Linkage;
 }
 
-/** Why an event led to no license effect; recorded and reported, never retried. */
-export type Ignored =
-	| { reason: 'event_type_not_handled'; type: string }
-	| { reason: 'livemode_filtered'; livemode: boolean }
-	| { reason: 'not_paid'; detail: string }
-	| { reason: 'partial_refund'; detail: string }
-	| { reason: 'unmapped_purchase'; detail: string; priceIds: string[] }
-	| { reason: 'no_root'; detail: string };
-
-/** A refund or dispute names a payment, not a root: the ledger resolves it (now, or when the root appears). */
-export interface PaymentRevocation {
-	paymentIntentId: string;
-	asOf: UnixSeconds;
-	reason: 'refund' | 'dispute';
+/** A one-off purchase as Stripe has it now. */
+export interface PaymentState {
+	kind: 'payment';
+	root: RootId;
+	/** Succeeded, or a Checkout Session that is paid or needed no payment. */
+	paid: boolean;
+	payment: PaymentFacts;
+	/** The Checkout Session's metadata (may name a plan for every line). */
+	metadata: Record<string, string>;
+	lines: Line[];
+	linkage: Linkage;
 }
 
-/** What a pure handler returns for one event. */
-export interface HandlerResult {
-	facts: RootFacts[];
-	revocations: PaymentRevocation[];
-	ignored?: Ignored;
-	/** Things a seller should know that did not stop the event (e.g. one unmapped line of three). */
-	warnings?: string[];
+/** The root's state, or why there is nothing to license. */
+export type RootState =
+	| SubscriptionState
+	| PaymentState
+	/** A payment intent that paid a subscription invoice: the subscription is the root to sync. */
+	| { kind: 'redirect'; root: RootId; to: RootId }
+	/** Stripe does not know the object, or it sold nothing through Checkout or a subscription. */
+	| { kind: 'none'; root: RootId; reason: string };
+
+/** One seat as it should be on Keycrate. */
+export interface DesiredSeat {
+	seat: number;
+	appId: string;
+	status: SettableStatus;
+	plan: Plan;
+	/** Subscriptions: the license must not expire before this (period end + grace). */
+	expiresAt?: UnixSeconds;
+}
+
+export type Desired =
+	| { kind: 'seats'; root: RootId; rootKind: RootKind; seats: DesiredSeat[]; linkage: Linkage; warnings: string[] }
+	/** Nothing to license (not paid yet, no Keycrate plan): recorded and reported, not retried. */
+	| { kind: 'skip'; root: RootId; reason: SkipReason; detail: string };
+
+export type SkipReason = 'not_paid' | 'no_plan' | 'not_a_purchase' | 'unknown_object' | 'not_handled' | 'no_root';
+
+/** A Keycrate license that belongs to a root, as read back (tolerantly: inferred fields may be missing). */
+export interface FoundLicense {
+	licenseKey: string;
+	appId: string;
+	/** Undefined when neither its tags nor its metadata say (not ours to touch). */
+	seat?: number;
+	status?: string;
+	/** Seconds; null = lifetime; undefined = the reply did not say. */
+	expiresAt?: UnixSeconds | null;
+	tier?: string | null;
+	createdAt?: string;
+	metadata: Record<string, unknown>;
+	/** Its hand-off was queued (metadata marker). */
+	handedOff: boolean;
 }

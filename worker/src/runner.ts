@@ -1,11 +1,11 @@
 // Starts the parts of a worker a role asks for and stops them in the safe order. Used by the CLI and the demo.
 
 import type { Config, Role } from './config.js';
-import type { LicenseApi } from './converge.js';
 import { startIngest, type IngestServer } from './ingest/server.js';
 import { createKeycrateClient } from './keycrate/client.js';
 import type { Logger } from './log.js';
-import { startProcessor, type Processor } from './process.js';
+import { startProcessor, type Processor } from './jobs/processor.js';
+import type { LicenseApi } from './keycrate/execute.js';
 
 export interface RunningWorker {
 	/** The ingest's base URL when the role includes ingest. */

@@ -1,5 +1,6 @@
-// The webhook endpoint: verify, enqueue, acknowledge. A 2xx means the event is in Redis (job id = event id,
-// so a redelivery is a no-op); whenever Redis cannot take it the answer is 503 and Stripe retries later.
+// The webhook endpoint: verify → root → enqueue → acknowledge. A 2xx means sync(root) is in Redis (or one is
+// already waiting, which will read the same current state); whenever Redis cannot take it the answer is 503 and
+// Stripe retries later. An event that could never be processed is refused with a 4xx before anything is stored.
 // node:http on purpose: the raw body must reach the signature check byte for byte, and there is little else.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,8 +10,10 @@ import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { Config } from '../config.js';
 import { describeRedisUrl, eventFields, type Logger } from '../log.js';
-import { eventJobOptions, eventsQueue, ingestConnection } from '../queue.js';
+import { enqueueSync, ingestConnection, recordSkipped, syncQueue, type SyncJobData } from '../jobs/queues.js';
+import { rootOfEvent } from '../stripe/roots.js';
 import { BodyTooLargeError, readRawBody } from './body.js';
+import { checkParsedText, checkRawPayload, type PayloadProblem } from './payload.js';
 import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
@@ -20,6 +23,8 @@ const REDIS_TIMEOUT_MS = 5000;
 const OVERSIZE_DISCARD_MS = 1000;
 /** How long a start waits for Redis before listening anyway. */
 const STARTUP_REDIS_WAIT_MS = 2000;
+/** How often node:http enforces the header and body timeouts (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
 /** How long close() lets in-flight requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 10000;
 
@@ -33,7 +38,9 @@ export interface IngestDeps {
 export interface IngestCounters {
 	accepted: number;
 	ignoredLivemode: number;
-	rejected: Partial<Record<VerifyFailureReason | 'too_large', number>>;
+	/** Verified events that name no root (recorded in the skipped stream). */
+	skipped: number;
+	rejected: Partial<Record<VerifyFailureReason | PayloadProblem['reason'] | 'too_large', number>>;
 	unavailable: number;
 }
 
@@ -75,9 +82,9 @@ function passesLivemode(filter: Config['livemode'], event: Stripe.Event): boolea
 export async function startIngest(config: Config, log: Logger, deps: IngestDeps = {}): Promise<IngestServer> {
 	const ownsConnection = deps.connection === undefined;
 	const connection = deps.connection ?? ingestConnection(config);
-	const queue: Queue = eventsQueue(config, connection);
+	const queue: Queue<SyncJobData> = syncQueue(config, connection);
 	const now = deps.now ?? Date.now;
-	const counters: IngestCounters = { accepted: 0, ignoredLivemode: 0, rejected: {}, unavailable: 0 };
+	const counters: IngestCounters = { accepted: 0, ignoredLivemode: 0, skipped: 0, rejected: {}, unavailable: 0 };
 	const ingestLog = log.child({ component: 'ingest' });
 
 	// Log Redis going away and coming back once each, not once per reconnect attempt.
@@ -95,9 +102,16 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	// BullMQ re-emits connection errors on the queue; without a listener an 'error' event would crash the process.
 	queue.on('error', () => undefined);
 
-	async function enqueue(event: Stripe.Event): Promise<void> {
+	/** Stores what the event asks for: sync(root), or a skipped record saying why there is nothing to sync. */
+	async function enqueue(event: Stripe.Event): Promise<'queued' | 'skipped'> {
 		if (connection.status !== 'ready') throw new RedisUnavailableError(`connection is ${connection.status}`);
-		await withTimeout(queue.add(event.type, event, eventJobOptions(config, event.id)), 'enqueue');
+		const target = rootOfEvent(event);
+		if ('skip' in target) {
+			await withTimeout(recordSkipped(config, connection, { reason: target.skip, detail: target.detail, eventId: event.id, eventType: event.type }), 'record');
+			return 'skipped';
+		}
+		await withTimeout(enqueueSync(config, queue, target.root, `${event.type} ${event.id}`), 'enqueue');
+		return 'queued';
 	}
 
 	async function isReady(): Promise<boolean> {
@@ -112,7 +126,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 
 	function reject(
 		response: ServerResponse,
-		reason: VerifyFailureReason | 'too_large',
+		reason: VerifyFailureReason | PayloadProblem['reason'] | 'too_large',
 		status: number,
 		message: string,
 		headers: Record<string, string> = {},
@@ -136,6 +150,12 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			return;
 		}
 
+		const rawProblem = checkRawPayload(body);
+		if (rawProblem) {
+			reject(response, rawProblem.reason, 400, rawProblem.message);
+			return;
+		}
+
 		const verified = verifyStripeWebhook(body, request.headers['stripe-signature'], {
 			secrets: config.stripeWebhookSecrets,
 			toleranceSeconds: config.stripeToleranceSeconds,
@@ -147,6 +167,11 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		}
 
 		const { event } = verified;
+		const textProblem = checkParsedText(event);
+		if (textProblem) {
+			reject(response, textProblem.reason, 400, textProblem.message);
+			return;
+		}
 		const fields = { ...eventFields(event), livemode: event.livemode };
 		if (!passesLivemode(config.livemode, event)) {
 			counters.ignoredLivemode += 1;
@@ -155,12 +180,19 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			return;
 		}
 
+		let outcome: 'queued' | 'skipped';
 		try {
-			await enqueue(event);
+			outcome = await enqueue(event);
 		} catch (error) {
 			counters.unavailable += 1;
 			ingestLog.error({ ...fields, err: (error as Error).message }, 'webhook not queued: answering 503 so Stripe retries');
 			sendJson(response, 503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '10' });
+			return;
+		}
+		if (outcome === 'skipped') {
+			counters.skipped += 1;
+			ingestLog.info({ ...fields }, 'webhook skipped: the event names nothing to license (keycrate-worker skipped)');
+			sendJson(response, 200, { received: true, skipped: true });
 			return;
 		}
 		counters.accepted += 1;
@@ -199,13 +231,17 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	}
 	if (!(await isReady())) ingestLog.warn({ redis: describeRedisUrl(config.redisUrl) }, 'Redis not reachable yet');
 
-	const server = createServer((request, response) => {
+	// Seconds, not minutes: a client trickling headers or a body cannot hold a connection (408 after the limit).
+	const server = createServer(
+		{ headersTimeout: config.headersTimeoutMs, requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+		(request, response) => {
 		route(request, response).catch((error: unknown) => {
 			ingestLog.error({ err: (error as Error).message }, 'request failed');
 			if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
 			else response.destroy();
 		});
-	});
+		},
+	);
 
 	async function releaseRedis(): Promise<void> {
 		await queue.close().catch(() => undefined);

@@ -9,6 +9,7 @@ export type VerifyFailureReason =
 	| 'malformed_signature'
 	| 'no_matching_signature'
 	| 'stale_timestamp'
+	| 'future_timestamp'
 	| 'unparsable_body';
 
 export type VerifyResult =
@@ -26,7 +27,8 @@ const MESSAGES: Record<VerifyFailureReason, string> = {
 	missing_signature: 'no Stripe-Signature header',
 	malformed_signature: 'the Stripe-Signature header has no timestamp or v1 signature',
 	no_matching_signature: 'no signature matches any configured signing secret',
-	stale_timestamp: 'the signature timestamp is outside the tolerance',
+	stale_timestamp: 'the signature timestamp is older than the tolerance',
+	future_timestamp: 'the signature timestamp is further in the future than the tolerance (check the clocks)',
 	unparsable_body: 'the signed body is not a Stripe event (JSON object with id evt_… and type)',
 };
 
@@ -67,6 +69,12 @@ export function verifyStripeWebhook(
 	if (signatureHeader === undefined || signatureHeader === '') return failure('missing_signature');
 	// Node joins repeated headers into an array; Stripe sends one, so several are refused, not guessed between.
 	if (Array.isArray(signatureHeader)) return failure('malformed_signature');
+	// stripe-node bounds only the past; a timestamp far ahead would make a captured delivery replayable for as
+	// long, so the tolerance is applied both ways.
+	const timestamp = /(?:^|,)\s*t=(\d{1,12})(?:,|$)/.exec(signatureHeader)?.[1];
+	if (timestamp !== undefined && Number(timestamp) > (options.now ?? Date.now()) / 1000 + options.toleranceSeconds) {
+		return failure('future_timestamp');
+	}
 
 	let lastReason: VerifyFailureReason = 'no_matching_signature';
 	for (const [secretIndex, secret] of options.secrets.entries()) {

@@ -1,13 +1,17 @@
 // The Keycrate Management API client of the worker: got over keep-alive agents, one timeout per call, and a
 // retry policy that knows which calls may be re-sent.
 //
-// Retry rules (the contract's advice: Retry-After, else 1 s, 4 s, 10 s):
-//   429 RATE_LIMITED         — the request was refused, not applied: every call retries.
-//   5xx, lost reply, timeout — the request MAY have been applied. Idempotent calls (reads, set-status,
-//                              set-tier) retry; create and extend do not, because a second create is a second
-//                              license and a second extend adds time twice. They throw `ambiguous: true`, and the
-//                              caller (converge) reads Keycrate before deciding to call again.
-//   other 4xx                — permanent: the job fails at once.
+// Retry rules, in-process and short (no wait over 1 s on the job path; longer waits are the job's backoff):
+//   429 RATE_LIMITED           — refused, not applied: retried when Retry-After is at most 1 s, else thrown
+//                                with retryAfterMs for the job's backoff.
+//   refused connection         — nothing was sent: retried.
+//   500 with an answer         — it may have been applied, but the answer settles it: reads and set-to-value
+//                                writes are re-sent; create and extend are thrown (`ambiguous`), and the caller
+//                                reads Keycrate before deciding (keycrate/execute.ts).
+//   no answer (timeout, reset, 408/502/503/504)
+//                              — it may still be applied later: reads are re-sent, every write is thrown and
+//                                the caller retries the whole sync after the write must have settled.
+//   other 4xx                  — permanent: the job fails at once.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -21,12 +25,13 @@ export { isKeycrateError, isPermanentKeycrateError, KeycrateError } from './erro
 type Schemas = components['schemas'];
 export type KeycrateLicense = Schemas['License'];
 export type LicenseCreateRequest = Schemas['LicenseCreateRequest'];
-export type BulkItemResult = Schemas['BulkItemResult'];
 export type SettableStatus = Schemas['SettableStatus'];
 type ErrorEnvelope = Schemas['Error'];
 
-/** The contract's Retry-After-less backoff. */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 4000, 10000];
+/** In-process waits between attempts: short, so that a job never holds its slot long (the job backoff waits longer). */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [200, 800];
+/** A Retry-After longer than this goes to the job's backoff instead of an in-process wait. */
+const MAX_IN_PROCESS_WAIT_MS = 1000;
 const PAGE_SIZE = CONTRACT_LIMITS.maxPerPage;
 /** A tag search that pages past this is a bug or an attack, not a seat. */
 const MAX_PAGES = 1000;
@@ -41,8 +46,6 @@ export interface KeycrateClientOptions {
 	maxBatch: number;
 	/** Waits between attempts when no Retry-After is given; its length is the number of retries. */
 	retryDelaysMs?: readonly number[];
-	/** A Retry-After longer than this is not waited out in-process: the error goes to the job's own backoff. */
-	maxRetryAfterMs?: number;
 	/** Injected in tests so that a retry schedule runs without waiting. */
 	sleep?: (ms: number) => Promise<void>;
 }
@@ -58,9 +61,9 @@ const ENDPOINTS = {
 	get: { path: '/license/get', idempotent: true },
 	getBulk: { path: '/license/get-bulk', idempotent: true },
 	extend: { path: '/license/extend', idempotent: false },
-	extendBulk: { path: '/license/extend-bulk', idempotent: false },
+	delete: { path: '/license/delete', idempotent: true },
+	updateMetadata: { path: '/license/update-metadata', idempotent: true },
 	updateStatus: { path: '/license/update-status', idempotent: true },
-	updateStatusBulk: { path: '/license/update-status-bulk', idempotent: true },
 	updateSubscription: { path: '/license/update-subscription', idempotent: true },
 } as const satisfies Record<string, Endpoint>;
 
@@ -73,13 +76,11 @@ export class KeycrateClient {
 	private readonly http: Got;
 	private readonly agents: { http: http.Agent; https: https.Agent };
 	private readonly retryDelaysMs: readonly number[];
-	private readonly maxRetryAfterMs: number;
 	private readonly sleep: (ms: number) => Promise<void>;
 
 	constructor(private readonly options: KeycrateClientOptions) {
 		this.agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 		this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-		this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60000;
 		this.sleep = options.sleep ?? sleepFor;
 		this.http = got.extend({
 			headers: { 'x-api-key': options.apiKey, accept: 'application/json', 'user-agent': 'keycrate-stripe-sync-worker' },
@@ -122,14 +123,18 @@ export class KeycrateClient {
 		return licenseOf(ENDPOINTS.updateSubscription, await this.call(ENDPOINTS.updateSubscription, body));
 	}
 
-	/** Every license of the app that carries `tag`, oldest first, across all pages. */
-	async findLicensesByTag(tag: string): Promise<KeycrateLicense[]> {
-		const found: KeycrateLicense[] = [];
+	/**
+	 * Every license of `appId` that carries `tag`, across all pages. Read tolerantly: with or without a `data`
+	 * wrapper, and without `pagination` it reads on until a page comes back short.
+	 */
+	async findLicensesByTag(tag: string, appId = this.options.appId): Promise<unknown[]> {
+		const found: unknown[] = [];
 		for (let page = 1; page <= MAX_PAGES; page++) {
-			const body = { app_id: this.options.appId, tag, page, per_page: PAGE_SIZE, sort_field: 'created_at', sort_order: 'asc' };
+			const body = { app_id: appId, tag, page, per_page: PAGE_SIZE, sort_field: 'created_at', sort_order: 'asc' };
 			const reply = pageOf(await this.call(ENDPOINTS.getBulk, body));
-			found.push(...reply.data);
-			if (!reply.pagination.has_more) return found;
+			found.push(...reply.items);
+			const more = reply.hasMore ?? reply.items.length >= PAGE_SIZE;
+			if (!more || reply.items.length === 0) return found;
 		}
 		throw new KeycrateError({
 			code: 'BAD_RESPONSE',
@@ -140,14 +145,19 @@ export class KeycrateClient {
 		});
 	}
 
-	/** One result per key, in order, over as many calls of at most KEYCRATE_MAX_BATCH keys as needed. */
-	async updateStatusBulk(licenseKeys: string[], status: SettableStatus): Promise<BulkItemResult[]> {
-		return this.bulk(ENDPOINTS.updateStatusBulk, licenseKeys, (chunk) => ({ license_keys: chunk, status }));
+	/** Deletes a license; one that is already gone counts as deleted. */
+	async deleteLicense(licenseKey: string): Promise<void> {
+		try {
+			await this.call(ENDPOINTS.delete, { license_key: licenseKey });
+		} catch (error) {
+			if (error instanceof KeycrateError && error.code === 'LICENSE_NOT_FOUND') return;
+			throw error;
+		}
 	}
 
-	/** Like extendLicense, not idempotent; a failure in a later chunk leaves earlier chunks applied. */
-	async extendBulk(licenseKeys: string[], extendSeconds: number): Promise<BulkItemResult[]> {
-		return this.bulk(ENDPOINTS.extendBulk, licenseKeys, (chunk) => ({ license_keys: chunk, extend_seconds: extendSeconds }));
+	/** Replaces the license's metadata (a set-to-value write). */
+	async updateMetadata(licenseKey: string, metadata: Record<string, unknown>): Promise<KeycrateLicense> {
+		return licenseOf(ENDPOINTS.updateMetadata, await this.call(ENDPOINTS.updateMetadata, { license_key: licenseKey, metadata }));
 	}
 
 	/** Closes the keep-alive sockets. */
@@ -156,34 +166,17 @@ export class KeycrateClient {
 		this.agents.https.destroy();
 	}
 
-	private async bulk(endpoint: Endpoint, licenseKeys: string[], body: (chunk: string[]) => object): Promise<BulkItemResult[]> {
-		const keys = [...new Set(licenseKeys)];
-		const results: BulkItemResult[] = [];
-		for (let start = 0; start < keys.length; start += this.options.maxBatch) {
-			const reply = await this.call(endpoint, body(keys.slice(start, start + this.options.maxBatch)));
-			const items = (reply as { results?: unknown }).results;
-			if (!Array.isArray(items)) throw badResponse(endpoint, 'no results list');
-			results.push(...(items as BulkItemResult[]));
-		}
-		return results;
-	}
-
 	/** Sends one call, retrying as the rules at the top of this file allow. Resolves to the parsed JSON body. */
 	private async call(endpoint: Endpoint, body: object): Promise<unknown> {
-		let unansweredAt: number | undefined;
 		for (let attempt = 0; ; attempt++) {
-			const startedAt = Date.now();
 			const outcome = await this.attempt(endpoint, body);
-			if (!(outcome instanceof KeycrateError)) {
-				// An earlier attempt of this write got no answer and may still land AFTER this one (a late "paused"
-				// over a newer "active" set once the caller has moved on): return once it must have settled.
-				if (unansweredAt !== undefined) await this.sleep(Math.max(0, unansweredAt + 2 * this.options.timeoutMs - Date.now()));
-				return outcome;
-			}
-			if (!READ_ONLY.has(endpoint.path) && mayStillCommit(outcome)) unansweredAt ??= startedAt;
-			const mayResend = outcome.retryable && (endpoint.idempotent || !outcome.ambiguous);
+			if (!(outcome instanceof KeycrateError)) return outcome;
 			const wait = outcome.retryAfterMs ?? this.retryDelaysMs[attempt];
-			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > this.maxRetryAfterMs) throw outcome;
+			const answered = !mayStillCommit(outcome);
+			const mayResend =
+				outcome.retryable &&
+				(!outcome.ambiguous || READ_ONLY.has(endpoint.path) || (endpoint.idempotent && answered));
+			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > MAX_IN_PROCESS_WAIT_MS) throw outcome;
 			await this.sleep(wait);
 		}
 	}
@@ -200,6 +193,12 @@ export class KeycrateClient {
 			if (parsed === undefined) {
 				// 2xx means it was done; we just cannot read what was done.
 				return new KeycrateError({ ...badResponseInit(endpoint, 'a 2xx reply that is not JSON'), status: response.statusCode, ambiguous: true, retryable: true });
+			}
+			const envelope = parsed as Partial<ErrorEnvelope> | null;
+			// An error envelope under a 2xx status (a proxy, or a service that always answers 200) is still an error.
+			if (typeof envelope?.error_code === 'string' && (parsed as { data?: unknown }).data === undefined) {
+				const status = envelope.error_code === 'SERVER_ERROR' ? 500 : envelope.error_code === 'RATE_LIMITED' ? 429 : 400;
+				return this.httpError(endpoint, status, envelope, undefined);
 			}
 			return parsed;
 		}
@@ -248,7 +247,7 @@ export class KeycrateClient {
 
 export function createKeycrateClient(
 	config: Pick<Config, 'keycrateApiUrl' | 'keycrateApiKey' | 'keycrateAppId' | 'keycrateTimeoutMs' | 'keycrateMaxBatch'>,
-	overrides: Pick<KeycrateClientOptions, 'retryDelaysMs' | 'maxRetryAfterMs' | 'sleep'> = {},
+	overrides: Pick<KeycrateClientOptions, 'retryDelaysMs' | 'sleep'> = {},
 ): KeycrateClient {
 	return new KeycrateClient({
 		baseUrl: config.keycrateApiUrl.replace(/\/+$/, ''),
@@ -285,16 +284,19 @@ function badResponse(endpoint: Endpoint, detail: string): KeycrateError {
 	return new KeycrateError({ ...badResponseInit(endpoint, detail), ambiguous: !endpoint.idempotent, retryable: true });
 }
 
+/** The license in a reply, with or without a `data` wrapper. */
 function licenseOf(endpoint: Endpoint, reply: unknown): KeycrateLicense {
-	const license = (reply as { data?: { license_key?: unknown } } | null)?.data;
+	const wrapped = (reply as { data?: unknown } | null)?.data;
+	const license = (typeof wrapped === 'object' && wrapped !== null ? wrapped : reply) as { license_key?: unknown } | null;
 	if (typeof license?.license_key !== 'string') throw badResponse(endpoint, 'no license in the reply');
 	return license as KeycrateLicense;
 }
 
-function pageOf(reply: unknown): { data: KeycrateLicense[]; pagination: { has_more: boolean } } {
+/** A page of a list reply: `{data: [...], pagination?}` or a bare array; `hasMore` only when the reply says. */
+function pageOf(reply: unknown): { items: unknown[]; hasMore?: boolean } {
+	if (Array.isArray(reply)) return { items: reply };
 	const page = reply as { data?: unknown; pagination?: { has_more?: unknown } } | null;
-	if (!Array.isArray(page?.data) || typeof page?.pagination?.has_more !== 'boolean') {
-		throw badResponse(ENDPOINTS.getBulk, 'no data list or pagination in the reply');
-	}
-	return page as { data: KeycrateLicense[]; pagination: { has_more: boolean } };
+	if (!Array.isArray(page?.data)) throw badResponse(ENDPOINTS.getBulk, 'no list of licenses in the reply');
+	const hasMore = page.pagination?.has_more;
+	return typeof hasMore === 'boolean' ? { items: page.data, hasMore } : { items: page.data };
 }

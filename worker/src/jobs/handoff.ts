@@ -8,9 +8,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import got from 'got';
-import type { Config } from './config.js';
-import type { RootState } from './ledger.js';
-import type { KeycrateLicense } from './model.js';
+import type { Config } from '../config.js';
+import type { HandoffLicense } from '../keycrate/execute.js';
+import type { Linkage } from '../model.js';
 
 export const SIGNATURE_HEADER = 'Keycrate-Signature';
 const DELIVERY_TIMEOUT_MS = 10000;
@@ -30,7 +30,7 @@ export interface HandoffPayload {
 		payment_intent_id: string | null;
 		subscription_id: string | null;
 		expires_at: string | null;
-		status: KeycrateLicense['status'];
+		status: string;
 	};
 }
 
@@ -39,20 +39,19 @@ export function handoffId(licenseKey: string): string {
 	return `kclh_${createHash('sha256').update(licenseKey).digest('hex').slice(0, 32)}`;
 }
 
-export function buildHandoffPayload(state: RootState, _seat: number, license: KeycrateLicense, now = Date.now()): HandoffPayload {
-	const { linkage } = state;
+export function buildHandoffPayload(linkage: Linkage, license: HandoffLicense, now = Date.now()): HandoffPayload {
 	return {
 		type: 'license.created',
-		id: handoffId(license.license_key),
+		id: handoffId(license.licenseKey),
 		created: Math.floor(now / 1000),
 		data: {
-			license_key: license.license_key,
+			license_key: license.licenseKey,
 			email: linkage.email ?? null,
 			customer_id: linkage.customerId ?? null,
 			checkout_session_id: linkage.checkoutSessionId ?? null,
 			payment_intent_id: linkage.paymentIntentId ?? null,
 			subscription_id: linkage.subscriptionId ?? null,
-			expires_at: license.expires_at,
+			expires_at: license.expiresAt,
 			status: license.status,
 		},
 	};

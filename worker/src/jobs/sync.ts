@@ -1,0 +1,89 @@
+// The sync job: Stripe's current state of a root → desired (pure) → the root's licenses on Keycrate, found by
+// its tag → plan (pure) → execute → hand-off. Every sync of a root, however many and in whatever order, moves
+// Keycrate toward the same state, because each step reads what is there now and acts only on a difference.
+
+import type { Config } from '../config.js';
+import type { Done, ExecuteContext, HandoffLicense, LicenseApi } from '../keycrate/execute.js';
+import { execute } from '../keycrate/execute.js';
+import { plan, type Action } from '../keycrate/plan.js';
+import { readLicense, rootTag } from '../keycrate/record.js';
+import type { FoundLicense, Linkage, RootId, SkipReason } from '../model.js';
+import { desired } from '../stripe/desired.js';
+import { fetchRoot, type StripeAccess } from '../stripe/fetch.js';
+
+export interface SyncDeps {
+	config: Pick<Config, 'keycrateAppId' | 'keycrateTimeoutMs' | 'plans' | 'graceSeconds' | 'pastDueStatus' | 'maxSeatsPerRoot' | 'licenseTag'>;
+	stripe: StripeAccess;
+	api: LicenseApi;
+	/** Queues a sync of another root (a payment intent that paid a subscription invoice). */
+	enqueueSync(root: RootId, cause: string): Promise<void>;
+	/** Queues a license's hand-off; absent when LICENSE_WEBHOOK_URL is not set. */
+	handoff?: (linkage: Linkage, license: HandoffLicense) => Promise<void>;
+	recordSkipped(root: RootId, reason: SkipReason, detail: string): Promise<void>;
+	/** Seconds; tests fix it. */
+	now?: () => number;
+	signal?: AbortSignal;
+}
+
+export type SyncOutcome =
+	| { kind: 'synced'; root: RootId; planned: Action['type'][]; done: Done[]; warnings: string[] }
+	| { kind: 'skipped'; root: RootId; reason: SkipReason; detail: string }
+	| { kind: 'redirected'; root: RootId; to: RootId };
+
+/** Every license of the root, in each app its seats live in (the default app included: a plan may have moved). */
+async function licensesOf(deps: SyncDeps, root: RootId, appIds: Set<string>): Promise<FoundLicense[]> {
+	const found: FoundLicense[] = [];
+	for (const appId of appIds) {
+		for (const raw of await deps.api.findLicensesByTag(rootTag(root), appId)) {
+			const license = readLicense(raw, appId);
+			if (license !== undefined) found.push(license);
+		}
+	}
+	return found;
+}
+
+export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcome> {
+	const state = await fetchRoot(deps.stripe, root);
+	if (state.kind === 'redirect') {
+		await deps.enqueueSync(state.to, `payment ${root} of ${state.to}`);
+		return { kind: 'redirected', root, to: state.to };
+	}
+	if (state.kind === 'none') {
+		await deps.recordSkipped(root, 'unknown_object', state.reason);
+		return { kind: 'skipped', root, reason: 'unknown_object', detail: state.reason };
+	}
+	const { config } = deps;
+	const want = desired(state, {
+		plans: config.plans,
+		defaultAppId: config.keycrateAppId,
+		graceSeconds: config.graceSeconds,
+		pastDueStatus: config.pastDueStatus,
+		maxSeatsPerRoot: config.maxSeatsPerRoot,
+	});
+	if (want.kind === 'skip') {
+		await deps.recordSkipped(root, want.reason, want.detail);
+		return { kind: 'skipped', root, reason: want.reason, detail: want.detail };
+	}
+	const licenses = await licensesOf(deps, root, new Set([config.keycrateAppId, ...want.seats.map((seat) => seat.appId)]));
+	const now = deps.now?.() ?? Math.floor(Date.now() / 1000);
+	const actions = plan({
+		root,
+		rootKind: want.rootKind,
+		seats: want.seats,
+		linkage: want.linkage,
+		licenses,
+		licenseTag: config.licenseTag,
+		handoff: deps.handoff !== undefined,
+		now,
+	});
+	const handoff = deps.handoff;
+	const context: ExecuteContext = {
+		api: deps.api,
+		root,
+		settleMs: 2 * config.keycrateTimeoutMs,
+		...(handoff ? { handoff: (license: HandoffLicense) => handoff(want.linkage, license) } : {}),
+		...(deps.signal ? { signal: deps.signal } : {}),
+	};
+	const done = await execute(context, actions, licenses);
+	return { kind: 'synced', root, planned: actions.map((action) => action.type), done, warnings: want.warnings };
+}
