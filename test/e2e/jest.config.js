@@ -4,8 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['**/*.test.ts'],
-  // The n8n runtime specs are package.json files, not modules of the suite.
-  modulePathIgnorePatterns: ['<rootDir>/test/e2e/n8n-runtimes/'],
+  // The n8n runtime specs and the editor script's own package are not modules of the suite.
+  modulePathIgnorePatterns: ['<rootDir>/test/e2e/n8n-runtimes/', '<rootDir>/test/e2e/editor/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/e2e/tsconfig.json' }] },
   // One n8n process at a time: each `n8n execute` is CPU-heavy and they share one user folder.
   maxWorkers: 1,

@@ -63,7 +63,7 @@ function expectPairedItems(run: ExecutionResult): void {
 
 beforeAll(async () => {
   e2e = e2eEnvironment();
-  n8n = new N8nInstance(e2e, 'n8n-user');
+  n8n = await N8nInstance.create(e2e, 'n8n-user');
   packed = await describePackedPackage(e2e, n8n.packageDir);
   emulator = await EmulatorUnderTest.start();
   await n8n.importCredentials([

@@ -7,7 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { installCommunityPackage } from './community-package';
 import type { WorkflowJson } from './workflows';
@@ -97,12 +98,27 @@ export class ExecutionResult {
 }
 
 const COMMAND_TIMEOUT_MS = 150_000;
+const SERVER_START_TIMEOUT_MS = 180_000;
 
-/**
- * n8n's environment for a throw-away instance: offline and quiet, no telemetry, no update checks, no
- * banners. Shared by the CLI runs here and the `n8n start` of the editor screenshots.
- */
-export function n8nEnvironment(userFolder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export interface N8nServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** n8n's environment for a throw-away instance: offline and quiet, no telemetry, update checks or banners. */
+function n8nEnvironment(userFolder: string, taskBrokerPort: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -119,8 +135,10 @@ export function n8nEnvironment(userFolder: string, extra: NodeJS.ProcessEnv = {}
     N8N_PERSONALIZATION_ENABLED: 'false',
     N8N_TEMPLATES_ENABLED: 'false',
     N8N_HIRING_BANNER_ENABLED: 'false',
-    // n8n 1.x: no task-runner child process (only the Code node needs it); 2.x always starts one.
+    // n8n 1.x: no task-runner child process (only the Code node needs it). 2.x always starts one, with a
+    // broker on a port of its own, so that two instances (or two e2e runs) never collide on 5679.
     N8N_RUNNERS_ENABLED: 'false',
+    N8N_RUNNERS_BROKER_PORT: String(taskBrokerPort),
     // Community packages on, as for a user who installed ours; nothing is reinstalled from the registry.
     N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
     N8N_REINSTALL_MISSING_PACKAGES: 'false',
@@ -139,9 +157,10 @@ export class N8nInstance {
   private readonly env: NodeJS.ProcessEnv;
   private importCount = 0;
 
-  constructor(
+  private constructor(
     private readonly e2e: E2eEnvironment,
     name: string,
+    taskBrokerPort: number,
   ) {
     this.userFolder = join(e2e.workDir, name);
     mkdirSync(this.userFolder, { recursive: true });
@@ -149,7 +168,56 @@ export class N8nInstance {
     this.transcriptFile = join(this.userFolder, 'n8n-output.log');
     // `execute` prints its result through n8n's logger at level info, so logs stay on the console
     // (a file would swallow the result); parseExecutionOutput finds the JSON among them.
-    this.env = n8nEnvironment(this.userFolder, { N8N_LOG_OUTPUT: 'console', N8N_LOG_LEVEL: 'info' });
+    this.env = n8nEnvironment(this.userFolder, taskBrokerPort, { N8N_LOG_OUTPUT: 'console', N8N_LOG_LEVEL: 'info' });
+  }
+
+  /** A new user folder under the work dir, with the packed package installed as a community package. */
+  static async create(e2e: E2eEnvironment, name: string): Promise<N8nInstance> {
+    return new N8nInstance(e2e, name, await freePort());
+  }
+
+  /**
+   * `n8n start` on a free loopback port, resolved once n8n answers /healthz/readiness. The server's output
+   * goes to `n8n-server.log` in the user folder.
+   */
+  async startServer(): Promise<N8nServer> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const log = createWriteStream(join(this.userFolder, 'n8n-server.log'));
+    const child = spawn(this.e2e.node, [this.e2e.n8nBin, 'start'], {
+      env: {
+        ...this.env,
+        N8N_PORT: String(port),
+        N8N_LISTEN_ADDRESS: '127.0.0.1',
+        N8N_HOST: '127.0.0.1',
+        N8N_EDITOR_BASE_URL: url,
+        // Plain http on loopback: the auth cookie must not require https.
+        N8N_SECURE_COOKIE: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    let exited: string | undefined;
+    child.on('exit', (code, signal) => (exited = `n8n start exited (${signal ?? code}); see ${join(this.userFolder, 'n8n-server.log')}`));
+    const stop = () =>
+      new Promise<void>((resolve) => {
+        if (exited !== undefined) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+      });
+    const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+    for (;;) {
+      if (exited !== undefined) throw new Error(exited);
+      const ready = await fetch(`${url}/healthz/readiness`).then((response) => response.ok, () => false);
+      if (ready) return { url, stop };
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`n8n start did not become ready within ${SERVER_START_TIMEOUT_MS / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** Runs `n8n <args>`; never throws, the caller decides what a failure means. */

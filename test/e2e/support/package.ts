@@ -11,11 +11,17 @@ import type { E2eEnvironment } from './n8n';
 export interface PackedOperation {
   resource: string;
   operation: string;
+  /** The operation's option name and action text, as the editor lists them. */
+  name: string;
+  action?: string;
 }
 
 export interface PackedPackage {
   nodes: Array<{
     name: string;
+    displayName: string;
+    description: string;
+    group: string[];
     version: number | number[];
     usableAsTool: boolean;
     operations: PackedOperation[];
@@ -36,7 +42,7 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
   const operations = d.properties
     .filter((p) => p.name === 'operation')
     .flatMap((p) => (p.displayOptions.show.resource || []).flatMap((resource) =>
-      p.options.map((o) => ({ resource, operation: o.value }))));
+      p.options.map((o) => ({ resource, operation: o.value, name: o.name, action: o.action }))));
   const shownFor = (p, resource, operation) => {
     const show = (p.displayOptions && p.displayOptions.show) || {};
     return (!show.resource || show.resource.includes(resource)) && (!show.operation || show.operation.includes(operation));
@@ -50,7 +56,7 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
     }
     parameters[resource + '.' + operation] = visible;
   }
-  return { name: d.name, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters };
+  return { name: d.name, displayName: d.displayName, description: d.description, group: d.group, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters };
 });
 const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.name, properties: c.properties.map((p) => p.name) }));
 process.stdout.write(JSON.stringify({ nodes, credentials }));
