@@ -1,13 +1,10 @@
-import type {
-	IAuthenticateGeneric,
-	ICredentialTestRequest,
-	ICredentialType,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IAuthenticateGeneric, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-/** The nil UUID: any well-formed App ID lets Keycrate check the key when no default App ID is set. */
-const PROBE_APP_ID = '00000000-0000-0000-0000-000000000000';
-
+/**
+ * Tested by the Keycrate nodes (testedBy: keycrateApiTest in nodes/Keycrate/methods/credentialTest.ts):
+ * a declarative `test` cannot tell a Keycrate answer from an HTML page, a 5xx or a 429, and n8n
+ * uses a declarative test in preference to the nodes' one.
+ */
 export class KeycrateApi implements ICredentialType {
 	name = 'keycrateApi';
 
@@ -28,7 +25,7 @@ export class KeycrateApi implements ICredentialType {
 			typeOptions: { password: true },
 			required: true,
 			default: '',
-			placeholder: 'kc_...',
+			placeholder: 'e.g. kc_live_...',
 			description: 'A Keycrate Management API key; it starts with kc_',
 		},
 		{
@@ -37,6 +34,7 @@ export class KeycrateApi implements ICredentialType {
 			type: 'string',
 			required: true,
 			default: 'https://api.keycrate.dev',
+			placeholder: 'e.g. https://api.keycrate.dev',
 			description: 'Where the Keycrate Management API answers',
 		},
 		{
@@ -52,47 +50,5 @@ export class KeycrateApi implements ICredentialType {
 	authenticate: IAuthenticateGeneric = {
 		type: 'generic',
 		properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
-	};
-
-	/**
-	 * Lists one subscription tier. A wrong key answers 401 whatever the app; a right key answers
-	 * 200, or 404 when the App ID does not exist. HTTP errors are read as data so that the rules
-	 * can tell these apart (n8n would otherwise fail the test on any non-2xx).
-	 */
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-			url: '/subscription/get-bulk',
-			method: 'POST',
-			body: { app_id: `={{$credentials.appId ? $credentials.appId.trim() : "${PROBE_APP_ID}"}}`, per_page: 1 },
-			json: true,
-			ignoreHttpStatusErrors: true,
-		},
-		rules: [
-			{
-				type: 'responseSuccessBody',
-				properties: { key: 'error_code', value: 'INVALID_API_KEY', message: 'Keycrate does not know this API key' },
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: { key: 'error_code', value: 'MISSING_AUTH', message: 'The API key is empty' },
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'error_code',
-					value: 'ACCESS_DENIED',
-					message: 'The API key is valid but may not access the Default App ID',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'error_code',
-					value: 'INVALID_INPUT',
-					message: 'The Default App ID must be a UUID',
-				},
-			},
-		],
 	};
 }

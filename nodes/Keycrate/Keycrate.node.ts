@@ -1,11 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import * as customApiCall from './actions/customApiCall';
 import * as hwid from './actions/hwid/Hwid.resource';
 import * as license from './actions/license/License.resource';
 import { router } from './actions/router';
+import { PACKAGE_DESCRIPTION } from './description';
 import * as subscription from './actions/subscription/Subscription.resource';
-import { getSubscriptions } from './methods/loadOptions';
+import { keycrateApiTest } from './methods/credentialTest';
+import { searchSubscriptions } from './methods/listSearch';
 
 export class Keycrate implements INodeType {
 	description: INodeTypeDescription = {
@@ -15,13 +18,12 @@ export class Keycrate implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description:
-			'Manage Keycrate software licenses: create, extend, pause and delete license keys, bind them to hardware IDs (HWID) and organise them in subscription tiers',
+		description: PACKAGE_DESCRIPTION,
 		defaults: { name: 'Keycrate' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'keycrateApi', required: true }],
+		credentials: [{ name: 'keycrateApi', required: true, testedBy: 'keycrateApiTest' }],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -38,10 +40,14 @@ export class Keycrate implements INodeType {
 			...license.description,
 			...hwid.description,
 			...subscription.description,
+			...customApiCall.description,
 		],
 	};
 
-	methods = { loadOptions: { getSubscriptions } };
+	methods = {
+		credentialTest: { keycrateApiTest },
+		listSearch: { searchSubscriptions },
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

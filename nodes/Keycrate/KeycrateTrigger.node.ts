@@ -8,6 +8,8 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { appIdField } from './actions/fields';
+import { PACKAGE_DESCRIPTION } from './description';
+import { keycrateApiTest } from './methods/credentialTest';
 import { UUID_PATTERN } from './contract';
 import { NO_APP_ID, pickAppId } from './helpers/input';
 import { CREDENTIAL_TYPE, type KeycrateCredentials } from './transport/request';
@@ -21,12 +23,13 @@ export class KeycrateTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["event"]}}',
-		description: 'Starts a workflow when Keycrate licenses are created or are about to expire',
+		description: PACKAGE_DESCRIPTION,
+		eventTriggerDescription: 'Waiting for Keycrate licenses to be created or to come close to expiry',
 		defaults: { name: 'Keycrate Trigger' },
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'keycrateApi', required: true }],
+		credentials: [{ name: 'keycrateApi', required: true, testedBy: 'keycrateApiTest' }],
 		properties: [
 			{
 				displayName: 'Event',
@@ -59,6 +62,8 @@ export class KeycrateTrigger implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { keycrateApiTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const appId = await resolveAppId(this);

@@ -60,7 +60,7 @@ describe('bulk operations split long key lists', () => {
 		const expiryBefore = new Map(keycrate.emulator.state().apps[0].licenses.map((l) => [l.license_key, l.expires_at!]));
 
 		const result = await keycrate.run(
-			{ resource: 'license', operation: 'extendBulk', licenseKeys: '={{ $json.keys }}', extendSeconds: 86400 },
+			{ resource: 'license', operation: 'extendBulk', licenseKeys: '={{ $json.keys }}', extendBy: 1, extendUnit: 'days' },
 			{ input: [{ json: { keys } }] },
 		);
 		expect(result.error).toBeUndefined();

@@ -2,7 +2,8 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
 import { LICENSE_KEY, LIMITS } from '../../nodes/Keycrate/contract';
-import { ENDPOINTS } from '../../nodes/Keycrate/transport/endpoints';
+import { MAX_EXTEND_SECONDS } from '../../nodes/Keycrate/actions/fields';
+import { ENDPOINTS, WRITE_ONCE } from '../../nodes/Keycrate/transport/endpoints';
 import { readContract } from './describe-operations';
 
 /** The node copies a few facts of the contract (it cannot read YAML at run time): they must not drift. */
@@ -72,13 +73,14 @@ describe('the node agrees with openapi/keycrate.openapi.yaml', () => {
 		for (const status of settable) expect(optionValues(status)).toEqual([...schemas.SettableStatus.enum!].sort());
 		for (const status of filter) expect(optionValues(status)).toEqual([...schemas.LicenseStatus.enum!].sort());
 		const getBulk = schemas.LicenseGetBulkRequest.properties!;
-		expect(optionValues(parametersNamed('sortField')[0])).toEqual([...getBulk.sort_field.enum!].sort());
-		expect(optionValues(parametersNamed('sortOrder')[0])).toEqual([...getBulk.sort_order.enum!].sort());
+		const sort = parametersNamed('sort')[0].options as INodeProperties[];
+		expect(optionValues(sort.find((p) => p.name === 'field')!)).toEqual([...getBulk.sort_field.enum!].sort());
+		expect(optionValues(sort.find((p) => p.name === 'order')!)).toEqual([...getBulk.sort_order.enum!].sort());
 	});
 
 	it('bounds numbers as the contract does', () => {
 		expect(parametersNamed('resetInterval')[0].typeOptions?.maxValue).toBe(schemas.ResetIntervalHours.maximum);
-		for (const extend of parametersNamed('extendSeconds')) expect(extend.typeOptions?.maxValue).toBe(schemas.ExtendSeconds.maximum);
+		expect(MAX_EXTEND_SECONDS).toBe(schemas.ExtendSeconds.maximum);
 		for (const level of parametersNamed('level')) expect(level.typeOptions?.maxValue).toBe(schemas.SubscriptionLevel.maximum);
 		for (const value of parametersNamed('durationValue')) expect(value.typeOptions?.maxValue).toBe(schemas.DurationValue.maximum);
 	});
@@ -89,5 +91,13 @@ describe('the node agrees with openapi/keycrate.openapi.yaml', () => {
 		);
 		expect(ENDPOINTS).toEqual(fromContract);
 		expect(Object.keys(ENDPOINTS)).toHaveLength(22);
+	});
+
+	it('never re-sends exactly the operations the contract marks x-keycrate-write-once', () => {
+		const writeOnce = Object.values(contract.paths)
+			.filter((item) => (item.post as { 'x-keycrate-write-once'?: boolean })['x-keycrate-write-once'] === true)
+			.map((item) => item.post.operationId);
+		expect([...WRITE_ONCE].sort()).toEqual(writeOnce.sort());
+		expect(writeOnce.sort()).toEqual(['licenseCreate', 'licenseCreateBulk', 'licenseExtend', 'licenseExtendBulk']);
 	});
 });

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
 import { ENDPOINTS, type OperationId } from '../../nodes/Keycrate/transport/endpoints';
 
-/** Which contract operation each node operation drives (the list of 22). */
+/** Which contract operation each node operation drives: all 22 endpoints (HWID Set and Clear share /hwid/edit). */
 export const NODE_OPERATIONS: Record<string, Record<string, OperationId>> = {
 	license: {
 		create: 'licenseCreate',
@@ -25,15 +25,16 @@ export const NODE_OPERATIONS: Record<string, Record<string, OperationId>> = {
 		updateMetadata: 'licenseUpdateMetadata',
 	},
 	hwid: {
-		edit: 'hwidEdit',
-		toggleLock: 'hwidToggleLock',
-		toggleLockBulk: 'hwidToggleLockBulk',
-		toggleResetAllowed: 'hwidToggleResetAllowed',
+		set: 'hwidEdit',
+		clear: 'hwidEdit',
+		setLock: 'hwidToggleLock',
+		setLockBulk: 'hwidToggleLockBulk',
+		setResetAllowed: 'hwidToggleResetAllowed',
 		updateResetInterval: 'hwidUpdateResetInterval',
 	},
 	subscription: {
 		create: 'subscriptionCreate',
-		edit: 'subscriptionEdit',
+		update: 'subscriptionEdit',
 		delete: 'subscriptionDelete',
 		getMany: 'subscriptionGetBulk',
 	},
@@ -41,7 +42,7 @@ export const NODE_OPERATIONS: Record<string, Record<string, OperationId>> = {
 
 export interface OperationParameters {
 	endpoint: string;
-	/** Top-level parameters the node cannot run without (appId may be left empty for the credential's default). */
+	/** Top-level parameters the node cannot run without (appId may be left empty for the credential's default; only where it is sent). */
 	required: string[];
 	/** Everything else, collection members as "collection.member". */
 	optional: string[];

@@ -2,8 +2,8 @@
  * Runs the Keycrate node in-process through n8n-core's own execution path: a Workflow with the
  * node, executed by WorkflowExecute, with a credentials helper that hands out the credential and
  * applies its declarative `authenticate` the way n8n's CLI does (expressions resolved by the
- * workflow). Also: the node's loadOptions through n8n's LoadOptionsContext, and the credential
- * test the way n8n's credentials tester runs it (RoutingNode + its `rules`).
+ * workflow). Also: the node's list search through n8n's LoadOptionsContext, and the credential
+ * test the way n8n's credentials tester runs a node's testedBy function.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,24 +15,24 @@ process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
 
 import { Container } from '@n8n/di';
 import {
-	ExecuteContext,
+	CredentialTestContext,
 	ExecutionLifecycleHooks,
 	ExternalSecretsProxy,
 	LoadOptionsContext,
 	PollContext,
-	RoutingNode,
 	WorkflowExecute,
 } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
 	ICredentialType,
-	IExecuteData,
 	IHttpRequestOptions,
 	INode,
 	INodeCredentialsDetails,
 	INodeExecutionData,
 	INodeParameters,
-	INodePropertyOptions,
+	INodeCredentialTestResult,
+	INodeListSearchResult,
 	INodeType,
 	INodeTypes,
 	IRequestOptionsSimplified,
@@ -45,7 +45,6 @@ import type {
 import {
 	ICredentialsHelper,
 	createDeferredPromise,
-	createEmptyRunExecutionData,
 	createRunExecutionData,
 	isExpression,
 	Workflow,
@@ -301,99 +300,37 @@ export async function runKeycrate({ credentials, parameters, input, continueOnFa
 	};
 }
 
-/** Calls one of the node's loadOptions methods as n8n's editor does (LoadOptionsContext). */
-export async function loadOptions(
-	method: string,
+/** Calls the node's resource-locator search as n8n's editor does (LoadOptionsContext). */
+export async function searchList(
+	method: 'searchSubscriptions',
 	credentials: KeycrateCredentialData,
 	parameters: INodeParameters,
-): Promise<INodePropertyOptions[]> {
+	filter?: string,
+): Promise<INodeListSearchResult> {
 	const node = keycrateNode(parameters, false);
 	const context = new LoadOptionsContext(workflowWith(node), node, additionalDataFor(credentials, []), '');
-	const loader = new Keycrate().methods.loadOptions[method as 'getSubscriptions'];
-	return await loader.call(context);
+	return await new Keycrate().methods.listSearch[method].call(context, filter);
 }
 
-export type CredentialTestResult = { status: 'OK' | 'Error'; message: string };
+export type CredentialTestResult = INodeCredentialTestResult;
 
 /**
- * Runs the credential's `test` the way n8n's CredentialsTester does: the test request as the
- * routing of a throwaway node, through RoutingNode, then the `rules` over the response.
+ * Runs "Test connection" the way n8n's CredentialsTester does for a credential without a
+ * declarative test: the function a node names in `testedBy`, called with n8n-core's
+ * CredentialTestContext (its real request helper).
  */
 export async function testCredential(credentials: KeycrateCredentialData): Promise<CredentialTestResult> {
-	const test = credentialType.test;
-	if (!test) throw new Error('The credential has no test');
-	const probeType: INodeType = {
-		description: {
-			displayName: 'Credential Test',
-			name: 'credentialTest',
-			group: ['transform'],
-			version: 1,
-			description: '',
-			defaults: {},
-			inputs: ['main'],
-			outputs: ['main'],
-			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
-			properties: [
-				{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: test.request }, default: '' },
-			],
-		},
-	};
-	const node: INode = {
-		id: 'temp',
-		name: 'Temp-Node',
-		type: 'credentialTest',
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: {},
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate account' } },
-	};
-	const workflow = new Workflow({
-		nodes: [node],
-		connections: {},
-		active: false,
-		nodeTypes: {
-			getByName: () => probeType,
-			getByNameAndVersion: () => probeType,
-			getKnownTypes: () => ({}),
-		},
-	});
-	const executeData: IExecuteData = { node, data: {}, source: null };
-	const context = new ExecuteContext(
-		workflow,
-		node,
-		additionalDataFor(credentials, []),
-		'internal',
-		createEmptyRunExecutionData(),
-		0,
-		[],
-		{ main: [[{ json: {} }]] },
-		executeData,
-		[],
-	);
-	const routingNode = new RoutingNode(context, probeType, {
+	if (credentialType.test) throw new Error('A declarative test would take precedence over testedBy in n8n');
+	const entry = new Keycrate().description.credentials?.find((c) => c.name === CREDENTIAL_TYPE);
+	const testedBy = entry?.testedBy;
+	if (typeof testedBy !== 'string') throw new Error('The node names no credential test');
+	const testFunction = new Keycrate().methods.credentialTest[testedBy as 'keycrateApiTest'];
+	return await testFunction.call(new CredentialTestContext() as unknown as ICredentialTestFunctions, {
 		id: '1',
 		name: 'Keycrate account',
 		type: CREDENTIAL_TYPE,
-		data: credentials,
+		data: { ...credentials },
 	});
-	let response: INodeExecutionData[][] | null | undefined;
-	try {
-		response = await routingNode.runNode();
-	} catch (error) {
-		const status = (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
-		return { status: 'Error', message: status ? `Received HTTP status code: ${status}` : (error as Error).message };
-	}
-	const body = response?.[0]?.[0]?.json ?? {};
-	for (const rule of test.rules ?? []) {
-		if (rule.type === 'responseSuccessBody' && getPath(body, rule.properties.key) === rule.properties.value) {
-			return { status: 'Error', message: rule.properties.message };
-		}
-	}
-	return { status: 'OK', message: 'Connection successful!' };
-}
-
-function getPath(value: unknown, path: string): unknown {
-	return path.split('.').reduce<unknown>((current, key) => (current as Record<string, unknown> | undefined)?.[key], value);
 }
 
 export interface Poller {

@@ -1,7 +1,11 @@
 import { batchSizes, chunk } from '../../nodes/Keycrate/helpers/batches';
 import { parseList } from '../../nodes/Keycrate/helpers/input';
-import { collectPages, type Page } from '../../nodes/Keycrate/helpers/pagination';
-import { isRetryableStatus, RETRY_DELAYS_MS, retryDelayMs } from '../../nodes/Keycrate/transport/retry';
+import { collectPages, OrderWatch } from '../../nodes/Keycrate/helpers/pagination';
+import { SIMPLE_LICENSE_FIELDS, simplifyLicense } from '../../nodes/Keycrate/helpers/simplify';
+import { judgeProbe } from '../../nodes/Keycrate/methods/credentialTest';
+import { isExpiringSoon } from '../../nodes/Keycrate/trigger/poll';
+import { errorEnvelope, hasNextPage, readPage, unwrapOne } from '../../nodes/Keycrate/transport/reply';
+import { decideRetry, RETRY_DELAYS_MS, retryDelayMs } from '../../nodes/Keycrate/transport/retry';
 
 describe('parseList', () => {
 	it('splits on commas and new lines, trims, and drops empty entries', () => {
@@ -30,9 +34,33 @@ describe('batching', () => {
 });
 
 describe('retry policy', () => {
-	it('retries 429 and 5xx only', () => {
-		expect([429, 500, 502, 503].map(isRetryableStatus)).toEqual([true, true, true, true]);
-		expect([400, 401, 403, 404, 409].map(isRetryableStatus)).toEqual([false, false, false, false, false]);
+	const answered = (statusCode: number) => ({ kind: 'answered' as const, statusCode });
+	const network = (code: string | undefined) => ({ kind: 'network' as const, code });
+
+	it('retries a rate limit and a connection never made for every call, while retries are left', () => {
+		for (const writeOnce of [false, true]) {
+			expect(decideRetry(answered(429), writeOnce, 0)).toBe('retry');
+			expect(decideRetry(network('ECONNREFUSED'), writeOnce, 2)).toBe('retry');
+			expect(decideRetry(answered(429), writeOnce, 3)).toBe('fail');
+		}
+	});
+
+	it('retries a server error or a lost answer only for calls that may be sent twice', () => {
+		const table: Array<[ReturnType<typeof answered> | ReturnType<typeof network>, string, string]> = [
+			[answered(500), 'retry', 'fail-may-have-applied'],
+			[answered(503), 'retry', 'fail-may-have-applied'],
+			[network('ECONNRESET'), 'retry', 'fail-may-have-applied'],
+			[network('ETIMEDOUT'), 'retry', 'fail-may-have-applied'],
+			[network(undefined), 'retry', 'fail-may-have-applied'],
+			[answered(400), 'fail', 'fail'],
+			[answered(404), 'fail', 'fail'],
+			[answered(200), 'fail', 'fail'], // a 2xx reaches decideRetry only with an error envelope
+			[network('ENOTFOUND'), 'fail', 'fail'],
+		];
+		for (const [outcome, forReadsAndSets, forWriteOnce] of table) {
+			expect([outcome, decideRetry(outcome, false, 0), decideRetry(outcome, true, 0)]).toEqual([outcome, forReadsAndSets, forWriteOnce]);
+		}
+		expect(decideRetry(answered(500), false, 3)).toBe('fail');
 	});
 
 	it('waits 1 s, 4 s, 10 s unless Retry-After says otherwise (capped at a minute)', () => {
@@ -46,43 +74,170 @@ describe('retry policy', () => {
 	});
 });
 
+describe('reading replies', () => {
+	it('finds the items of a list with or without a data wrapper, keeping unknown fields', () => {
+		const items = [{ license_key: 'A', extra: 1 }, { license_key: 'B' }];
+		expect(readPage({ data: items, pagination: { has_more: true } })).toEqual({ items, hasMore: true });
+		expect(readPage(items)).toEqual({ items, hasMore: undefined });
+		expect(readPage({ licenses: items, count: 2 })).toEqual({ items, hasMore: undefined });
+		expect(readPage({ data: items, pagination: { page: 2, total_pages: 2 } })).toEqual({ items, hasMore: false });
+		expect(readPage({ data: items, has_more: false })).toEqual({ items, hasMore: false });
+		expect(readPage({})).toEqual({ items: [], hasMore: undefined });
+		expect(readPage('<html>')).toEqual({ items: [], hasMore: undefined });
+	});
+
+	it('unwraps one object with or without a data wrapper', () => {
+		expect(unwrapOne({ data: { license_key: 'A' } })).toEqual({ license_key: 'A' });
+		expect(unwrapOne({ license_key: 'A', data_plan: 'x' })).toEqual({ license_key: 'A', data_plan: 'x' });
+	});
+
+	it('recognises the error envelope, whatever the status', () => {
+		expect(errorEnvelope({ error: 'no', error_code: 'ACCESS_DENIED' })).toEqual({ error: 'no', error_code: 'ACCESS_DENIED' });
+		expect(errorEnvelope({ error: 'bad field', error_code: 'INVALID_INPUT', field: 'x' })).toMatchObject({ field: 'x' });
+		expect(errorEnvelope({ error: 'only a message' })).toEqual({ error: 'only a message' });
+		expect(errorEnvelope({ data: { error: 'x' } })).toBeUndefined();
+		expect(errorEnvelope([{ error: 'x' }])).toBeUndefined();
+	});
+
+	it('pages on while pages are full, unless the reply says otherwise or nothing new came', () => {
+		const next = (itemCount: number, newItems: number, hasMore?: boolean) => hasNextPage({ itemCount, newItems, perPage: 100, hasMore });
+		expect([next(100, 100), next(99, 99), next(0, 0), next(100, 0)]).toEqual([true, false, false, false]);
+		expect([next(100, 100, false), next(40, 40, true), next(100, 0, true)]).toEqual([false, true, false]);
+	});
+});
+
 describe('collectPages', () => {
-	/** A fake API of `total` numbered items that records the pages asked for. */
-	function pagesOf(total: number) {
+	/** A fake API of `total` numbered items that records the pages asked for; `shape` drops parts of the reply. */
+	function pagesOf(total: number, shape: 'full' | 'no-pagination' | 'bare' = 'full') {
 		const asked: Array<[number, number]> = [];
-		const fetchPage = async (page: number, perPage: number): Promise<Page<number>> => {
+		const fetchPage = async (page: number, perPage: number): Promise<unknown> => {
 			asked.push([page, perPage]);
-			const data = Array.from({ length: total }, (_, i) => i).slice((page - 1) * perPage, page * perPage);
+			const data = Array.from({ length: total }, (_, i) => ({ id: i })).slice((page - 1) * perPage, page * perPage);
 			const totalPages = Math.ceil(total / perPage);
+			if (shape === 'bare') return data;
+			if (shape === 'no-pagination') return { data };
 			return { data, pagination: { page, per_page: perPage, total, total_pages: totalPages, has_more: page < totalPages } };
 		};
 		return { asked, fetchPage };
 	}
+	const idOf = (item: Record<string, unknown>) => item.id;
+	const all = { returnAll: true, limit: Infinity, pageSize: 100 };
 
 	it('Return All asks for pages until has_more is false', async () => {
 		const api = pagesOf(250);
-		expect(await collectPages({ returnAll: true, limit: Infinity, pageSize: 100 }, api.fetchPage)).toHaveLength(250);
+		expect(await collectPages(all, idOf, api.fetchPage)).toHaveLength(250);
 		expect(api.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+	});
+
+	it('without pagination, pages until a short page, or an empty one after full pages', async () => {
+		for (const shape of ['no-pagination', 'bare'] as const) {
+			const short = pagesOf(250, shape);
+			expect(await collectPages(all, idOf, short.fetchPage)).toHaveLength(250);
+			expect(short.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+			const exact = pagesOf(200, shape);
+			expect(await collectPages(all, idOf, exact.fetchPage)).toHaveLength(200);
+			expect(exact.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+		}
+	});
+
+	it('stops when a server that ignores page repeats itself, and hands each item over once', async () => {
+		const asked: number[] = [];
+		const result = await collectPages(all, idOf, async (page) => {
+			asked.push(page);
+			return { data: Array.from({ length: 100 }, (_, i) => ({ id: i })) };
+		});
+		expect(result).toHaveLength(100);
+		expect(asked).toEqual([1, 2]);
 	});
 
 	it('Limit asks for no more pages than it needs', async () => {
 		const api = pagesOf(250);
-		expect(await collectPages({ returnAll: false, limit: 120, pageSize: 100 }, api.fetchPage)).toEqual(
-			Array.from({ length: 120 }, (_, i) => i),
+		expect(await collectPages({ returnAll: false, limit: 120, pageSize: 100 }, idOf, api.fetchPage)).toEqual(
+			Array.from({ length: 120 }, (_, i) => ({ id: i })),
 		);
 		expect(api.asked).toEqual([[1, 100], [2, 100]]);
 		const small = pagesOf(250);
-		await collectPages({ returnAll: false, limit: 5, pageSize: 100 }, small.fetchPage);
+		await collectPages({ returnAll: false, limit: 5, pageSize: 100 }, idOf, small.fetchPage);
 		expect(small.asked).toEqual([[1, 5]]);
 	});
 
 	it('stops on an empty page even if has_more says otherwise', async () => {
 		const asked: number[] = [];
-		const result = await collectPages({ returnAll: true, limit: Infinity, pageSize: 10 }, async (page) => {
+		const result = await collectPages({ returnAll: true, limit: Infinity, pageSize: 10 }, idOf, async (page) => {
 			asked.push(page);
 			return { data: [], pagination: { page, per_page: 10, total: 0, total_pages: 0, has_more: true } };
 		});
 		expect(result).toEqual([]);
 		expect(asked).toEqual([1]);
 	});
+});
+
+describe('OrderWatch', () => {
+	it('trusts a list only while it comes in the asked order', () => {
+		const asc = new OrderWatch('asc');
+		for (const value of [1, 2, undefined, 2, 5]) asc.see(value);
+		expect(asc.trusted).toBe(true);
+		asc.see(3);
+		expect(asc.trusted).toBe(false);
+		const desc = new OrderWatch('desc');
+		for (const value of [5, 4, 4]) desc.see(value);
+		expect(desc.trusted).toBe(true);
+		desc.see(6);
+		expect(desc.trusted).toBe(false);
+	});
+});
+
+describe('License Expiring Soon', () => {
+	const now = Date.parse('2026-01-01T00:00:00Z');
+	const horizon = now + 7 * 86_400_000;
+	const license = (expires_at: string | null, status = 'active') => ({ license_key: 'K-1', expires_at, status });
+
+	it('is due when active and expiring after now and within the window, once per expiry', () => {
+		expect(isExpiringSoon(license('2026-01-03T00:00:00Z'), now, horizon, {})).toBe(true);
+		expect(isExpiringSoon(license('2026-01-03T00:00:00Z'), now, horizon, { 'K-1': '2026-01-03T00:00:00Z' })).toBe(false);
+		expect(isExpiringSoon(license('2026-01-03T00:00:00Z'), now, horizon, { 'K-1': '2025-12-01T00:00:00Z' })).toBe(true);
+		expect(isExpiringSoon(license('2026-01-03T00:00:00Z', 'paused'), now, horizon, {})).toBe(false);
+		expect(isExpiringSoon(license('2026-02-01T00:00:00Z'), now, horizon, {})).toBe(false);
+		expect(isExpiringSoon(license('2025-12-31T00:00:00Z'), now, horizon, {})).toBe(false);
+		expect(isExpiringSoon(license(null), now, horizon, {})).toBe(false);
+	});
+});
+
+describe('Simplify', () => {
+	it('keeps the common license fields, in order, and only those present', () => {
+		expect(simplifyLicense({ metadata: {}, status: 'active', license_key: 'K', has_password: false, tags: [] })).toEqual({
+			license_key: 'K',
+			status: 'active',
+			tags: [],
+		});
+		expect(Object.keys(simplifyLicense(Object.fromEntries(SIMPLE_LICENSE_FIELDS.map((f) => [f, 1]))))).toEqual([...SIMPLE_LICENSE_FIELDS]);
+	});
+});
+
+describe('the credential test verdict', () => {
+	const base = 'https://api.keycrate.dev';
+	const json = (statusCode: number, body: unknown) => ({ statusCode, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });
+	const table: Array<[string, ReturnType<typeof json>, boolean, 'OK' | 'Error', string | RegExp]> = [
+		['a page of tiers', json(200, { data: [], pagination: { has_more: false } }), true, 'OK', 'Connection successful'],
+		['a bare list', json(200, []), true, 'OK', 'Connection successful'],
+		['an HTML page', { statusCode: 200, contentType: 'text/html', body: '<html></html>' }, true, 'Error', `${base} did not answer like the Keycrate API (HTTP 200, text/html instead of JSON). Check the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.`],
+		['JSON that is not Keycrate', json(200, { ok: true }), true, 'Error', /is not a Keycrate list of subscription tiers/],
+		['a 404 without envelope', json(404, { message: 'Not Found' }), true, 'Error', /answered HTTP 404 without a Keycrate error/],
+		['a 429', json(429, { error: 'slow down', error_code: 'RATE_LIMITED' }), true, 'Error', /rate-limiting requests \(HTTP 429\), so the API key could not be checked/],
+		['a 503', json(503, { error: 'down', error_code: 'SERVER_ERROR' }), true, 'Error', /server error \(HTTP 503\), so the API key could not be checked/],
+		['a refused key', json(401, { error: 'x', error_code: 'INVALID_API_KEY' }), true, 'Error', /refused the API key \(INVALID_API_KEY\)/],
+		['no key', json(401, { error: 'x', error_code: 'MISSING_AUTH' }), true, 'Error', /received no API key/],
+		['an envelope under 200', json(200, { error: 'x', error_code: 'INVALID_API_KEY' }), true, 'Error', /refused the API key/],
+		['an unknown app without a default App ID', json(404, { error: 'no app', error_code: 'APP_NOT_FOUND' }), false, 'OK', 'Connection successful'],
+		['a refused default App ID', json(403, { error: 'not yours', error_code: 'ACCESS_DENIED' }), true, 'Error', 'Keycrate accepted the API key but refused the Default App ID: not yours [ACCESS_DENIED]'],
+		['an INVALID_INPUT', json(400, { error: 'app_id: must be uuid', error_code: 'INVALID_INPUT' }), true, 'Error', 'Keycrate refused the test request: app_id: must be uuid [INVALID_INPUT]'],
+	];
+	for (const [name, answer, withDefault, status, message] of table) {
+		it(name, () => {
+			const verdict = judgeProbe(answer, base, withDefault);
+			expect(verdict.status).toBe(status);
+			if (typeof message === 'string') expect(verdict.message).toBe(message);
+			else expect(verdict.message).toMatch(message);
+		});
+	}
 });

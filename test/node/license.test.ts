@@ -30,6 +30,7 @@ describe('license operations', () => {
 				appId: keycrate.emulator.appId,
 				durationUnit: 'months',
 				durationValue: 2,
+				simplify: false,
 				additionalFields: {
 					hwid: 'HW-1',
 					hwidLock: true,
@@ -58,7 +59,7 @@ describe('license operations', () => {
 	});
 
 	it('create: a lifetime license sends no duration value; appId falls back to the credential', async () => {
-		const result = await keycrate.run(license('create', { appId: '', durationUnit: 'lifetime', durationValue: 5 }));
+		const result = await keycrate.run(license('create', { appId: '', durationUnit: 'lifetime', durationValue: 5, simplify: false }));
 		expect(result.requests.map((r) => r.body)).toEqual([
 			{ app_id: keycrate.emulator.appId, duration_unit: 'lifetime', hwid_lock: false },
 		]);
@@ -82,20 +83,25 @@ describe('license operations', () => {
 		expect(licensesInEmulator().every((l) => l.tags.includes('trial'))).toBe(true);
 	});
 
-	it('extend: moves the expiry by extendSeconds (a number, or a numeric string from an expression)', async () => {
+	it('extend: moves the expiry by Extend By in its unit (a number, or a numeric string from an expression)', async () => {
 		const key = await createLicense();
 		const before = Date.parse(licensesInEmulator()[0].expires_at!);
-		const [extended] = await keycrate.runOk(license('extend', { licenseKey: key, extendSeconds: 86400 }));
-		expect(Date.parse(extended.expires_at as string) - before).toBe(86400 * 1000);
-		const [again] = await keycrate.runOk(license('extend', { licenseKey: key, extendSeconds: '={{ $json.seconds }}' }), [
-			{ json: { seconds: '3600' } },
+		const extend = await keycrate.run(license('extend', { licenseKey: key, extendBy: 1, extendUnit: 'days' }));
+		expect(extend.requests[0].body).toEqual({ license_key: key, extend_seconds: 86400 });
+		expect(Date.parse(extend.items[0].json.expires_at as string) - before).toBe(86400 * 1000);
+		const [again] = await keycrate.runOk(license('extend', { licenseKey: key, extendBy: '={{ $json.n }}', extendUnit: 'hours' }), [
+			{ json: { n: '1' } },
 		]);
 		expect(Date.parse(again.expires_at as string) - before).toBe((86400 + 3600) * 1000);
+		for (const [extendUnit, seconds] of [['minutes', 120], ['weeks', 2 * 604800]] as const) {
+			const run = await keycrate.run(license('extend', { licenseKey: key, extendBy: 2, extendUnit }));
+			expect((run.requests[0].body as { extend_seconds: number }).extend_seconds).toBe(seconds);
+		}
 	});
 
 	it('extendBulk: one result per key', async () => {
 		const keys = [await createLicense(), await createLicense()];
-		const results = await keycrate.runOk(license('extendBulk', { licenseKeys: keys.join('\n'), extendSeconds: 3600 }));
+		const results = await keycrate.runOk(license('extendBulk', { licenseKeys: keys.join('\n'), extendBy: 1, extendUnit: 'hours' }));
 		expect(results.map((r) => [r.license_key, r.success])).toEqual(keys.map((k) => [k, true]));
 	});
 
@@ -109,8 +115,25 @@ describe('license operations', () => {
 
 	it('get reads one license', async () => {
 		const key = await createLicense();
-		const [read] = await keycrate.runOk(license('get', { licenseKey: key }));
+		const [read] = await keycrate.runOk(license('get', { licenseKey: key, simplify: false }));
 		expect(read).toMatchObject({ license_key: key, status: 'active', app_id: keycrate.emulator.appId });
+		expect(Object.keys(read)).toHaveLength(18);
+	});
+
+	it('Simplify (on by default) outputs the common license fields; off gives the full object', async () => {
+		const key = await createLicense({ additionalFields: { tags: 'vip' } });
+		for (const [operation, parameters] of [
+			['get', { licenseKey: key }],
+			['getMany', { returnAll: true }],
+			['updateStatus', { licenseKey: key, status: 'active' }],
+			['create', { durationUnit: 'days', durationValue: 1 }],
+			['createBulk', { keyAmount: 2, durationUnit: 'days', durationValue: 1 }],
+		] as const) {
+			const items = await keycrate.runOk(license(operation, parameters));
+			for (const item of items) {
+				expect([operation, Object.keys(item)]).toEqual([operation, ['license_key', 'status', 'expires_at', 'subscription_id', 'tags', 'hwid', 'hwid_lock', 'username', 'created_at']]);
+			}
+		}
 	});
 
 	it('getMany filters by status, subscription and tag, and sorts', async () => {
@@ -126,7 +149,7 @@ describe('license operations', () => {
 		const paused = await keycrate.runOk(license('getMany', { returnAll: true, filters: { status: 'paused' } }));
 		expect(paused.map((l) => l.license_key)).toEqual([other]);
 		const sorted = await keycrate.runOk(
-			license('getMany', { returnAll: true, options: { sortField: 'license_key', sortOrder: 'asc' } }),
+			license('getMany', { returnAll: true, sort: { field: 'license_key', order: 'asc' } }),
 		);
 		expect(sorted.map((l) => l.license_key)).toEqual([tagged, other].sort());
 	});
@@ -141,20 +164,37 @@ describe('license operations', () => {
 		expect(licensesInEmulator().map((l) => l.status)).toEqual(['active', 'active']);
 	});
 
-	it('updateSubscription moves a license to a tier, and empty detaches it', async () => {
+	it('updateSubscription moves a license to a tier (From List, By ID or a plain ID), and Detach detaches it', async () => {
 		const subscriptionId = await createSubscription('Gold');
 		const key = await createLicense();
-		const [moved] = await keycrate.runOk(license('updateSubscription', { licenseKey: key, subscriptionId }));
-		expect(moved.subscription_id).toBe(subscriptionId);
-		const detach = await keycrate.run(license('updateSubscription', { licenseKey: key, subscriptionId: '' }));
+		for (const locator of [
+			{ __rl: true, mode: 'list', value: subscriptionId, cachedResultName: 'Gold (level 1)' },
+			{ __rl: true, mode: 'id', value: subscriptionId },
+			subscriptionId,
+		]) {
+			const [moved] = await keycrate.runOk(
+				license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: locator }),
+			);
+			expect(moved.subscription_id).toBe(subscriptionId);
+		}
+		const detach = await keycrate.run(license('updateSubscription', { licenseKey: key, subscriptionAction: 'detach' }));
 		expect(detach.requests[0].body).toEqual({ license_key: key, subscription_id: null });
 		expect(detach.items[0].json.subscription_id).toBeNull();
+	});
+
+	it('updateSubscription never detaches by accident: Move with an empty tier is refused', async () => {
+		const key = await createLicense();
+		const result = await keycrate.run(
+			license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: '={{ "" }}' }),
+		);
+		expect(result.error?.message).toBe('Subscription Tier is empty');
+		expect(result.requests).toEqual([]);
 	});
 
 	it('updateUserCredentials sets the username and password', async () => {
 		const key = await createLicense();
 		const [updated] = await keycrate.runOk(
-			license('updateUserCredentials', { licenseKey: key, additionalFields: { username: 'grace', password: 'pw-123456' } }),
+			license('updateUserCredentials', { licenseKey: key, simplify: false, additionalFields: { username: 'grace', password: 'pw-123456' } }),
 		);
 		expect(updated).toMatchObject({ username: 'grace', has_password: true });
 		expect(updated).not.toHaveProperty('password');
@@ -162,10 +202,10 @@ describe('license operations', () => {
 
 	it('updateMetadata replaces the metadata, from JSON text or an object expression', async () => {
 		const key = await createLicense({ additionalFields: { metadata: '{"a":1}' } });
-		const [fromText] = await keycrate.runOk(license('updateMetadata', { licenseKey: key, metadata: '{"b":2}' }));
+		const [fromText] = await keycrate.runOk(license('updateMetadata', { licenseKey: key, metadata: '{"b":2}', simplify: false }));
 		expect(fromText.metadata).toEqual({ b: 2 });
 		const [fromExpression] = await keycrate.runOk(
-			license('updateMetadata', { licenseKey: key, metadata: '={{ { c: $json.n } }}' }),
+			license('updateMetadata', { licenseKey: key, metadata: '={{ { c: $json.n } }}', simplify: false }),
 			[{ json: { n: 3 } }],
 		);
 		expect(fromExpression.metadata).toEqual({ c: 3 });
@@ -188,5 +228,12 @@ describe('license operations', () => {
 			{ json: { keys } },
 		]);
 		expect(results.map((r) => r.license_key)).toEqual(keys);
+	});
+
+	it('sends a key listed twice once, and outputs one result per distinct key', async () => {
+		const [a, b] = [await createLicense(), await createLicense()];
+		const result = await keycrate.run(license('updateStatusBulk', { licenseKeys: `${a}, ${b}, ${a}`, status: 'paused' }));
+		expect(result.requests.map((r) => (r.body as { license_keys: string[] }).license_keys)).toEqual([[a, b]]);
+		expect(result.items.map((item) => [item.json.license_key, item.json.success])).toEqual([[a, true], [b, true]]);
 	});
 });

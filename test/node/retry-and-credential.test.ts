@@ -31,13 +31,22 @@ describe('retries', () => {
 		expect(keycrate.emulator.calls()['/license/get']).toEqual({ '429': 1, '200': 1 });
 	});
 
-	it('retries 500s after 1 s and 4 s, then succeeds', async () => {
-		keycrate.emulator.setFaults([{ endpoint: '/license/create', kind: 'error_500', rate: 1 }]);
+	it('retries 500s of a read after 1 s and 4 s, then succeeds', async () => {
+		const key = await createLicense();
+		keycrate.emulator.setFaults([{ endpoint: '/license/get', kind: 'error_500', rate: 1 }]);
 		clearFaultsAfter(2);
-		const [license] = await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 });
-		expect(license.license_key).toEqual(expect.any(String));
+		const [license] = await keycrate.runOk({ resource: 'license', operation: 'get', licenseKey: key });
+		expect(license.license_key).toBe(key);
 		expect(keycrate.retryDelays).toEqual([1000, 4000]);
-		expect(keycrate.emulator.calls()['/license/create']).toEqual({ '500': 2, '200': 1 });
+		expect(keycrate.emulator.calls()['/license/get']).toEqual({ '500': 2, '200': 1 });
+	});
+
+	it('retries a 429 on Create (nothing was applied)', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/license/create', kind: 'error_429', rate: 1, retry_after_s: 2 }]);
+		clearFaultsAfter(1);
+		await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 });
+		expect(keycrate.emulator.calls()['/license/create']).toEqual({ '429': 1, '200': 1 });
+		expect(keycrate.emulator.state().apps[0].licenses).toHaveLength(1);
 	});
 
 	it('retries a dropped connection', async () => {
@@ -68,6 +77,67 @@ describe('retries', () => {
 		expect(otherApp.error?.message).toMatch(/\[(ACCESS_DENIED|APP_NOT_FOUND)\]$/);
 		expect(keycrate.retryDelays).toEqual([]);
 		expect(keycrate.callsTo('/license/get') + keycrate.callsTo('/subscription/get-bulk')).toBe(2);
+	});
+});
+
+describe('write-once calls are never re-sent after a 5xx or a lost answer', () => {
+	it('a 5xx on Create Many makes exactly one call and says what to check', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/license/create-bulk', kind: 'commit_then_500', rate: 1 }]);
+		const result = await keycrate.run({ resource: 'license', operation: 'createBulk', keyAmount: 50, durationUnit: 'days', durationValue: 1 });
+		expect(keycrate.callsTo('/license/create-bulk')).toBe(1);
+		expect(keycrate.retryDelays).toEqual([]);
+		expect(keycrate.emulator.state().apps[0].licenses).toHaveLength(50); // applied once, not twice
+		expect(result.error?.message).toBe('injected fault: the change was applied but the reply was lost [SERVER_ERROR]');
+		expect(result.error?.description).toBe(
+			'Keycrate may have applied this call; the node does not send it again. Before running this item again, count the licenses in Keycrate (Get Many sorted by Created At, or filtered by a tag you set), or up to a whole batch may be created twice. POST /license/create-bulk answered HTTP 500. 0 of 50 licenses were created before this call failed. This call asked for 50 more, which may exist now.',
+		);
+	});
+
+	it('Create Many with Continue On Fail counts the unconfirmed licenses apart', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/license/create-bulk', kind: 'error_500', rate: 1 }]);
+		const result = await keycrate.run(
+			{ resource: 'license', operation: 'createBulk', keyAmount: 25, durationUnit: 'days', durationValue: 1, options: { batchSize: 10 } },
+			{ continueOnFail: true },
+		);
+		expect(keycrate.callsTo('/license/create-bulk')).toBe(1);
+		expect(result.items.map((item) => item.json)).toEqual([
+			expect.objectContaining({ error_code: 'SERVER_ERROR', licenses_unconfirmed: 10, licenses_not_created: 15 }),
+		]);
+	});
+
+	it('a 5xx on Create, Extend and Extend Many makes one call each', async () => {
+		const key = await createLicense();
+		const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+			['/license/create', { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 }, /look for the license in Keycrate/],
+			['/license/extend', { resource: 'license', operation: 'extend', licenseKey: key, extendBy: 1, extendUnit: 'days' }, /read the license's expires_at \(Get\)/],
+			['/license/extend-bulk', { resource: 'license', operation: 'extendBulk', licenseKeys: key, extendBy: 1, extendUnit: 'days' }, /read the licenses' expires_at/],
+		];
+		for (const [path, parameters, check] of cases) {
+			keycrate.emulator.setFaults([{ endpoint: path, kind: 'error_500', rate: 1 }]);
+			const before = keycrate.callsTo(path);
+			const result = await keycrate.run(parameters);
+			expect([path, keycrate.callsTo(path) - before]).toEqual([path, 1]);
+			expect(result.error?.description).toMatch(check);
+			expect(result.error?.description).toContain('Keycrate may have applied this call; the node does not send it again.');
+		}
+		expect(keycrate.retryDelays).toEqual([]);
+	});
+
+	it('a lost answer (dropped connection) on Create is not re-sent', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/license/create', kind: 'drop_connection', rate: 1 }]);
+		const result = await keycrate.run({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 });
+		expect(keycrate.emulator.calls()['/license/create']).toEqual({ dropped: 1 });
+		expect(result.error?.message).toBe("Keycrate's answer to POST /license/create was lost (ECONNRESET)");
+		expect(result.error?.description).toMatch(/^Keycrate may have applied this call/);
+	});
+
+	it('a connection refused before sending is retried, even for Create', async () => {
+		const result = await runKeycrate({
+			credentials: { ...keycrate.credentials, baseUrl: 'http://127.0.0.1:9' },
+			parameters: { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 },
+		});
+		expect(keycrate.retryDelays).toEqual([1000, 4000, 10000]);
+		expect(result.error?.message).toBe('Keycrate could not be reached at http://127.0.0.1:9 (ECONNREFUSED)');
 	});
 });
 
@@ -141,32 +211,96 @@ describe('a bulk call that fails after others succeeded', () => {
 
 describe('the credential test', () => {
 	it('accepts the right key, with or without a default App ID, and a trailing slash in the Base URL', async () => {
-		expect(await testCredential(keycrate.credentials)).toEqual({ status: 'OK', message: 'Connection successful!' });
-		expect(await testCredential({ ...keycrate.credentials, appId: '' })).toEqual({ status: 'OK', message: 'Connection successful!' });
+		expect(await testCredential(keycrate.credentials)).toEqual({ status: 'OK', message: 'Connection successful' });
+		expect(await testCredential({ ...keycrate.credentials, appId: '' })).toEqual({ status: 'OK', message: 'Connection successful' });
 		expect(await testCredential({ ...keycrate.credentials, baseUrl: `${keycrate.emulator.url}/` })).toMatchObject({ status: 'OK' });
 	});
 
 	it('refuses a wrong key, an empty key, and an App ID of another account', async () => {
 		expect(await testCredential({ ...keycrate.credentials, apiKey: 'kc_not_a_real_key' })).toEqual({
 			status: 'Error',
-			message: 'Keycrate does not know this API key',
+			message: 'Keycrate refused the API key (INVALID_API_KEY). Check that it is a current Management API key.',
 		});
 		expect(await testCredential({ ...keycrate.credentials, apiKey: '' })).toEqual({
 			status: 'Error',
-			message: 'The API key is empty',
+			message: 'Keycrate received no API key. Enter the API key (it starts with kc_).',
 		});
 		const other = { app_id: '6f1f2f3e-1111-4222-8333-944455556666', api_key: 'kc_other_account_key_123' };
 		keycrate.emulator.reset([...keycrate.emulator.apps, other]);
 		expect(await testCredential({ ...keycrate.credentials, appId: other.app_id })).toEqual({
 			status: 'Error',
-			message: 'The API key is valid but may not access the Default App ID',
+			message: expect.stringMatching(/^Keycrate accepted the API key but refused the Default App ID: .* \[ACCESS_DENIED\]$/),
 		});
 	});
 
-	it('refuses a Default App ID that is not a UUID', async () => {
+	it('refuses a Default App ID that is not a UUID without asking Keycrate', async () => {
 		expect(await testCredential({ ...keycrate.credentials, appId: 'my-app' })).toEqual({
 			status: 'Error',
-			message: 'The Default App ID must be a UUID',
+			message: 'The Default App ID must be a UUID or empty, got "my-app"',
+		});
+		expect(keycrate.callsTo('/subscription/get-bulk')).toBe(0);
+	});
+
+	it('fails on a 5xx and on a 429, saying the key could not be checked', async () => {
+		keycrate.emulator.setFaults([{ endpoint: '/subscription/get-bulk', kind: 'error_500', rate: 1 }]);
+		expect(await testCredential(keycrate.credentials)).toEqual({
+			status: 'Error',
+			message: 'Keycrate answered with a server error (HTTP 500), so the API key could not be checked. Try again later.',
+		});
+		keycrate.emulator.setFaults([{ endpoint: '/subscription/get-bulk', kind: 'error_429', rate: 1 }]);
+		expect(await testCredential(keycrate.credentials)).toEqual({
+			status: 'Error',
+			message: 'Keycrate is rate-limiting requests (HTTP 429), so the API key could not be checked. Try again in a minute.',
+		});
+	});
+
+	describe('against a server that is not Keycrate', () => {
+		let site: Server;
+		let reply = { status: 200, type: 'text/html', body: '' };
+		beforeAll(async () => {
+			site = createServer((incoming, outgoing) => {
+				incoming.resume();
+				outgoing.writeHead(reply.status, { 'content-type': reply.type });
+				outgoing.end(reply.body);
+			});
+			await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+		});
+		afterAll(async () => await new Promise<void>((resolve) => site.close(() => resolve())));
+		const siteUrl = () => `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+
+		it('fails on an HTML page (200 or 502), naming the Base URL', async () => {
+			for (const status of [200, 502]) {
+				reply = { status, type: 'text/html; charset=utf-8', body: '<!doctype html><title>Keycrate</title>' };
+				expect(await testCredential({ ...keycrate.credentials, baseUrl: siteUrl() })).toEqual({
+					status: 'Error',
+					message: `${siteUrl()} did not answer like the Keycrate API (HTTP ${status}, text/html instead of JSON). Check the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.`,
+				});
+			}
+		});
+
+		it('fails on JSON that is not a Keycrate answer', async () => {
+			reply = { status: 200, type: 'application/json', body: '{"status":"ok"}' };
+			expect(await testCredential({ ...keycrate.credentials, baseUrl: siteUrl() })).toMatchObject({
+				status: 'Error',
+				message: expect.stringContaining('answered JSON that is not a Keycrate list of subscription tiers'),
+			});
+		});
+
+		it('the node itself fails on an HTML page with an error naming the Base URL', async () => {
+			reply = { status: 200, type: 'text/html', body: '<html>login</html>' };
+			const result = await runKeycrate({
+				credentials: { ...keycrate.credentials, baseUrl: `${siteUrl()}/` },
+				parameters: { resource: 'license', operation: 'get', licenseKey: 'K-1' },
+			});
+			expect(result.error?.message).toBe(`The Base URL ${siteUrl()} did not answer like the Keycrate API (HTTP 200, text/html instead of JSON)`);
+			expect(result.error?.description).toContain('Check the Base URL of the Keycrate API credential');
+		});
+
+		it('fails when nothing answers', async () => {
+			expect(await testCredential({ ...keycrate.credentials, baseUrl: 'http://127.0.0.1:9' })).toEqual({
+				status: 'Error',
+				message: 'Could not reach http://127.0.0.1:9 (ECONNREFUSED). Check the Base URL and the network.',
+			});
 		});
 	});
 });

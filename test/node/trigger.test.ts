@@ -53,7 +53,7 @@ describe('Keycrate Trigger: License Expiring Soon', () => {
 		expect(keysOf(await trigger.poll())).toEqual([soon]);
 		expect(await trigger.poll()).toBeNull();
 
-		await keycrate.runOk({ resource: 'license', operation: 'extend', licenseKey: soon, extendSeconds: 86400 });
+		await keycrate.runOk({ resource: 'license', operation: 'extend', licenseKey: soon, extendBy: 1, extendUnit: 'days' });
 		expect(keysOf(await trigger.poll())).toEqual([soon]);
 		expect(await trigger.poll()).toBeNull();
 	});

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { LIMITS } from '../contract';
-import { toInteger } from '../helpers/input';
+import { LIMITS, UUID_PATTERN } from '../contract';
+import { invalidInput, toInteger } from '../helpers/input';
 import type { PagingRequest } from '../helpers/pagination';
 
 /** Parameters shared by several operations; each operation file places them under its own displayOptions. */
@@ -40,20 +40,40 @@ export const licenseKeysField: INodeProperties = {
 
 
 /**
- * A subscription tier picked from the app's tiers (subscription get-bulk) or given by expression.
+ * A subscription tier: From List (the tiers of the App ID, searchable) or By ID. The list needs
+ * the App ID parameter, so every operation that shows this field shows App ID too.
  * `hint` says what the tier is for in this operation.
  */
 export function subscriptionIdField(hint: string, required = true): INodeProperties {
 	return {
-		displayName: 'Subscription Name or ID',
+		displayName: 'Subscription Tier',
 		name: 'subscriptionId',
-		type: 'options',
-		typeOptions: { loadOptionsMethod: 'getSubscriptions', loadOptionsDependsOn: ['appId'] },
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
 		required,
-		default: '',
-		description:
-			'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>',
-		hint,
+		description: hint,
+		typeOptions: { loadOptionsDependsOn: ['appId'] },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a tier...',
+				typeOptions: { searchListMethod: 'searchSubscriptions', searchable: true },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. 7b1e6f0a-3c2d-4e5f-8a9b-0c1d2e3f4a5b',
+				validation: [
+					{
+						type: 'regex',
+						properties: { regex: UUID_PATTERN.source, errorMessage: 'A subscription ID is a UUID' },
+					},
+				],
+			},
+		],
 	};
 }
 
@@ -187,15 +207,58 @@ export const pageSizeOption: INodeProperties = {
 	description: 'Results fetched per API call while paging',
 };
 
-export const extendSecondsField: INodeProperties = {
-	displayName: 'Extend Seconds',
-	name: 'extendSeconds',
+const SECONDS_PER: Record<string, number> = { minutes: 60, hours: 3600, days: 86400, weeks: 604800 };
+
+export const extendByField: INodeProperties = {
+	displayName: 'Extend By',
+	name: 'extendBy',
 	type: 'number',
 	required: true,
-	typeOptions: { minValue: 1, maxValue: 3153600000 },
-	default: 2592000,
+	typeOptions: { minValue: 1 },
+	default: 30,
 	description:
-		'Seconds added to the current expiry (not to now), e.g. 86400 for a day or 2592000 for 30 days. Lifetime licenses are unchanged.',
+		'How much later the license expires, counted from its current expiry (not from now). Lifetime licenses are unchanged.',
+};
+
+export const extendUnitField: INodeProperties = {
+	displayName: 'Unit',
+	name: 'extendUnit',
+	type: 'options',
+	options: [
+		{ name: 'Days', value: 'days' },
+		{ name: 'Hours', value: 'hours' },
+		{ name: 'Minutes', value: 'minutes' },
+		{ name: 'Weeks', value: 'weeks' },
+	],
+	default: 'days',
+	description: 'Unit of Extend By. Months and years vary in length; use days (e.g. 30 or 365).',
+};
+
+/** The most seconds one extension may add (components.schemas.ExtendSeconds.maximum). */
+export const MAX_EXTEND_SECONDS = 3153600000;
+
+/** Extend By × Unit in seconds, checked against the contract's bound. */
+export function readExtendSeconds(this: IExecuteFunctions, itemIndex: number): number {
+	const unit = String(this.getNodeParameter('extendUnit', itemIndex, 'days'));
+	const perUnit = SECONDS_PER[unit];
+	if (perUnit === undefined) {
+		throw invalidInput(this, itemIndex, `Unit must be one of ${Object.keys(SECONDS_PER).join(', ')}, got "${unit}"`);
+	}
+	const by = toInteger.call(
+		this,
+		this.getNodeParameter('extendBy', itemIndex),
+		{ ...extendByField, typeOptions: { minValue: 1, maxValue: Math.floor(MAX_EXTEND_SECONDS / perUnit) } },
+		itemIndex,
+	);
+	return by * perUnit;
+}
+
+export const simplifyField: INodeProperties = {
+	displayName: 'Simplify',
+	name: 'simplify',
+	type: 'boolean',
+	default: true,
+	description: 'Whether to return a simplified version of the response instead of the raw data',
 };
 
 export const statusField: INodeProperties = {
@@ -209,6 +272,16 @@ export const statusField: INodeProperties = {
 	],
 	default: 'paused',
 	description: 'Paused licenses stop validating until they are made active again',
+};
+
+/** Options → Page Size of a Get Many operation. */
+export const pagingOptionsField: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [pageSizeOption],
 };
 
 /** Return All, Limit and Options → Page Size of a Get Many operation. */

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import * as customApiCall from './customApiCall';
 import * as hwid from './hwid/Hwid.resource';
 import * as license from './license/License.resource';
 import * as subscription from './subscription/Subscription.resource';
@@ -19,8 +20,9 @@ const resources: Record<string, Record<string, OperationModule>> = {
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
-	const operationName = this.getNodeParameter('operation', 0) as string;
-	const operation = resources[resource]?.[operationName];
+	const operationName = this.getNodeParameter('operation', 0, '') as string;
+	const isCustomCall = resource === customApiCall.CUSTOM_API_CALL || operationName === customApiCall.CUSTOM_API_CALL;
+	const operation: OperationModule | undefined = isCustomCall ? customApiCall : resources[resource]?.[operationName];
 	if (!operation) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`);
 	}

@@ -19,7 +19,7 @@ export function invalidInput(
 
 /** A value short enough to quote in an error message. */
 function quote(value: unknown): string {
-	if (typeof value === 'number') return String(value);
+	if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
 	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
 	return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
@@ -88,7 +88,7 @@ export function readLicenseKey(this: IExecuteFunctions, itemIndex: number): stri
 	return key;
 }
 
-/** The `licenseKeys` list: at least one key, each well-formed, none twice. */
+/** The `licenseKeys` list: at least one key, each well-formed; a key listed twice is kept once. */
 export function readLicenseKeys(this: IExecuteFunctions, itemIndex: number): string[] {
 	const keys = parseList(this.getNodeParameter('licenseKeys', itemIndex, ''));
 	if (keys.length === 0) {
@@ -99,15 +99,8 @@ export function readLicenseKeys(this: IExecuteFunctions, itemIndex: number): str
 			'Give one or more keys separated by commas or new lines, or an expression returning an array.',
 		);
 	}
-	const seen = new Set<string>();
-	for (const key of keys) {
-		checkLicenseKey.call(this, key, 'License Keys', itemIndex);
-		if (seen.has(key)) {
-			throw invalidInput(this, itemIndex, `License Keys: ${quote(key)} is listed twice`);
-		}
-		seen.add(key);
-	}
-	return keys;
+	for (const key of keys) checkLicenseKey.call(this, key, 'License Keys', itemIndex);
+	return [...new Set(keys)];
 }
 
 /** Metadata from a JSON parameter: a JSON object whose text fits Keycrate's limit. */
@@ -157,4 +150,32 @@ export function toInteger(
 /** The top-level number parameter `field`, checked by toInteger. */
 export function readInteger(this: IExecuteFunctions, field: INodeProperties, itemIndex: number): number {
 	return toInteger.call(this, this.getNodeParameter(field.name, itemIndex), field, itemIndex);
+}
+
+/**
+ * The UUID of a Subscription Tier parameter: a resource locator value (From List or By ID), or a
+ * plain string from an expression or an older workflow. Empty gives undefined.
+ */
+export function readSubscriptionId(this: IExecuteFunctions, value: unknown, itemIndex: number): string | undefined {
+	const raw = typeof value === 'object' && value !== null && 'value' in value ? (value as { value: unknown }).value : value;
+	if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
+	return requireUuid.call(this, raw, 'Subscription Tier', itemIndex);
+}
+
+/**
+ * A required boolean parameter. An expression may give "true"/"false"; anything else is refused
+ * rather than read as false, because these set a value on the license.
+ */
+export function readBoolean(this: IExecuteFunctions, field: INodeProperties, itemIndex: number): boolean {
+	const value = this.getNodeParameter(field.name, itemIndex);
+	if (typeof value === 'boolean') return value;
+	if (value === 'true' || value === 'false') return value === 'true';
+	throw invalidInput(this, itemIndex, `${field.displayName} must be true or false, got ${quote(value)}`);
+}
+
+/** The top-level Subscription Tier parameter, which the operation cannot do without. */
+export function readRequiredSubscriptionId(this: IExecuteFunctions, itemIndex: number): string {
+	const id = readSubscriptionId.call(this, this.getNodeParameter('subscriptionId', itemIndex, ''), itemIndex);
+	if (id === undefined) throw invalidInput(this, itemIndex, 'Subscription Tier is empty', 'Choose a tier from the list or give its ID.');
+	return id;
 }

@@ -43,3 +43,20 @@ export type RequestBody<Op extends OperationId> =
 
 export type ResponseBody<Op extends OperationId> =
 	operations[Op]['responses'][200]['content']['application/json'];
+
+/**
+ * Calls that change something relative to its current state (a new license, expiry + N seconds):
+ * Keycrate has no idempotency key, so one that may have reached the server is never sent again.
+ * Every other endpoint sets a value or reads, and may be re-sent.
+ */
+export const WRITE_ONCE: ReadonlySet<OperationId> = new Set<OperationId>([
+	'licenseCreate',
+	'licenseCreateBulk',
+	'licenseExtend',
+	'licenseExtendBulk',
+]);
+
+/** The operation whose path this is (Custom API Call reuses the known endpoints' policies). */
+export function operationOfPath(path: string): OperationId | undefined {
+	return (Object.keys(ENDPOINTS) as OperationId[]).find((operation) => ENDPOINTS[operation] === path);
+}

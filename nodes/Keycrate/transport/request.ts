@@ -7,14 +7,14 @@ import type {
 	IPollFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { components } from '../../../openapi/keycrate';
-import { ENDPOINTS, type OperationId, type RequestBody, type ResponseBody } from './endpoints';
-import { RETRY_DELAYS_MS, isRetryableStatus, retryDelayMs, waitBeforeRetry } from './retry';
+import { ENDPOINTS, WRITE_ONCE, type OperationId, type RequestBody } from './endpoints';
+import { errorEnvelope, isJsonReply } from './reply';
+import { decideRetry, retryDelayMs, waitBeforeRetry } from './retry';
 
 type ErrorCode = components['schemas']['ErrorCode'];
-type KeycrateErrorBody = components['schemas']['Error'];
 
 export const CREDENTIAL_TYPE = 'keycrateApi';
 
@@ -40,40 +40,43 @@ const HINTS: Record<ErrorCode, string> = {
 	SERVER_ERROR: 'Keycrate failed to process the request.',
 };
 
-/** Errors without an HTTP answer that a later attempt may not meet. */
-const TRANSIENT_NETWORK_CODES = new Set([
-	'ECONNRESET',
-	'ECONNREFUSED',
-	'ECONNABORTED',
-	'ETIMEDOUT',
-	'EPIPE',
-	'EAI_AGAIN',
-	'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
 /**
- * POSTs one Keycrate operation through n8n's authenticated request helper. Rate limits (429),
- * server errors (5xx) and dropped connections are retried after 1 s, 4 s and 10 s (or Retry-After);
- * any other failure becomes a NodeApiError carrying Keycrate's `error` and `error_code`.
+ * POSTs one Keycrate operation through n8n's authenticated request helper and returns the reply
+ * body as sent (read it with reply.ts). Rate limits (429) and connections never made are retried
+ * after 1 s, 4 s and 10 s (or Retry-After); server errors and lost answers too, except for
+ * write-once calls (WRITE_ONCE), which fail saying they may have been applied. Any failure becomes
+ * a NodeApiError carrying Keycrate's `error` and `error_code`; a 2xx that carries Keycrate's error
+ * envelope, or that is not JSON, is a failure too.
  */
 export async function keycrateRequest<Op extends OperationId>(
 	context: KeycrateContext,
 	operation: Op,
 	body: RequestBody<Op>,
 	itemIndex?: number,
-): Promise<ResponseBody<Op>> {
+): Promise<unknown> {
+	return await keycratePost(context, ENDPOINTS[operation], body, WRITE_ONCE.has(operation), itemIndex);
+}
+
+/** keycrateRequest for any path (Custom API Call): the policy of the known endpoint, else write-once. */
+export async function keycratePost(
+	context: KeycrateContext,
+	path: string,
+	body: object,
+	writeOnce: boolean,
+	itemIndex?: number,
+): Promise<unknown> {
 	const { baseUrl } = await context.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
+	const call: CallInfo = { path, baseUrl: trimBaseUrl(baseUrl), writeOnce, itemIndex, retries: 0 };
 	const options: IHttpRequestOptions = {
 		method: 'POST',
-		url: `${baseUrl.replace(/\/+$/, '')}${ENDPOINTS[operation]}`,
+		url: `${call.baseUrl}${path}`,
 		body,
 		json: true,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};
 
-	for (let retry = 0; ; retry++) {
-		const mayRetry = retry < RETRY_DELAYS_MS.length;
+	for (; ; call.retries++) {
 		let response: IN8nHttpFullResponse;
 		try {
 			response = (await context.helpers.httpRequestWithAuthentication.call(
@@ -82,50 +85,88 @@ export async function keycrateRequest<Op extends OperationId>(
 				options,
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
-			const networkCode = findNetworkCode(error);
-			if (networkCode !== undefined && TRANSIENT_NETWORK_CODES.has(networkCode) && mayRetry) {
-				await waitBeforeRetry(retryDelayMs(retry));
+			const code = findNetworkCode(error);
+			if (code === undefined) throw asNodeError(context.getNode(), error, itemIndex);
+			const decision = decideRetry({ kind: 'network', code }, writeOnce, call.retries);
+			if (decision === 'retry') {
+				await waitBeforeRetry(retryDelayMs(call.retries));
 				continue;
 			}
-			throw unreachableError(context.getNode(), operation, networkCode, retry, itemIndex);
+			throw unreachableError(context.getNode(), call, code, decision === 'fail-may-have-applied');
 		}
 
-		if (response.statusCode >= 200 && response.statusCode < 300) {
-			return response.body as ResponseBody<Op>;
+		const { statusCode } = response;
+		const envelope = errorEnvelope(response.body);
+		if (statusCode >= 200 && statusCode < 300 && !envelope) {
+			if (isJsonReply(response.body)) return response.body;
+			throw notJsonError(context.getNode(), call, response);
 		}
-		if (isRetryableStatus(response.statusCode) && mayRetry) {
-			await waitBeforeRetry(retryDelayMs(retry, response.headers['retry-after']));
+		const decision = decideRetry({ kind: 'answered', statusCode }, writeOnce, call.retries);
+		if (decision === 'retry') {
+			await waitBeforeRetry(retryDelayMs(call.retries, response.headers['retry-after']));
 			continue;
 		}
-		throw keycrateApiError(context.getNode(), operation, response, retry, itemIndex);
+		if (!envelope && !isJsonReply(response.body)) throw notJsonError(context.getNode(), call, response);
+		throw keycrateApiError(context.getNode(), call, response, envelope, decision === 'fail-may-have-applied');
 	}
 }
 
-function isKeycrateErrorBody(body: unknown): body is KeycrateErrorBody {
-	return (
-		typeof body === 'object' &&
-		body !== null &&
-		typeof (body as KeycrateErrorBody).error === 'string' &&
-		typeof (body as KeycrateErrorBody).error_code === 'string'
-	);
+/** A failure that is not a network error (e.g. a missing credential), as n8n expects it. */
+function asNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(node, error as Error, { itemIndex });
+}
+
+interface CallInfo {
+	path: string;
+	baseUrl: string;
+	writeOnce: boolean;
+	itemIndex?: number;
+	retries: number;
+}
+
+export function trimBaseUrl(baseUrl: string): string {
+	return String(baseUrl ?? '').trim().replace(/\/+$/, '');
+}
+
+const afterRetries = (call: CallInfo) => (call.retries > 0 ? ` after ${call.retries} retries` : '');
+
+/**
+ * What to check before running an unconfirmed write-once call again, per endpoint: the node never
+ * re-sends it, because Keycrate has no idempotency key.
+ */
+const CHECK_BEFORE_RERUN: Record<string, string> = {
+	'/license/create':
+		'Before running this item again, look for the license in Keycrate (Get Many sorted by Created At, or filtered by a tag you set), or a second license may be created.',
+	'/license/create-bulk':
+		'Before running this item again, count the licenses in Keycrate (Get Many sorted by Created At, or filtered by a tag you set), or up to a whole batch may be created twice.',
+	'/license/extend':
+		"Before running this item again, read the license's expires_at (Get), or it may be extended twice.",
+	'/license/extend-bulk':
+		"Before running this item again, read the licenses' expires_at (Get or Get Many), or they may be extended twice.",
+};
+
+function mayHaveApplied(call: CallInfo): string {
+	return `Keycrate may have applied this call; the node does not send it again. ${
+		CHECK_BEFORE_RERUN[call.path] ?? 'Check in Keycrate whether it took effect before running this item again.'
+	}`;
 }
 
 function keycrateApiError(
 	node: INode,
-	operation: OperationId,
+	call: CallInfo,
 	response: IN8nHttpFullResponse,
-	retries: number,
-	itemIndex?: number,
+	keycrateError: ReturnType<typeof errorEnvelope>,
+	unconfirmed: boolean,
 ): NodeApiError {
-	const keycrateError = isKeycrateErrorBody(response.body) ? response.body : undefined;
-	const request = `POST ${ENDPOINTS[operation]} answered HTTP ${response.statusCode}`;
+	const code = keycrateError?.error_code as ErrorCode | undefined;
 	const message = keycrateError
-		? `${keycrateError.error} [${keycrateError.error_code}]`
+		? `${keycrateError.error}${code ? ` [${code}]` : ''}`
 		: `Keycrate answered HTTP ${response.statusCode}`;
 	const description = [
-		keycrateError ? HINTS[keycrateError.error_code] : undefined,
+		unconfirmed ? mayHaveApplied(call) : code ? HINTS[code] : undefined,
 		keycrateError?.field ? `Field: ${keycrateError.field}.` : undefined,
-		`${request}${retries > 0 ? ` after ${retries} retries` : ''}.`,
+		`POST ${call.path} answered HTTP ${response.statusCode}${afterRetries(call)}.`,
 	]
 		.filter(Boolean)
 		.join(' ');
@@ -134,25 +175,44 @@ function keycrateApiError(
 		message,
 		description,
 		httpCode: String(response.statusCode),
-		itemIndex,
+		itemIndex: call.itemIndex,
 	});
-	if (keycrateError) error.context.errorCode = keycrateError.error_code;
+	if (code) error.context.errorCode = code;
+	if (unconfirmed) error.context.mayHaveApplied = true;
 	return error;
 }
 
-function unreachableError(
-	node: INode,
-	operation: OperationId,
-	networkCode: string | undefined,
-	retries: number,
-	itemIndex?: number,
-): NodeApiError {
-	const reason = networkCode ?? 'the request failed before an answer arrived';
-	return new NodeApiError(node, { code: networkCode ?? null } as JsonObject, {
-		message: `Keycrate could not be reached (${reason})`,
-		description: `POST ${ENDPOINTS[operation]} got no HTTP answer${retries > 0 ? ` after ${retries} retries` : ''}. Check the Base URL of the Keycrate API credential and the network.`,
-		itemIndex,
+/** A reply that is not JSON: usually a Base URL that points at a web page or a proxy, not the API. */
+function notJsonError(node: INode, call: CallInfo, response: IN8nHttpFullResponse): NodeApiError {
+	const contentType = String(response.headers?.['content-type'] ?? 'no content type').split(';')[0];
+	const applied =
+		call.writeOnce && response.statusCode >= 200 && response.statusCode < 300 ? ` ${mayHaveApplied(call)}` : '';
+	const error = new NodeApiError(node, {} as JsonObject, {
+		message: `The Base URL ${call.baseUrl} did not answer like the Keycrate API (HTTP ${response.statusCode}, ${contentType} instead of JSON)`,
+		description: `POST ${call.path} got a reply that is not JSON${afterRetries(call)}. Check the Base URL of the Keycrate API credential: it should be the API's address, e.g. https://api.keycrate.dev, not a web page or a proxy's error page.${applied}`,
+		httpCode: String(response.statusCode),
+		itemIndex: call.itemIndex,
 	});
+	if (applied) error.context.mayHaveApplied = true;
+	return error;
+}
+
+function unreachableError(node: INode, call: CallInfo, networkCode: string, unconfirmed: boolean): NodeApiError {
+	const message = unconfirmed
+		? `Keycrate's answer to POST ${call.path} was lost (${networkCode})`
+		: `Keycrate could not be reached at ${call.baseUrl} (${networkCode})`;
+	const error = new NodeApiError(node, {} as JsonObject, {
+		message,
+		description: unconfirmed
+			? mayHaveApplied(call)
+			: `POST ${call.path} got no HTTP answer${afterRetries(call)}. Check the Base URL of the Keycrate API credential and the network.`,
+		itemIndex: call.itemIndex,
+	});
+	// n8n swaps a message naming a network code for its generic text; keep ours, which says what was affected.
+	error.message = message;
+	error.context.networkCode = networkCode;
+	if (unconfirmed) error.context.mayHaveApplied = true;
+	return error;
 }
 
 /**

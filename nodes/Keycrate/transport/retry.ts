@@ -18,9 +18,46 @@ export function setRetryWait(replacement?: Wait): void {
 	wait = replacement ?? sleep;
 }
 
-/** Status codes worth another attempt: the request was not processed, or the server failed. */
-export function isRetryableStatus(statusCode: number): boolean {
-	return statusCode === 429 || statusCode >= 500;
+/** Network errors where the connection was never made: the request cannot have reached Keycrate. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
+
+/** Network errors after which the request may have reached Keycrate, with the answer lost. */
+const LOST_REPLY_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+/** What one attempt ended with, as far as retrying is concerned. */
+export type AttemptOutcome =
+	| { kind: 'answered'; statusCode: number }
+	| { kind: 'network'; code: string | undefined };
+
+export type RetryDecision =
+	| 'retry'
+	/** Fail with the error as it is. */
+	| 'fail'
+	/** Fail, saying the call may have been applied (a write-once call without a confirmed answer). */
+	| 'fail-may-have-applied';
+
+/**
+ * Whether to send the call again. A rate limit (429) and a connection never made are safe to
+ * retry for any call: nothing was applied. A server error or a lost answer is retried only for
+ * calls that may be sent twice; a write-once call (create, extend) is failed instead.
+ */
+export function decideRetry(outcome: AttemptOutcome, writeOnce: boolean, retriesSoFar: number): RetryDecision {
+	const budgetLeft = retriesSoFar < RETRY_DELAYS_MS.length;
+	if (outcome.kind === 'answered') {
+		if (outcome.statusCode === 429) return budgetLeft ? 'retry' : 'fail';
+		if (outcome.statusCode >= 500) {
+			if (writeOnce) return 'fail-may-have-applied';
+			return budgetLeft ? 'retry' : 'fail';
+		}
+		return 'fail';
+	}
+	if (outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code)) return budgetLeft ? 'retry' : 'fail';
+	// No code: nothing says whether the request left; a write-once call must assume it did.
+	if (outcome.code === undefined || LOST_REPLY_CODES.has(outcome.code)) {
+		if (writeOnce) return 'fail-may-have-applied';
+		return budgetLeft ? 'retry' : 'fail';
+	}
+	return 'fail';
 }
 
 /** How long to wait before retry number `retry` (0-based), honouring a Retry-After in seconds. */

@@ -1,17 +1,19 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import type { OperationModule } from '../types';
-import * as edit from './edit.operation';
-import * as toggleLock from './toggleLock.operation';
-import * as toggleLockBulk from './toggleLockBulk.operation';
-import * as toggleResetAllowed from './toggleResetAllowed.operation';
+import * as clear from './clear.operation';
+import * as set from './set.operation';
+import * as setLock from './setLock.operation';
+import * as setLockBulk from './setLockBulk.operation';
+import * as setResetAllowed from './setResetAllowed.operation';
 import * as updateResetInterval from './updateResetInterval.operation';
 
 export const operations: Record<string, OperationModule> = {
-	edit,
-	toggleLock,
-	toggleLockBulk,
-	toggleResetAllowed,
+	clear,
+	set,
+	setLock,
+	setLockBulk,
+	setResetAllowed,
 	updateResetInterval,
 };
 
@@ -24,37 +26,43 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { resource: ['hwid'] } },
 		options: [
 			{
-				name: 'Edit',
-				value: 'edit',
-				action: 'Edit the HWID of a license',
-				description: 'Bind a license to a hardware ID, or clear the binding',
+				name: 'Clear',
+				value: 'clear',
+				action: 'Clear the HWID of a license',
+				description: 'Unbind a license from its hardware ID',
 			},
 			{
-				name: 'Toggle Lock',
-				value: 'toggleLock',
-				action: 'Toggle the HWID lock of a license',
-				description: 'Turn HWID locking on or off for one license',
+				name: 'Set',
+				value: 'set',
+				action: 'Set the HWID of a license',
+				description: 'Bind a license to a hardware ID',
 			},
 			{
-				name: 'Toggle Lock Many',
-				value: 'toggleLockBulk',
-				action: 'Toggle the HWID lock of many licenses',
-				description: 'Turn HWID locking on or off for a list of licenses',
+				name: 'Set Lock',
+				value: 'setLock',
+				action: 'Set the HWID lock of a license',
+				description: 'Lock or unlock a license to its hardware ID (sets the value, does not flip it)',
 			},
 			{
-				name: 'Toggle Reset Allowed',
-				value: 'toggleResetAllowed',
-				action: 'Toggle whether a license allows HWID resets',
-				description: 'Allow or forbid end-user HWID resets for one license',
+				name: 'Set Lock Many',
+				value: 'setLockBulk',
+				action: 'Set the HWID lock of many licenses',
+				description: 'Lock or unlock a list of licenses to their hardware IDs',
+			},
+			{
+				name: 'Set Reset Allowed',
+				value: 'setResetAllowed',
+				action: 'Set whether a license allows HWID resets',
+				description: 'Allow or forbid end-user HWID resets (sets the value, does not flip it)',
 			},
 			{
 				name: 'Update Reset Interval',
 				value: 'updateResetInterval',
-				action: 'Update the HWID reset interval of a license',
-				description: 'Set the minimum time between two HWID resets',
+				action: 'Update the HWID reset interval',
+				description: 'Set the hours that must pass between two HWID resets',
 			},
 		],
-		default: 'edit',
+		default: 'set',
 	},
 	...Object.values(operations).flatMap((operation) => operation.description),
 ];

@@ -3,11 +3,13 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { LIMITS } from '../../contract';
 import { readInteger, readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { licenseKeyField } from '../fields';
+import { licenseKeyField, simplifyField } from '../fields';
 
 const resetIntervalField: INodeProperties = {
-	displayName: 'Reset Interval',
+	displayName: 'Reset Interval (Hours)',
 	name: 'resetInterval',
 	type: 'number',
 	required: true,
@@ -16,7 +18,7 @@ const resetIntervalField: INodeProperties = {
 	description: 'Hours that must pass between two HWID resets (0 = no cooldown)',
 };
 
-const properties: INodeProperties[] = [licenseKeyField, resetIntervalField];
+const properties: INodeProperties[] = [licenseKeyField, resetIntervalField, simplifyField];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['hwid'], operation: ['updateResetInterval'] } },
@@ -24,7 +26,7 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'hwidUpdateResetInterval',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),
@@ -32,5 +34,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		},
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

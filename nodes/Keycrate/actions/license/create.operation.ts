@@ -2,8 +2,10 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readAppId } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, durationFields, licenseSetting } from '../fields';
+import { appIdField, durationFields, licenseSetting, simplifyField } from '../fields';
 import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
 
 interface AdditionalFields extends LicenseSettingFields {
@@ -15,6 +17,7 @@ interface AdditionalFields extends LicenseSettingFields {
 const properties: INodeProperties[] = [
 	appIdField,
 	...durationFields,
+	simplifyField,
 	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',
@@ -60,7 +63,7 @@ export const description = updateDisplayOptions(
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseCreate',
 		{
 			app_id: await readAppId.call(this, itemIndex),
@@ -72,5 +75,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		},
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

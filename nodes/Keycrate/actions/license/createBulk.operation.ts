@@ -3,25 +3,36 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { asNodeApiError, batchSizes } from '../../helpers/batches';
 import { readAppId, readInteger } from '../../helpers/input';
+import type { Item } from '../../helpers/pagination';
+import { outputLicenses } from '../../helpers/simplify';
+import { readPage } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, batchSizeOption, durationFields, licenseSettingFields, readBatchSize } from '../fields';
+import {
+	appIdField,
+	batchSizeOption,
+	durationFields,
+	licenseSettingFields,
+	readBatchSize,
+	simplifyField,
+} from '../fields';
 import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
 
 const keyAmountField: INodeProperties = {
-	displayName: 'Key Amount',
+	displayName: 'Number of Licenses',
 	name: 'keyAmount',
 	type: 'number',
 	required: true,
 	typeOptions: { minValue: 1 },
 	default: 10,
 	description:
-		'How many license keys to create with the same settings. Amounts above the batch size are created in several calls; the node outputs one item per license.',
+		'How many licenses to create with the same settings. Numbers above the batch size are created in several calls; the node outputs one item per license.',
 };
 
 const properties: INodeProperties[] = [
 	appIdField,
 	keyAmountField,
 	...durationFields,
+	simplifyField,
 	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',
@@ -46,30 +57,34 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		...readDuration.call(this, itemIndex),
 		...readLicenseSettings.call(this, fields, itemIndex),
 	};
-	const licenses: object[] = [];
+	const licenses: Item[] = [];
 	for (const amount of batchSizes(keyAmount, readBatchSize.call(this, itemIndex))) {
 		try {
-			const { data } = await keycrateRequest(this,
-				'licenseCreateBulk',
-				{ ...settings, key_amount: amount },
-				itemIndex,
-			);
-			licenses.push(...data);
+			const reply = await keycrateRequest(this, 'licenseCreateBulk', { ...settings, key_amount: amount }, itemIndex);
+			licenses.push(...readPage(reply).items);
 		} catch (error) {
 			const apiError = asNodeApiError(this, error);
-			apiError.description = `${apiError.description ?? ''} ${licenses.length} of ${keyAmount} licenses were created before this call failed.`.trim();
+			const unconfirmed = apiError.context.mayHaveApplied === true ? amount : 0;
+			apiError.description = [
+				apiError.description,
+				`${licenses.length} of ${keyAmount} licenses were created before this call failed.`,
+				unconfirmed ? `This call asked for ${unconfirmed} more, which may exist now.` : '',
+			]
+				.filter(Boolean)
+				.join(' ');
 			if (!this.continueOnFail()) throw apiError;
 			// Keep the licenses that exist; one error item stands for the rest.
 			return [
-				...licenses,
+				...outputLicenses.call(this, itemIndex, licenses),
 				{
 					error: apiError.message,
 					error_code: apiError.context.errorCode,
 					description: apiError.description,
-					licenses_not_created: keyAmount - licenses.length,
+					licenses_not_created: keyAmount - licenses.length - unconfirmed,
+					...(unconfirmed ? { licenses_unconfirmed: unconfirmed } : {}),
 				},
 			];
 		}
 	}
-	return licenses;
+	return outputLicenses.call(this, itemIndex, licenses);
 }

@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { readLicenseKey } from '../../helpers/input';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
 import { licenseKeyField } from '../fields';
 
@@ -13,10 +14,10 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseDelete',
 		{ license_key: readLicenseKey.call(this, itemIndex) },
 		itemIndex,
 	);
-	return [data];
+	return [unwrapOne(reply)];
 }

@@ -1,11 +1,13 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readInteger, readLicenseKey } from '../../helpers/input';
+import { readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { extendSecondsField, licenseKeyField } from '../fields';
+import { extendByField, extendUnitField, licenseKeyField, readExtendSeconds, simplifyField } from '../fields';
 
-const properties: INodeProperties[] = [licenseKeyField, extendSecondsField];
+const properties: INodeProperties[] = [licenseKeyField, extendByField, extendUnitField, simplifyField];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['license'], operation: ['extend'] } },
@@ -13,13 +15,13 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseExtend',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),
-			extend_seconds: readInteger.call(this, extendSecondsField, itemIndex),
+			extend_seconds: readExtendSeconds.call(this, itemIndex),
 		},
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

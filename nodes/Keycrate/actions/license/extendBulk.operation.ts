@@ -2,10 +2,10 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { runBulkKeyOperation } from '../../helpers/batches';
-import { readInteger, readLicenseKeys } from '../../helpers/input';
-import { batchSizeOption, extendSecondsField, licenseKeysField, readBatchSize } from '../fields';
+import { readLicenseKeys } from '../../helpers/input';
+import { batchSizeOption, extendByField, extendUnitField, licenseKeysField, readBatchSize, readExtendSeconds } from '../fields';
 
-const properties: INodeProperties[] = [licenseKeysField, extendSecondsField, batchSizeOption('keys')];
+const properties: INodeProperties[] = [licenseKeysField, extendByField, extendUnitField, batchSizeOption('keys')];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['license'], operation: ['extendBulk'] } },
@@ -17,7 +17,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	return await runBulkKeyOperation(this,
 		'licenseExtendBulk',
 		keys,
-		{ extend_seconds: readInteger.call(this, extendSecondsField, itemIndex) },
+		{ extend_seconds: readExtendSeconds.call(this, itemIndex) },
 		readBatchSize.call(this, itemIndex),
 		itemIndex,
 	);

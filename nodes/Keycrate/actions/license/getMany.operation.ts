@@ -2,22 +2,23 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { readAppId, requireUuid } from '../../helpers/input';
-import { collectPages } from '../../helpers/pagination';
+import { readAppId, readSubscriptionId } from '../../helpers/input';
+import { collectPages, licenseKeyOf } from '../../helpers/pagination';
+import { outputLicenses } from '../../helpers/simplify';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, limitField, pageSizeOption, returnAllField, subscriptionIdField, readPagingRequest } from '../fields';
+import { appIdField, limitField, pagingOptionsField, returnAllField, simplifyField, subscriptionIdField, readPagingRequest } from '../fields';
 
 type GetBulkRequest = components['schemas']['LicenseGetBulkRequest'];
 
 interface Filters {
 	status?: GetBulkRequest['status'];
-	subscriptionId?: string;
+	subscriptionId?: unknown;
 	tag?: string;
 }
 
-interface Options {
-	sortField?: GetBulkRequest['sort_field'];
-	sortOrder?: GetBulkRequest['sort_order'];
+interface Sort {
+	field?: GetBulkRequest['sort_field'];
+	order?: GetBulkRequest['sort_order'];
 }
 
 const properties: INodeProperties[] = [
@@ -53,17 +54,18 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
+	simplifyField,
 	{
-		displayName: 'Options',
-		name: 'options',
+		displayName: 'Sort',
+		name: 'sort',
 		type: 'collection',
-		placeholder: 'Add Option',
+		placeholder: 'Add Sort Rule',
 		default: {},
+		description: 'Order asked of Keycrate; newest created first when not set',
 		options: [
-			pageSizeOption,
 			{
-				displayName: 'Sort Field',
-				name: 'sortField',
+				displayName: 'Field',
+				name: 'field',
 				type: 'options',
 				options: [
 					{ name: 'Created At', value: 'created_at' },
@@ -75,8 +77,8 @@ const properties: INodeProperties[] = [
 				description: 'Field to sort the licenses by',
 			},
 			{
-				displayName: 'Sort Order',
-				name: 'sortOrder',
+				displayName: 'Order',
+				name: 'order',
 				type: 'options',
 				options: [
 					{ name: 'Ascending', value: 'asc' },
@@ -87,6 +89,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
+	pagingOptionsField,
 ];
 
 export const description = updateDisplayOptions(
@@ -96,19 +99,19 @@ export const description = updateDisplayOptions(
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as Filters;
-	const options = this.getNodeParameter('options', itemIndex, {}) as Options;
+	const sort = this.getNodeParameter('sort', itemIndex, {}) as Sort;
 	const query: Omit<GetBulkRequest, 'page' | 'per_page'> = {
 		app_id: await readAppId.call(this, itemIndex),
-		sort_field: options.sortField ?? 'created_at',
-		sort_order: options.sortOrder ?? 'desc',
+		sort_field: sort.field ?? 'created_at',
+		sort_order: sort.order ?? 'desc',
 	};
 	if (filters.status) query.status = filters.status;
-	if (filters.subscriptionId) {
-		query.subscription_id = requireUuid.call(this, filters.subscriptionId, 'Subscription', itemIndex);
-	}
+	const subscriptionId = readSubscriptionId.call(this, filters.subscriptionId, itemIndex);
+	if (subscriptionId) query.subscription_id = subscriptionId;
 	if (filters.tag?.trim()) query.tag = filters.tag.trim();
 
-	return await collectPages(readPagingRequest.call(this, itemIndex), async (page, perPage) =>
+	const licenses = await collectPages(readPagingRequest.call(this, itemIndex), licenseKeyOf, async (page, perPage) =>
 		await keycrateRequest(this, 'licenseGetBulk', { ...query, page, per_page: perPage }, itemIndex),
 	);
+	return outputLicenses.call(this, itemIndex, licenses);
 }

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { parseList, parseMetadata, readInteger, requireUuid } from '../../helpers/input';
+import { parseList, parseMetadata, readInteger, readSubscriptionId } from '../../helpers/input';
 import { durationValueField } from '../fields';
 
 type Schemas = components['schemas'];
@@ -11,7 +11,7 @@ export interface LicenseSettingFields {
 	hwidLock?: boolean;
 	keyPattern?: string;
 	metadata?: unknown;
-	subscriptionId?: string;
+	subscriptionId?: unknown;
 	tags?: unknown;
 }
 
@@ -35,9 +35,8 @@ export function readLicenseSettings(
 	itemIndex: number,
 ): LicenseSettings {
 	const settings: LicenseSettings = { hwid_lock: fields.hwidLock ?? false };
-	if (fields.subscriptionId) {
-		settings.subscription_id = requireUuid.call(this, fields.subscriptionId, 'Subscription', itemIndex);
-	}
+	const subscriptionId = readSubscriptionId.call(this, fields.subscriptionId, itemIndex);
+	if (subscriptionId) settings.subscription_id = subscriptionId;
 	if (fields.keyPattern) settings.key_pattern = fields.keyPattern.trim();
 	if (fields.tags !== undefined) {
 		const tags = parseList(fields.tags);

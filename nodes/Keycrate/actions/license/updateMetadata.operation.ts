@@ -3,8 +3,10 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { LIMITS } from '../../contract';
 import { parseMetadata, readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { licenseKeyField } from '../fields';
+import { licenseKeyField, simplifyField } from '../fields';
 
 const properties: INodeProperties[] = [
 	licenseKeyField,
@@ -16,6 +18,7 @@ const properties: INodeProperties[] = [
 		default: '{}',
 		description: `JSON object that replaces the license's metadata, at most ${LIMITS.maxMetadataChars} characters of JSON`,
 	},
+	simplifyField,
 ];
 
 export const description = updateDisplayOptions(
@@ -26,10 +29,10 @@ export const description = updateDisplayOptions(
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const licenseKey = readLicenseKey.call(this, itemIndex);
 	const metadata = parseMetadata.call(this, this.getNodeParameter('metadata', itemIndex), itemIndex);
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseUpdateMetadata',
 		{ license_key: licenseKey, metadata },
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -3,10 +3,12 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
 import { readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { licenseKeyField, statusField } from '../fields';
+import { licenseKeyField, simplifyField, statusField } from '../fields';
 
-const properties: INodeProperties[] = [licenseKeyField, statusField];
+const properties: INodeProperties[] = [licenseKeyField, statusField, simplifyField];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['license'], operation: ['updateStatus'] } },
@@ -14,7 +16,7 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseUpdateStatus',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),
@@ -22,5 +24,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		},
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -1,16 +1,37 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readLicenseKey, requireUuid } from '../../helpers/input';
+import { invalidInput, readLicenseKey, readSubscriptionId } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { licenseKeyField, subscriptionIdField } from '../fields';
+import { appIdField, licenseKeyField, simplifyField, subscriptionIdField } from '../fields';
 
 const properties: INodeProperties[] = [
 	licenseKeyField,
-	subscriptionIdField(
-		'Subscription tier to move the license to, within the same app; leave empty to detach it from any tier. The list shows the tiers of the default App ID of the credential',
-		false,
-	),
+	{
+		displayName: 'Change',
+		name: 'subscriptionAction',
+		type: 'options',
+		required: true,
+		options: [
+			{ name: 'Move to Tier', value: 'move', description: 'Put the license in the chosen subscription tier' },
+			{ name: 'Detach From Tier', value: 'detach', description: 'Take the license out of any subscription tier' },
+		],
+		default: 'move',
+		description: 'What to do with the license\'s subscription tier',
+	},
+	{
+		...appIdField,
+		description:
+			'App whose tiers the Subscription Tier list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
+		displayOptions: { show: { subscriptionAction: ['move'] } },
+	},
+	{
+		...subscriptionIdField('Tier to move the license to, within the license\'s app'),
+		displayOptions: { show: { subscriptionAction: ['move'] } },
+	},
+	simplifyField,
 ];
 
 export const description = updateDisplayOptions(
@@ -19,16 +40,22 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const subscriptionId = String(this.getNodeParameter('subscriptionId', itemIndex, '') ?? '').trim();
-	const { data } = await keycrateRequest(this,
+	const licenseKey = readLicenseKey.call(this, itemIndex);
+	const action = this.getNodeParameter('subscriptionAction', itemIndex) as string;
+	let subscriptionId: string | null;
+	if (action === 'detach') subscriptionId = null;
+	else if (action === 'move') {
+		subscriptionId = readSubscriptionId.call(this, this.getNodeParameter('subscriptionId', itemIndex, ''), itemIndex) ?? null;
+		if (subscriptionId === null) {
+			throw invalidInput(this, itemIndex, 'Subscription Tier is empty', 'Choose a tier, or set Change to "Detach From Tier".');
+		}
+	} else {
+		throw invalidInput(this, itemIndex, `Change must be "move" or "detach", got "${action}"`);
+	}
+	const reply = await keycrateRequest(this,
 		'licenseUpdateSubscription',
-		{
-			license_key: readLicenseKey.call(this, itemIndex),
-			// Empty means "no tier": the contract's null.
-			subscription_id:
-				subscriptionId === '' ? null : requireUuid.call(this, subscriptionId, 'Subscription', itemIndex),
-		},
+		{ license_key: licenseKey, subscription_id: subscriptionId },
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

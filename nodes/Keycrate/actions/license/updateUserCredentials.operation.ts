@@ -2,8 +2,10 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { invalidInput, readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import { licenseKeyField } from '../fields';
+import { licenseKeyField, simplifyField } from '../fields';
 
 interface AdditionalFields {
 	password?: string;
@@ -12,6 +14,7 @@ interface AdditionalFields {
 
 const properties: INodeProperties[] = [
 	licenseKeyField,
+	simplifyField,
 	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',
@@ -54,10 +57,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			'Nothing to update: set Username or Password under Additional Fields',
 		);
 	}
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'licenseUpdateUserCredentials',
 		{ license_key: licenseKey, ...(username ? { username } : {}), ...(password ? { password } : {}) },
 		itemIndex,
 	);
-	return [data];
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

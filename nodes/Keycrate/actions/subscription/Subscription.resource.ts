@@ -3,14 +3,14 @@ import type { INodeProperties } from 'n8n-workflow';
 import type { OperationModule } from '../types';
 import * as create from './create.operation';
 import * as deleteSubscription from './delete.operation';
-import * as edit from './edit.operation';
+import * as update from './update.operation';
 import * as getMany from './getMany.operation';
 
 export const operations: Record<string, OperationModule> = {
 	create,
 	delete: deleteSubscription,
-	edit,
 	getMany,
+	update,
 };
 
 export const description: INodeProperties[] = [
@@ -34,16 +34,16 @@ export const description: INodeProperties[] = [
 				description: 'Delete a subscription tier and every license in it',
 			},
 			{
-				name: 'Edit',
-				value: 'edit',
-				action: 'Edit a subscription',
-				description: "Change a tier's name, level or single-key-per-HWID rule",
-			},
-			{
 				name: 'Get Many',
 				value: 'getMany',
 				action: 'Get many subscriptions',
 				description: "List an app's subscription tiers",
+			},
+			{
+				name: 'Update',
+				value: 'update',
+				action: 'Update a subscription',
+				description: "Change a tier's name, level or single-key-per-HWID rule",
 			},
 		],
 		default: 'getMany',

@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { invalidInput, readAppId, readInteger } from '../../helpers/input';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
 import { appIdField } from '../fields';
 import { levelField, nameField, singleKeyPerHwidField } from './fields';
@@ -31,7 +32,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const { singleKeyPerHwid } = this.getNodeParameter('additionalFields', itemIndex, {}) as {
 		singleKeyPerHwid?: boolean;
 	};
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'subscriptionCreate',
 		{
 			app_id: await readAppId.call(this, itemIndex),
@@ -41,5 +42,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		},
 		itemIndex,
 	);
-	return [data];
+	return [unwrapOne(reply)];
 }

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { requireUuid } from '../../helpers/input';
+import { readRequiredSubscriptionId } from '../../helpers/input';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
 import { appIdField, subscriptionIdField } from '../fields';
 
@@ -11,7 +12,7 @@ const properties: INodeProperties[] = [
 		description:
 			'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
 	},
-	subscriptionIdField('Subscription tier to delete. Deleting a tier also deletes every license in it'),
+	subscriptionIdField('Tier to delete. Keycrate deletes every license in the tier with it.'),
 ];
 
 export const description = updateDisplayOptions(
@@ -20,17 +21,12 @@ export const description = updateDisplayOptions(
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'subscriptionDelete',
 		{
-			subscription_id: requireUuid.call(
-				this,
-				this.getNodeParameter('subscriptionId', itemIndex),
-				'Subscription',
-				itemIndex,
-			),
+			subscription_id: readRequiredSubscriptionId.call(this, itemIndex),
 		},
 		itemIndex,
 	);
-	return [data];
+	return [unwrapOne(reply)];
 }

@@ -2,12 +2,13 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { invalidInput, requireUuid, toInteger } from '../../helpers/input';
+import { invalidInput, readRequiredSubscriptionId, toInteger } from '../../helpers/input';
+import { unwrapOne } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
 import { appIdField, subscriptionIdField } from '../fields';
 import { levelField, nameField, singleKeyPerHwidField } from './fields';
 
-interface AdditionalFields {
+interface UpdateFields {
 	level?: number;
 	name?: string;
 	singleKeyPerHwid?: boolean;
@@ -19,10 +20,10 @@ const properties: INodeProperties[] = [
 		description:
 			'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
 	},
-	subscriptionIdField('Subscription tier to change'),
+	subscriptionIdField('Subscription tier to update'),
 	{
-		displayName: 'Additional Fields',
-		name: 'additionalFields',
+		displayName: 'Update Fields',
+		name: 'updateFields',
 		type: 'collection',
 		placeholder: 'Add Field',
 		default: {},
@@ -32,18 +33,13 @@ const properties: INodeProperties[] = [
 ];
 
 export const description = updateDisplayOptions(
-	{ show: { resource: ['subscription'], operation: ['edit'] } },
+	{ show: { resource: ['subscription'], operation: ['update'] } },
 	properties,
 );
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const subscriptionId = requireUuid.call(
-		this,
-		this.getNodeParameter('subscriptionId', itemIndex),
-		'Subscription',
-		itemIndex,
-	);
-	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
+	const subscriptionId = readRequiredSubscriptionId.call(this, itemIndex);
+	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as UpdateFields;
 	const changes: Omit<components['schemas']['SubscriptionEditRequest'], 'subscription_id'> = {};
 	if (fields.name !== undefined) {
 		if (fields.name.trim() === '') throw invalidInput(this, itemIndex, 'Name is empty');
@@ -55,13 +51,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		throw invalidInput(
 			this,
 			itemIndex,
-			'Nothing to change: add Name, Level or Single Key Per HWID under Additional Fields',
+			'Nothing to update: add Name, Level or Single Key Per HWID under Update Fields',
 		);
 	}
-	const { data } = await keycrateRequest(this,
+	const reply = await keycrateRequest(this,
 		'subscriptionEdit',
 		{ subscription_id: subscriptionId, ...changes },
 		itemIndex,
 	);
-	return [data];
+	return [unwrapOne(reply)];
 }

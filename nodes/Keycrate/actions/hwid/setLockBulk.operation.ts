@@ -2,24 +2,18 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { runBulkKeyOperation } from '../../helpers/batches';
-import { readLicenseKeys } from '../../helpers/input';
+import { readBoolean, readLicenseKeys } from '../../helpers/input';
 import { batchSizeOption, licenseKeysField, readBatchSize } from '../fields';
+import { hwidLockField } from './settings';
 
 const properties: INodeProperties[] = [
 	licenseKeysField,
-	{
-		displayName: 'HWID Lock',
-		name: 'hwidLock',
-		type: 'boolean',
-		required: true,
-		default: true,
-		description: 'Whether the licenses should be locked to their hardware IDs',
-	},
+	{ ...hwidLockField, description: 'Whether the licenses are locked to their hardware IDs after this step (sets the value, does not flip it)' },
 	batchSizeOption('keys'),
 ];
 
 export const description = updateDisplayOptions(
-	{ show: { resource: ['hwid'], operation: ['toggleLockBulk'] } },
+	{ show: { resource: ['hwid'], operation: ['setLockBulk'] } },
 	properties,
 );
 
@@ -28,7 +22,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	return await runBulkKeyOperation(this,
 		'hwidToggleLockBulk',
 		keys,
-		{ hwid_lock: this.getNodeParameter('hwidLock', itemIndex) as boolean },
+		{ hwid_lock: readBoolean.call(this, hwidLockField, itemIndex) },
 		readBatchSize.call(this, itemIndex),
 		itemIndex,
 	);

@@ -1,0 +1,28 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { readLicenseKey } from '../../helpers/input';
+import { outputLicenses } from '../../helpers/simplify';
+import { unwrapOne } from '../../transport/reply';
+import { keycrateRequest } from '../../transport/request';
+import { licenseKeyField, simplifyField } from '../fields';
+import { asResetOption, readAsReset } from './asReset';
+
+const properties: INodeProperties[] = [
+	{ ...licenseKeyField, description: 'The license whose hardware ID binding is removed' },
+	simplifyField,
+	asResetOption,
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['hwid'], operation: ['clear'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
+	const reply = await keycrateRequest(
+		this,
+		'hwidEdit',
+		// The contract's null: no binding.
+		{ license_key: readLicenseKey.call(this, itemIndex), hwid: null, as_reset: readAsReset.call(this, itemIndex) },
+		itemIndex,
+	);
+	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
+}

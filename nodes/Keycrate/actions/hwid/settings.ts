@@ -1,0 +1,22 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** The HWID settings that Set Lock, Set Lock Many and Set Reset Allowed set to a given value. */
+export const hwidLockField: INodeProperties = {
+	displayName: 'HWID Lock',
+	name: 'hwidLock',
+	type: 'boolean',
+	required: true,
+	default: true,
+	description:
+		'Whether the license is locked to its hardware ID after this step (sets the value, does not flip it; on: locked, off: unlocked)',
+};
+
+export const resetAllowedField: INodeProperties = {
+	displayName: 'Reset Allowed',
+	name: 'resetAllowed',
+	type: 'boolean',
+	required: true,
+	default: true,
+	description:
+		'Whether the end user may reset the hardware ID binding after this step (sets the value, does not flip it)',
+};
