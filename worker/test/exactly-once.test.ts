@@ -1,24 +1,24 @@
-// Exactly once, end to end: real worker processes (node dist/cli.js), real Redis, the Keycrate emulator over
-// HTTP, events signed with the stripe package. Every scenario ends by comparing the emulator's licenses with
-// what one clean, in-order delivery leaves: one license per seat, its expiry (whole seconds), status and tier.
+// Exactly once, end to end: real worker processes (node dist/cli.js), real Redis, the Keycrate emulator and
+// the Stripe fake over HTTP. Stories play on the fake in phases; after each phase its events are delivered
+// signed, ×3 in a seeded shuffled order. Every scenario ends by comparing the emulator's licenses with what the
+// stories must leave: one license per seat, its expiry (whole seconds), status, tier and linkage.
 
+import type Stripe from 'stripe';
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster } from './support/cluster-harness.js';
-import { shuffledDeliveries, StripeWorld, type Lifecycle, type StripeEventEnvelope } from './support/cluster-stripe.js';
+import { playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
 
 const SEED = Number(process.env.EXACTLY_ONCE_SEED ?? 4104);
 
-function eventsOf(lifecycles: Lifecycle[]): StripeEventEnvelope[] {
-	return lifecycles.flatMap((lifecycle) => lifecycle.events);
+async function playAll(cluster: Cluster, stories: Story[], seed: number, copies = 3): Promise<void> {
+	for (let phase = 0; playPhase(stories, phase) > 0; phase++) {
+		const stats = await cluster.deliver({ copies, seed: seed + phase });
+		expect(stats.accepted).toBe(stats.deliveries);
+	}
+	await cluster.waitForDrain();
 }
 
-function eventOfType(lifecycle: Lifecycle, type: string, nth = 0): StripeEventEnvelope {
-	const found = lifecycle.events.filter((event) => event.type === type)[nth];
-	if (found === undefined) throw new Error(`no ${type} #${nth} in ${lifecycle.expected.story}`);
-	return found;
-}
-
-describe('exactly once (worker processes, shared Redis with a unique prefix, emulator)', () => {
+describe('exactly once (worker processes, shared Redis with a unique prefix, emulator, Stripe fake)', () => {
 	let cluster: Cluster;
 
 	afterEach(async () => {
@@ -27,116 +27,98 @@ describe('exactly once (worker processes, shared Redis with a unique prefix, emu
 		expect(secrets).toEqual([]);
 	});
 
-	test('duplicates ×3 shuffled, then every event again after the completed jobs were forgotten: one license per seat, nothing re-applied', async () => {
-		cluster = await Cluster.start({ label: 'dup' });
-		const world = new StripeWorld(SEED, cluster.tiers, cluster.graceSeconds);
-		const lifecycles = [
-			...Array.from({ length: 6 }, () => world.oneOffPurchase()),
-			world.oneOffPurchase({ quantity: 2, refund: false, dispute: false }),
-			...Array.from({ length: 6 }, () => world.subscriptionLifecycle()),
-			world.subscriptionLifecycle({ quantity: 2, addSeatAt: 1, changeTierAt: 2, renewals: 2, cancel: false }),
+	test('every outcome, each event ×3 shuffled: one license per seat with the right status, expiry and tier; every license handed off once', async () => {
+		cluster = await Cluster.start({ label: 'stories', handoff: { failRate: 0.1 } });
+		const book = new StoryBook(cluster.stripe, SEED, cluster.tiers, cluster.graceSeconds);
+		const stories = [
+			book.oneOff({ outcome: 'keep' }),
+			book.oneOff({ outcome: 'keep', lifetime: true, quantity: 2 }),
+			book.oneOff({ outcome: 'refund' }),
+			book.oneOff({ outcome: 'dispute_lost' }),
+			book.oneOff({ outcome: 'dispute_won' }),
+			book.oneOff({ outcome: 'keep', async: true }),
+			book.subscription({ end: 'active', renewals: 2 }),
+			book.subscription({ end: 'active', quantity: 2, addSeat: true, changeTier: true, checkout: true }),
+			book.subscription({ end: 'cancel', renewals: 1 }),
+			book.subscription({ end: 'pause' }),
+			book.subscription({ end: 'pause_resume' }),
+			book.subscription({ end: 'refund', renewals: 1 }),
 		];
-		lifecycles.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
 		await cluster.spawnWorker('all');
-
-		const deliveries = shuffledDeliveries(world.rng, eventsOf(lifecycles), 3);
-		const stats = await cluster.deliver(deliveries);
-		expect(stats.accepted).toBe(deliveries.length);
-		await cluster.waitForDrain();
+		await playAll(cluster, stories, SEED);
 		expect(await cluster.failedJobs()).toEqual([]);
-		const first = checkLicenses(cluster.licenses(), lifecycles.map((l) => l.expected));
-		expect(first.problems).toEqual([]);
-		expect(first.licenses).toBe(first.seats);
+		expect(await cluster.failedHandoffs()).toEqual([]);
+		const result = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		expect(result.problems).toEqual([]);
+		expect(result.licenses).toBe(result.seats);
+		const receiver = cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>;
+		const keys = receiver.idempotencyKeysPerLicense();
+		expect(keys.size).toBe(result.licenses);
+		expect([...keys.values()].every((count) => count === 1)).toBe(true);
 
-		// Stripe may redeliver after our job record is gone (retention, a queue wipe): processing again changes nothing.
-		const before = JSON.stringify(cluster.licenses().map((l) => [l.license_key, l.expires_at, l.status, l.subscription_id]));
+		// Stripe may redeliver anything later: every event again changes nothing on Keycrate.
+		const snapshot = () => JSON.stringify(cluster.licenses().map((l) => [l.license_key, l.expires_at, l.status, l.subscription_id]));
+		const before = snapshot();
 		const callsBefore = cluster.calls();
-		expect(await cluster.forgetCompletedJobs()).toBe(eventsOf(lifecycles).length);
-		await cluster.deliver(shuffledDeliveries(world.rng, eventsOf(lifecycles), 3));
+		await cluster.deliver({ events: cluster.stripe.events(), copies: 2, seed: SEED + 99 });
 		await cluster.waitForDrain();
-		const after = JSON.stringify(cluster.licenses().map((l) => [l.license_key, l.expires_at, l.status, l.subscription_id]));
-		expect(after).toBe(before);
+		expect(snapshot()).toBe(before);
 		const callsAfter = cluster.calls();
-		for (const endpoint of ['/license/create', '/license/extend', '/license/update-status', '/license/update-subscription']) {
-			expect({ endpoint, calls: callsAfter[endpoint] }).toEqual({ endpoint, calls: callsBefore[endpoint] });
+		for (const endpoint of ['/license/create', '/license/extend', '/license/update-status', '/license/update-subscription', '/license/delete']) {
+			expect([endpoint, callsAfter[endpoint]]).toEqual([endpoint, callsBefore[endpoint]]);
 		}
-	}, 180000);
+	});
 
-	/** Delivers `events` one at a time, each processed before the next is sent, so the order is the processing order. */
-	async function deliverInOrder(events: StripeEventEnvelope[]): Promise<void> {
-		for (const event of events) {
-			const stats = await cluster.deliver([event]);
-			expect(stats.accepted).toBe(1);
-			await cluster.waitForDrain(60000, 100);
-		}
-	}
-
-	test('out of order: cancellation before the renewal it followed, renewal invoice.paid after deleted, renewals newest first, a whole lifecycle backwards', async () => {
-		cluster = await Cluster.start({ label: 'order' });
-		const world = new StripeWorld(SEED + 1, cluster.tiers, cluster.graceSeconds);
-		const plain = { startIncomplete: false, addSeatAt: null, changeTierAt: null } as const;
-		const cancelBeforeRenewal = world.subscriptionLifecycle({ ...plain, renewals: 1, cancel: true, shape: 'current' });
-		const paidAfterDeleted = world.subscriptionLifecycle({ ...plain, renewals: 2, cancel: true, shape: 'legacy' });
-		const renewalsNewestFirst = world.subscriptionLifecycle({ ...plain, renewals: 3, cancel: false, shape: 'current' });
-		const backwards = world.subscriptionLifecycle({ renewals: 2, cancel: true, startIncomplete: true, addSeatAt: 1, changeTierAt: 2, shape: 'legacy' });
-		const all = [cancelBeforeRenewal, paidAfterDeleted, renewalsNewestFirst, backwards];
-		all.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
+	test('a refund of a subscription invoice in the current API shape (no payment intent on the invoice, none on the charge) pauses its licenses', async () => {
+		cluster = await Cluster.start({ label: 'subrefund' });
+		const book = new StoryBook(cluster.stripe, SEED + 1, cluster.tiers, cluster.graceSeconds);
+		const story = book.subscription({ end: 'active', renewals: 1, quantity: 2, addSeat: false, changeTier: false, checkout: false });
 		await cluster.spawnWorker('all');
+		await playAll(cluster, [story], SEED, 1);
+		expect(checkLicenses(cluster.licenses(), [story.expected()]).problems).toEqual([]);
 
-		// 1. Created, first invoice; then the cancellation; only then the renewal that came before it.
-		const [session, created, firstPaid] = ['checkout.session.completed', 'customer.subscription.created', 'invoice.paid'].map((type) => eventOfType(cancelBeforeRenewal, type));
-		await deliverInOrder([
-			session,
-			created,
-			firstPaid,
-			eventOfType(cancelBeforeRenewal, 'customer.subscription.deleted'),
-			eventOfType(cancelBeforeRenewal, 'invoice.paid', 1),
-			eventOfType(cancelBeforeRenewal, 'customer.subscription.updated', 0),
-		]);
-		// 2. Everything but the last renewal's invoice.paid, then deleted, then that invoice.paid.
-		const lastPaid = eventOfType(paidAfterDeleted, 'invoice.paid', 2);
-		const deleted = eventOfType(paidAfterDeleted, 'customer.subscription.deleted');
-		await deliverInOrder([...paidAfterDeleted.events.filter((event) => event !== lastPaid && event !== deleted), deleted, lastPaid]);
-		// 3. The first purchase, then renewals from the newest to the oldest.
-		const renewals = renewalsNewestFirst.events.slice(3);
-		await deliverInOrder([...renewalsNewestFirst.events.slice(0, 3), ...[...renewals].reverse()]);
-		// 4. A whole lifecycle from its last event to its first (seat added, tier changed, canceled).
-		await deliverInOrder([...backwards.events].reverse());
+		const subscription = cluster.stripe.get(story.expected().root) as Stripe.Subscription;
+		const invoice = cluster.stripe.get(subscription.latest_invoice as string) as Stripe.Invoice & { payment_intent?: unknown };
+		expect(invoice.payment_intent).toBeUndefined();
+		const payment = cluster.stripe.list('invoice_payment').find((entry) => entry.invoice === invoice.id) as Stripe.InvoicePayment;
+		const paymentIntent = payment.payment.payment_intent as string;
+		cluster.stripe.refund({ payment_intent: paymentIntent });
+		const refundEvents = cluster.stripe.pendingEvents();
+		expect(refundEvents.map((event) => event.type)).toContain('charge.refunded');
+		const charge = refundEvents.find((event) => event.type === 'charge.refunded')?.data.object as Stripe.Charge & { invoice?: unknown };
+		expect(charge.invoice).toBeUndefined();
+		// Only the refund's own events: they name the payment intent, and the sync finds the subscription from it.
+		await cluster.deliver({ copies: 1 });
+		await cluster.waitForDrain();
+		const licenses = cluster.licenses();
+		expect(licenses).toHaveLength(2);
+		expect(licenses.map((license) => license.status)).toEqual(['paused', 'paused']);
+	});
 
-		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), all.map((lifecycle) => lifecycle.expected));
-		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
-		// The cancelled subscriptions end paused, with the expiry of the last period they paid for.
-		expect(cancelBeforeRenewal.expected.seats[0].status).toBe('paused');
-	}, 180000);
-
-	test('refund before purchase, dispute before an async payment succeeded: one license each, paused; a partial refund changes nothing', async () => {
-		cluster = await Cluster.start({ label: 'refund' });
-		const world = new StripeWorld(SEED + 2, cluster.tiers, cluster.graceSeconds);
-		const refunded = world.oneOffPurchase({ refund: true, dispute: false, asyncPayment: false, quantity: 2, priceId: undefined, shape: 'current' });
-		const disputed = world.oneOffPurchase({ refund: false, dispute: true, asyncPayment: true, quantity: 1, shape: 'legacy' });
-		const partiallyRefunded = world.oneOffPurchase({ refund: false, dispute: false, asyncPayment: false, quantity: 1, shape: 'current' });
-		const all = [refunded, disputed, partiallyRefunded];
-		all.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
+	test('quantity 3 → 1 pauses the extra seats (not deleted); back to 2 activates one again', async () => {
+		cluster = await Cluster.start({ label: 'quantity' });
+		const book = new StoryBook(cluster.stripe, SEED + 2, cluster.tiers, cluster.graceSeconds);
+		const story = book.subscription({ end: 'active', renewals: 0, quantity: 3, addSeat: false, changeTier: false, checkout: false });
 		await cluster.spawnWorker('all');
+		await playAll(cluster, [story], SEED, 1);
+		const root = story.expected().root;
+		const price = (cluster.stripe.get(root) as Stripe.Subscription).items.data[0].price.id;
+		const statuses = () =>
+			cluster
+				.licenses()
+				.sort((a, b) => String(a.metadata.keycrate_sync_seat).localeCompare(String(b.metadata.keycrate_sync_seat)))
+				.map((license) => license.status);
+		expect(statuses()).toEqual(['active', 'active', 'active']);
 
-		await deliverInOrder([eventOfType(refunded, 'charge.refunded'), eventOfType(refunded, 'checkout.session.completed')]);
-		await deliverInOrder([
-			eventOfType(disputed, 'charge.dispute.created'),
-			eventOfType(disputed, 'checkout.session.async_payment_succeeded'),
-			eventOfType(disputed, 'checkout.session.completed'),
-		]);
-		const purchase = eventOfType(partiallyRefunded, 'checkout.session.completed');
-		const partialCharge = { ...world.charge(String((purchase.data.object as { payment_intent: string }).payment_intent), false), amount_refunded: 500 };
-		const partialRefund = world.envelope('charge.refunded', purchase.created + 60, partialCharge, 'current');
-		await deliverInOrder([partialRefund, purchase]);
+		cluster.stripe.updateSubscription(root, { items: [{ price, quantity: 1 }] });
+		await cluster.deliver({ copies: 3, seed: 7 });
+		await cluster.waitForDrain();
+		expect(statuses()).toEqual(['active', 'paused', 'paused']);
 
-		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), all.map((lifecycle) => lifecycle.expected));
-		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(4);
-		expect(refunded.expected.seats.map((seat) => seat.status)).toEqual(['paused', 'paused']);
-		expect(partiallyRefunded.expected.seats[0].status).toBe('active');
-	}, 180000);
+		cluster.stripe.updateSubscription(root, { items: [{ price, quantity: 2 }] });
+		await cluster.deliver({ copies: 3, seed: 8 });
+		await cluster.waitForDrain();
+		expect(statuses()).toEqual(['active', 'active', 'paused']);
+		expect(cluster.calls()['/license/create']).toEqual({ '200': 3 });
+	});
 });

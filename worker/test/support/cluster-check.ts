@@ -1,9 +1,8 @@
-// Compares the emulator's licenses with what one clean delivery of every lifecycle would leave: exactly one
-// license per seat (found by metadata.keycrate_sync_seat = `<root>#<seat>`, and carrying the seat's search tag),
-// no stray license, the expiry in whole seconds, the status, the tier and the linkage metadata. Returns readable problems (none = pass).
+// Compares the emulator's licenses with what every story must leave: exactly one license per seat (found by
+// its root and seat tags), no stray license, the expiry in whole seconds, the status, the tier and the linkage
+// metadata. Returns readable problems (none = pass).
 
-import { seatTag } from '../../src/converge.js';
-import type { RootId } from '../../src/model.js';
+import { rootTag, seatTag } from '../../src/keycrate/record.js';
 import type { License } from './cluster-harness.js';
 import type { ExpectedRoot } from './cluster-stripe.js';
 
@@ -20,8 +19,9 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 	const problems: string[] = [];
 	const bySeat = new Map<string, License[]>();
 	for (const license of licenses) {
+		const root = license.metadata?.keycrate_sync_root;
 		const seat = license.metadata?.keycrate_sync_seat;
-		const key = typeof seat === 'string' ? seat : `(no keycrate_sync_seat: ${license.license_key})`;
+		const key = typeof root === 'string' && typeof seat === 'string' ? `${root}#${seat}` : `(no keycrate_sync_root/seat: ${license.license_key})`;
 		bySeat.set(key, [...(bySeat.get(key) ?? []), license]);
 	}
 	const expectedSeats = new Set<string>();
@@ -53,7 +53,7 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 				const span = Math.round((Date.parse(license.expires_at) - Date.parse(license.created_at)) / 1000);
 				if (span !== want.expiry.afterCreation) problems.push(`${where}: lasts ${span} s after creation, expected ${want.expiry.afterCreation} s`);
 			}
-			if (!license.tags.includes(seatTag(root.root as RootId, seat))) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the seat tag`);
+			if (!license.tags.includes(seatTag(seat)) || !license.tags.includes(rootTag(root.root))) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the root or seat tag`);
 			if (!license.tags.includes('stripe')) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the LICENSE_TAG "stripe"`);
 			if ((license.subscription_id ?? null) !== want.tier) problems.push(`${where}: tier ${license.subscription_id}, expected ${want.tier}`);
 			for (const [field, value] of Object.entries(root.metadata)) {

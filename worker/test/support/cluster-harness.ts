@@ -1,23 +1,25 @@
-// The cluster harness: the Keycrate emulator in-process, a fake Stripe API (line items), and REAL worker
-// processes (`node worker/dist/cli.js start --role …`) on a unique queue prefix of a Redis. Events are signed
-// with the stripe package and POSTed to an ingest over HTTP, as Stripe does; the harness waits until the
-// queue is drained, reads the emulator's state, and cleans its own Redis keys (by prefix, never FLUSHALL).
-// No jest in here: the benchmark (worker/bench) drives the same harness.
+// The cluster harness: the Keycrate emulator and the Stripe fake in-process, and REAL worker processes
+// (`node worker/dist/cli.js start --role …`) on a unique queue prefix of a Redis. The fake records Stripe's
+// objects and events and delivers them signed to the ingests over HTTP, as Stripe does; the harness waits until
+// the queues are drained, reads the emulator's state, and cleans its own Redis keys (by prefix, never FLUSHALL
+// on a shared Redis). No jest in here: the benchmark (worker/bench) drives the same harness.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, type Emulator, type FaultRule } from '@keycrate/emulator';
+import { startStripeFake, type StripeFake } from '@keycrate/stripe-fake';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import Stripe from 'stripe';
-import { plansFileFor, type SessionLineItem, type StripeEventEnvelope, type Tiers } from './cluster-stripe.js';
-import { deleteKeysUnder, freePort } from '../../src/redis-private.js';
+import { HANDOFF_QUEUE, SYNC_QUEUE } from '../../src/jobs/queues.js';
+import { createCatalogue, plansFileFor, type Tiers } from './cluster-stripe.js';
+import { deleteKeysUnder, freePort } from './redis-private.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][number];
@@ -26,8 +28,6 @@ export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][
 export const WORKER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_PATH = join(WORKER_DIR, 'dist', 'cli.js');
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const EVENTS_QUEUE = 'stripe-events';
-const HANDOFF_QUEUE = 'license-handoff';
 
 export function clusterPrefix(label: string): string {
 	return `{kc-x1-${label}-${randomBytes(4).toString('hex')}}`;
@@ -130,63 +130,6 @@ export interface DeliveryStats {
 	byStatus: Record<string, number>;
 }
 
-/** The fake Stripe API: `GET /v1/checkout/sessions/:id/line_items`, from the lifecycles' line items. */
-class FakeStripeApi {
-	readonly lineItems = new Map<string, SessionLineItem[]>();
-	calls = 0;
-	/** Added before every answer (a slow Stripe: a job then sits in its line-items fetch, before any ledger write). */
-	delayMs = 0;
-	private server?: Server;
-	url = '';
-
-	async start(): Promise<void> {
-		this.server = createServer((req, res) => {
-			this.calls += 1;
-			if (this.delayMs > 0) setTimeout(() => this.answer(req, res), this.delayMs);
-			else this.answer(req, res);
-		});
-		await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
-		this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
-	}
-
-	private answer(req: IncomingMessage, res: ServerResponse): void {
-		const match = /^\/v1\/checkout\/sessions\/([^/]+)\/line_items/.exec(req.url ?? '');
-		const items = match ? this.lineItems.get(decodeURIComponent(match[1])) : undefined;
-		res.setHeader('content-type', 'application/json');
-		if (!match || items === undefined) {
-			res.statusCode = 404;
-			res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: `No such checkout session: ${match?.[1] ?? req.url}` } }));
-			return;
-		}
-		res.end(
-			JSON.stringify({
-				object: 'list',
-				url: `/v1/checkout/sessions/${match[1]}/line_items`,
-				has_more: false,
-				data: items.map((item) => ({
-					id: item.id,
-					object: 'item',
-					amount_subtotal: 1500 * item.quantity,
-					amount_total: 1500 * item.quantity,
-					currency: 'usd',
-					description: 'Keycrate app',
-					quantity: item.quantity,
-					price: { id: item.priceId, object: 'price', lookup_key: null, metadata: {}, type: 'one_time', unit_amount: 1500, currency: 'usd', active: true, product: 'prod_kcx' },
-				})),
-			}),
-		);
-	}
-
-	async stop(): Promise<void> {
-		const server = this.server;
-		if (!server) return;
-		await new Promise<void>((done) => {
-			server.close(() => done());
-			server.closeAllConnections();
-		});
-	}
-}
-
 /** A LICENSE_WEBHOOK_URL receiver (e.g. an n8n Webhook node): records every hand-off, fails a share with 500. */
 export class HandoffReceiver {
 	/** Idempotency-Key → license keys posted under it, one entry per POST. */
@@ -251,10 +194,9 @@ export class Cluster {
 	private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
 	private readonly dir: string;
 	private readonly plansFile: string;
-	private readonly stripeApi = new FakeStripeApi();
+	stripe!: StripeFake;
 	readonly handoffReceiver?: HandoffReceiver;
 	private workerCount = 0;
-	private nextIngest = 0;
 
 	private constructor(
 		readonly options: ClusterOptions,
@@ -266,7 +208,7 @@ export class Cluster {
 		this.plansFile = join(this.dir, 'plans.json');
 		this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 		this.redis.on('error', () => undefined);
-		this.queue = new Queue(EVENTS_QUEUE, { connection: this.redis, prefix });
+		this.queue = new Queue(SYNC_QUEUE, { connection: this.redis, prefix });
 		this.queue.on('error', () => undefined);
 		this.handoffQueue = new Queue(HANDOFF_QUEUE, { connection: this.redis, prefix });
 		this.handoffQueue.on('error', () => undefined);
@@ -276,10 +218,12 @@ export class Cluster {
 	static async start(options: ClusterOptions): Promise<Cluster> {
 		const emu = await startEmulator({ port: 0, latencyMs: options.emulatorLatencyMs });
 		const cluster = new Cluster(options, emu, clusterPrefix(options.label), options.redisUrl ?? SHARED_REDIS);
-		await cluster.stripeApi.start();
+		// The endpoint's secret; deliveries go to whichever ingests run (deliver's urls).
+		cluster.stripe = await startStripeFake({ port: 0, apiKey: cluster.stripeApiKey, webhooks: [{ url: 'http://127.0.0.1:9/webhooks/stripe', secret: cluster.webhookSecret }] });
 		await cluster.handoffReceiver?.start();
 		cluster.tiers = { basic: await cluster.createTier('Basic', 1), pro: await cluster.createTier('Pro', 2) };
 		writeFileSync(cluster.plansFile, JSON.stringify(plansFileFor(cluster.tiers), null, 2));
+		createCatalogue(cluster.stripe, cluster.tiers);
 		return cluster;
 	}
 
@@ -303,16 +247,9 @@ export class Cluster {
 		return body.data.subscription_id;
 	}
 
-	addLineItems(items: Record<string, SessionLineItem[]>): void {
-		for (const [session, lines] of Object.entries(items)) this.stripeApi.lineItems.set(session, lines);
-	}
-
+	/** Stripe API calls so far, all endpoints. */
 	get stripeApiCalls(): number {
-		return this.stripeApi.calls;
-	}
-
-	setStripeApiDelay(ms: number): void {
-		this.stripeApi.delayMs = ms;
+		return Object.values(this.stripe.requests()).reduce((sum, count) => sum + count, 0);
 	}
 
 	workerEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
@@ -327,17 +264,19 @@ export class Cluster {
 			KEYCRATE_APP_ID: this.emu.appId,
 			STRIPE_WEBHOOK_SECRETS: this.webhookSecret,
 			STRIPE_API_KEY: this.stripeApiKey,
-			STRIPE_API_BASE: this.stripeApi.url,
+			STRIPE_API_BASE: this.stripe.url,
 			PLANS_FILE: this.plansFile,
 			HOST: '127.0.0.1',
 			PORT: String(port),
-			JOB_BACKOFF_MS: '50',
+			// A short schedule: tests see retries in seconds (the README's default is 10 s … 24 h).
+			RETRY_SCHEDULE: '100ms,500ms,1s,2s,3s,5s,5s,5s',
 			// The emulator answers in milliseconds; a short timeout keeps the settle time after an unanswered
-			// create/extend (2 × timeout) short in tests.
+			// write (2 × timeout) short in tests.
 			KEYCRATE_TIMEOUT_MS: '2000',
-			// Short locks, so a killed process's jobs and roots are free again in seconds, not a minute.
+			// Short locks, so a killed process's jobs are free again in seconds.
 			JOB_LOCK_MS: '3000',
-			ROOT_LOCK_MS: '6000',
+			SHUTDOWN_TIMEOUT_MS: '5000',
+			STRIPE_RATE_LIMIT: '0',
 			LICENSE_GRACE_SECONDS: String(this.graceSeconds),
 			LOG_LEVEL: 'info',
 			...(this.handoffReceiver ? { LICENSE_WEBHOOK_URL: this.handoffReceiver.url, LICENSE_WEBHOOK_SECRET: this.handoffReceiver.secret } : {}),
@@ -391,8 +330,8 @@ export class Cluster {
 	}
 
 	/** Signs like Stripe (stripe.webhooks.generateTestHeaderString) and POSTs once; resolves to the HTTP status (0: no answer). */
-	postOnce(baseUrl: string, event: StripeEventEnvelope, secret = this.webhookSecret): Promise<number> {
-		const payload = JSON.stringify(event, null, 2);
+	postOnce(baseUrl: string, event: object | string, secret = this.webhookSecret): Promise<number> {
+		const payload = typeof event === 'string' ? event : JSON.stringify(event, null, 2);
 		const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret });
 		return new Promise((done) => {
 			const req = request(
@@ -410,40 +349,22 @@ export class Cluster {
 	}
 
 	/**
-	 * Delivers every entry (duplicates included) to the running ingests, round robin, `concurrency` at a time.
-	 * A non-2xx answer is re-sent after `retryDelayMs` (Stripe retries), until `retryForMs` has passed.
+	 * Delivers the Stripe fake's new events (or `events`) to the running ingests, each `copies` times in a seeded
+	 * shuffled order; a non-2xx answer is re-sent (Stripe retries).
 	 */
-	async deliver(
-		deliveries: readonly StripeEventEnvelope[],
-		options: { concurrency?: number; retryDelayMs?: number; retryForMs?: number; targets?: WorkerProcess[]; onAnswer?: (status: number) => void } = {},
-	): Promise<DeliveryStats> {
-		const stats: DeliveryStats = { deliveries: 0, accepted: 0, redelivered: 0, byStatus: {} };
-		const concurrency = options.concurrency ?? 16;
-		let next = 0;
-		const sendOne = async (event: StripeEventEnvelope) => {
-			const deadline = Date.now() + (options.retryForMs ?? 60000);
-			for (;;) {
-				const targets = options.targets ?? this.ingests();
-				if (targets.length === 0) throw new Error('no running ingest to deliver to');
-				const target = targets[this.nextIngest++ % targets.length];
-				const status = await this.postOnce(target.ingestUrl as string, event);
-				stats.deliveries += 1;
-				stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
-				options.onAnswer?.(status);
-				if (status >= 200 && status < 300) {
-					stats.accepted += 1;
-					return;
-				}
-				if (Date.now() > deadline) throw new Error(`event ${event.id} (${event.type}) never accepted; last answer ${status}`);
-				stats.redelivered += 1;
-				await sleep(options.retryDelayMs ?? 200);
-			}
-		};
-		const lanes = Array.from({ length: Math.min(concurrency, deliveries.length) }, async () => {
-			while (next < deliveries.length) await sendOne(deliveries[next++]);
+	async deliver(options: { events?: Stripe.Event[]; copies?: number; seed?: number; concurrency?: number; retries?: number } = {}): Promise<DeliveryStats> {
+		const urls = this.ingests().map((worker) => `${worker.ingestUrl as string}/webhooks/stripe`);
+		if (urls.length === 0) throw new Error('no running ingest to deliver to');
+		const result = await this.stripe.deliver({
+			...(options.events ? { events: options.events } : {}),
+			copies: options.copies ?? 1,
+			...(options.seed !== undefined ? { shuffleSeed: options.seed } : {}),
+			urls,
+			concurrency: options.concurrency ?? 16,
+			retries: options.retries ?? 20,
 		});
-		await Promise.all(lanes);
-		return stats;
+		const accepted = Object.entries(result.byStatus).reduce((sum, [status, count]) => sum + (/^2\d\d$/.test(status) ? count : 0), 0);
+		return { deliveries: result.sent, accepted, redelivered: 0, byStatus: result.byStatus };
 	}
 
 	async jobCounts(queue: Queue = this.queue): Promise<Record<string, number>> {
@@ -474,20 +395,14 @@ export class Cluster {
 	}
 
 	/** The dead-letter set: failed jobs with their reasons. */
-	async failedJobs(): Promise<{ id: string; type: string; reason: string; attempts: number }[]> {
+	async failedJobs(): Promise<{ root: string; reason: string; attempts: number }[]> {
 		const failed = await this.queue.getFailed(0, 1000);
-		return failed.map((job) => ({ id: String(job.id), type: job.name, reason: job.failedReason, attempts: job.attemptsMade }));
+		return failed.map((job) => ({ root: String((job.data as { root?: string }).root), reason: job.failedReason, attempts: job.attemptsMade }));
 	}
 
 	async failedHandoffs(): Promise<{ id: string; reason: string }[]> {
 		const failed = await this.handoffQueue.getFailed(0, 1000);
 		return failed.map((job) => ({ id: String(job.id), reason: job.failedReason }));
-	}
-
-	/** Forgets completed jobs, as if their retention had passed: a later redelivery is then processed again. */
-	async forgetCompletedJobs(): Promise<number> {
-		const removed = await this.queue.clean(0, 100000, 'completed');
-		return removed.length;
 	}
 
 	setFaults(rules: FaultRule[]): void {
@@ -517,11 +432,12 @@ export class Cluster {
 		return this.secrets().filter((secret) => output.includes(secret)).map((secret) => `${secret.slice(0, 6)}… (length ${secret.length})`);
 	}
 
-	/** Counts log lines whose `actions` include `action` (converge's per-seat report). */
-	countSeatActions(action: string): number {
+	/** Counts the actions of kind `action` the workers logged ("root synced" lines, `done`). */
+	countActions(action: string): number {
 		return this.workers
 			.flatMap((worker) => worker.logLines())
-			.filter((line) => Array.isArray(line.actions) && (line.actions as string[]).includes(action)).length;
+			.flatMap((line) => (Array.isArray(line.done) ? (line.done as { action: string }[]) : []))
+			.filter((done) => done.action === action).length;
 	}
 
 	/** SIGTERM every running worker (graceful), SIGKILL after `timeoutMs`; returns their exit codes. */
@@ -540,7 +456,7 @@ export class Cluster {
 		await deleteKeysUnder(this.redis, this.prefix).catch(() => undefined);
 		this.redis.disconnect();
 		await this.emu.stop().catch(() => undefined);
-		await this.stripeApi.stop();
+		await this.stripe.stop();
 		rmSync(this.dir, { recursive: true, force: true });
 	}
 }

@@ -1,0 +1,111 @@
+// Table tests of plan(): desired seats + the root's licenses on Keycrate → the calls that make them equal.
+
+import { plan, subscriptionDuration, type Action, type PlanInput } from '../../src/keycrate/plan.js';
+import type { DesiredSeat, FoundLicense } from '../../src/model.js';
+
+const APP = '11111111-1111-4111-8111-111111111111';
+const TIER = '33333333-3333-4333-8333-333333333333';
+const PRO = '44444444-4444-4444-8444-444444444444';
+const NOW = 1_700_000_000;
+const TARGET = NOW + 30 * 86400;
+
+const seat = (n: number, overrides: Partial<DesiredSeat> = {}): DesiredSeat => ({ seat: n, appId: APP, status: 'active', plan: { subscriptionId: TIER }, expiresAt: TARGET, ...overrides });
+const license = (key: string, n: number | undefined, overrides: Partial<FoundLicense> = {}): FoundLicense => ({
+	licenseKey: key,
+	appId: APP,
+	...(n === undefined ? {} : { seat: n }),
+	status: 'active',
+	expiresAt: TARGET,
+	tier: TIER,
+	createdAt: '2026-01-01T00:00:00.000Z',
+	metadata: {},
+	handedOff: true,
+	...overrides,
+});
+
+function input(seats: DesiredSeat[], licenses: FoundLicense[], overrides: Partial<PlanInput> = {}): PlanInput {
+	return { root: 'sub_1', rootKind: 'subscription', seats, linkage: { subscriptionId: 'sub_1' }, licenses, licenseTag: 'stripe', handoff: true, now: NOW, ...overrides };
+}
+
+/** Actions in a compact form. */
+function brief(actions: Action[]): string[] {
+	return actions.map((action) => {
+		switch (action.type) {
+			case 'create':
+				return `create ${action.seat} ${action.request.duration_unit}:${action.request.duration_value ?? '-'} ${action.status}`;
+			case 'delete':
+				return `delete ${action.licenseKey} keep ${action.keptKey}`;
+			case 'extend':
+				return `extend ${action.licenseKey} +${action.seconds}`;
+			case 'setStatus':
+				return `${action.status} ${action.licenseKey}`;
+			case 'setTier':
+				return `tier ${action.licenseKey} ${action.tier === PRO ? 'PRO' : action.tier}`;
+			case 'handoff':
+				return `handoff ${action.licenseKey}`;
+		}
+	});
+}
+
+const cases: [string, PlanInput, string[]][] = [
+	['nothing yet → create (exact expiry reached by the extend after it)', input([seat(0)], []), ['create 0 minutes:43200 active']],
+	['in sync → nothing', input([seat(0)], [license('K1', 0)]), []],
+	['renewal: expiry before the target → extend by the difference', input([seat(0)], [license('K1', 0, { expiresAt: TARGET - 3600 })]), ['extend K1 +3600']],
+	['expiry after the target → never shortened', input([seat(0)], [license('K1', 0, { expiresAt: TARGET + 3600 })]), []],
+	['lifetime license → no extend', input([seat(0)], [license('K1', 0, { expiresAt: null })]), []],
+	['expiry missing from the reply → no extend (nothing to subtract from)', input([seat(0)], [license('K1', 0, { expiresAt: undefined })]), []],
+	['quantity up 1 → 3: create seats 1 and 2', input([seat(0), seat(1), seat(2)], [license('K1', 0)]), ['create 1 minutes:43200 active', 'create 2 minutes:43200 active']],
+	['quantity down 3 → 1: extra seats paused, not deleted', input([seat(0)], [license('K1', 0), license('K2', 1), license('K3', 2, { status: 'paused' })]), ['paused K2']],
+	['quantity up again → the paused seat is active again', input([seat(0), seat(1)], [license('K1', 0), license('K2', 1, { status: 'paused' })]), ['active K2']],
+	['canceled → pause', input([seat(0, { status: 'paused' })], [license('K1', 0)]), ['paused K1']],
+	['resume after pause → activate', input([seat(0)], [license('K1', 0, { status: 'paused' })]), ['active K1']],
+	['expired and should be paused → pause', input([seat(0, { status: 'paused' })], [license('K1', 0, { status: 'expired' })]), ['paused K1']],
+	['status missing from the reply → set it (idempotent)', input([seat(0)], [license('K1', 0, { status: undefined })]), ['active K1']],
+	['first sync of a canceled subscription → create, then pause', input([seat(0, { status: 'paused' })], []), ['create 0 minutes:43200 paused']],
+	['tier changed → set the tier', input([seat(0, { plan: { subscriptionId: PRO } })], [license('K1', 0)]), ['tier K1 PRO']],
+	['a plan without a tier leaves the license tier alone', input([seat(0, { plan: {} })], [license('K1', 0, { tier: PRO })]), []],
+	['two licenses on one seat, one handed off → keep it, delete the other', input([seat(0)], [license('OLD', 0, { handedOff: false, createdAt: '2026-01-01T00:00:00Z' }), license('NEW', 0, { createdAt: '2026-01-02T00:00:00Z' })]), ['delete OLD keep NEW']],
+	['two licenses on one seat, neither handed off → keep the older, hand it off', input([seat(0)], [license('NEW', 0, { handedOff: false, createdAt: '2026-01-02T00:00:00Z' }), license('OLD', 0, { handedOff: false, createdAt: '2026-01-01T00:00:00Z' })]), ['delete NEW keep OLD', 'handoff OLD']],
+	['created but never handed off → hand off', input([seat(0)], [license('K1', 0, { handedOff: false })]), ['handoff K1']],
+	['hand-offs off → none planned', input([seat(0)], [license('K1', 0, { handedOff: false })], { handoff: false }), []],
+	['a license of the root whose seat cannot be read is left alone', input([seat(0)], [license('K1', 0), license('MANUAL', undefined, { status: 'paused' })]), []],
+	['one-off purchase: create with the plan duration, never extend', input([seat(0, { plan: { durationUnit: 'days', durationValue: 30 }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create 0 days:30 active']],
+	['one-off lifetime', input([seat(0, { plan: { durationUnit: 'lifetime' }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create 0 lifetime:- active']],
+	['one-off refunded → pause', input([seat(0, { status: 'paused', plan: { durationUnit: 'days', durationValue: 30 }, expiresAt: undefined })], [license('K1', 0, { expiresAt: NOW })], { rootKind: 'payment' }), ['paused K1']],
+];
+
+describe('plan', () => {
+	test.each(cases)('%s', (_name, planInput, expected) => {
+		expect(brief(plan(planInput))).toEqual(expected);
+	});
+
+	test('a created license names its root and seat in tags and metadata, and carries LICENSE_TAG and the plan', () => {
+		const [action] = plan(input([seat(2, { plan: { subscriptionId: TIER, keyPattern: 'AB-****', hwidLock: true, tags: ['pro'] } })], [], { linkage: { subscriptionId: 'sub_1', email: 'a@b.c' } }));
+		expect(action).toMatchObject({
+			type: 'create',
+			request: {
+				app_id: APP,
+				subscription_id: TIER,
+				key_pattern: 'AB-****',
+				hwid_lock: true,
+				tags: ['kcsync:sub_1', 'kcseat:2', 'stripe', 'pro'],
+				metadata: { source: 'stripe', keycrate_sync_root: 'sub_1', keycrate_sync_seat: '2', stripe_subscription: 'sub_1', stripe_email: 'a@b.c' },
+			},
+			expiresAt: TARGET,
+		});
+	});
+});
+
+describe('subscriptionDuration: the largest whole count that does not pass the target', () => {
+	test.each([
+		[NOW + 90, { duration_unit: 'minutes', duration_value: 1 }],
+		[NOW + 3599, { duration_unit: 'minutes', duration_value: 59 }],
+		[NOW + 100000 * 60, { duration_unit: 'minutes', duration_value: 100000 }],
+		[NOW + 365 * 86400, { duration_unit: 'hours', duration_value: 8760 }],
+		[NOW + 20 * 365 * 86400, { duration_unit: 'days', duration_value: 7300 }],
+		[NOW - 86400, { duration_unit: 'minutes', duration_value: 1 }],
+		[undefined, { duration_unit: 'minutes', duration_value: 1 }],
+	])('target %p', (target, expected) => {
+		expect(subscriptionDuration(target, NOW)).toEqual(expected);
+	});
+});

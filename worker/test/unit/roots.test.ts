@@ -1,0 +1,35 @@
+// Table tests of rootOfEvent: every event shape Stripe has sent → its root, or why it names none.
+
+import { rootOfEvent, type EventLike } from '../../src/stripe/roots.js';
+
+const event = (type: string, object: unknown): EventLike => ({ id: 'evt_1', type, data: { object } });
+
+const cases: [string, EventLike, ReturnType<typeof rootOfEvent>][] = [
+	['checkout payment → its payment intent', event('checkout.session.completed', { id: 'cs_1', object: 'checkout.session', mode: 'payment', payment_intent: 'pi_1' }), { root: 'pi_1' }],
+	['checkout payment, payment intent expanded', event('checkout.session.completed', { id: 'cs_1', mode: 'payment', payment_intent: { id: 'pi_2', object: 'payment_intent' } }), { root: 'pi_2' }],
+	['checkout payment that charged nothing → the session', event('checkout.session.completed', { id: 'cs_free', mode: 'payment', payment_intent: null }), { root: 'cs_free' }],
+	['async payment succeeded', event('checkout.session.async_payment_succeeded', { id: 'cs_1', mode: 'payment', payment_intent: 'pi_3' }), { root: 'pi_3' }],
+	['checkout subscription → its subscription', event('checkout.session.completed', { id: 'cs_1', mode: 'subscription', subscription: 'sub_1' }), { root: 'sub_1' }],
+	['checkout subscription without one', event('checkout.session.completed', { id: 'cs_1', mode: 'subscription', subscription: null }), { skip: 'no_root', detail: 'checkout.session.completed evt_1: the session names no subscription' }],
+	['checkout setup sells nothing', event('checkout.session.completed', { id: 'cs_1', mode: 'setup' }), { skip: 'not_a_purchase', detail: 'checkout.session.completed evt_1: checkout session mode setup sells nothing' }],
+	['subscription updated', event('customer.subscription.updated', { id: 'sub_9', object: 'subscription' }), { root: 'sub_9' }],
+	['subscription deleted', event('customer.subscription.deleted', { id: 'sub_9' }), { root: 'sub_9' }],
+	['invoice, current shape (parent.subscription_details)', event('invoice.paid', { id: 'in_1', parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_4' } } }), { root: 'sub_4' }],
+	['invoice, legacy shape (invoice.subscription)', event('invoice.paid', { id: 'in_1', subscription: 'sub_5', payment_intent: 'pi_x' }), { root: 'sub_5' }],
+	['invoice of no subscription', event('invoice.paid', { id: 'in_1', parent: null }), { skip: 'not_a_purchase', detail: 'invoice.paid evt_1: the invoice belongs to no subscription' }],
+	['invoice payment → the payment intent', event('invoice_payment.paid', { id: 'inpay_1', payment: { type: 'payment_intent', payment_intent: 'pi_7' } }), { root: 'pi_7' }],
+	['charge refunded → its payment intent', event('charge.refunded', { id: 'ch_1', payment_intent: 'pi_8' }), { root: 'pi_8' }],
+	['dispute → its payment intent', event('charge.dispute.created', { id: 'dp_1', charge: 'ch_1', payment_intent: 'pi_8' }), { root: 'pi_8' }],
+	['refund → its payment intent', event('refund.created', { id: 're_1', payment_intent: 'pi_8' }), { root: 'pi_8' }],
+	['payment intent itself', event('payment_intent.succeeded', { id: 'pi_6' }), { root: 'pi_6' }],
+	['charge without a payment intent', event('charge.refunded', { id: 'ch_1', payment_intent: null }), { skip: 'no_root', detail: 'charge.refunded evt_1: names no payment intent (a charge without one sells nothing we license)' }],
+	['an id with characters Stripe never uses', event('customer.subscription.updated', { id: 'sub_1;DROP' }), { skip: 'no_root', detail: 'customer.subscription.updated evt_1: the subscription has no id' }],
+	['an event type we do not use', event('customer.created', { id: 'cus_1' }), { skip: 'not_handled', detail: 'customer.created evt_1: not an event type the worker uses' }],
+	['no data.object', { id: 'evt_1', type: 'invoice.paid', data: {} }, { skip: 'no_root', detail: 'invoice.paid evt_1: no data.object' }],
+];
+
+describe('rootOfEvent', () => {
+	test.each(cases)('%s', (_name, input, expected) => {
+		expect(rootOfEvent(input)).toEqual(expected);
+	});
+});
