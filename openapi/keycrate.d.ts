@@ -353,7 +353,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Delete a subscription tier AND every license under it */
+        /**
+         * Delete a subscription tier AND every license under it
+         * @description Inferred: that deleting a tier deletes its licenses (rather than detaching them or refusing) is not stated in the public API reference; we assume the destructive case.
+         */
         post: operations["subscriptionDelete"];
         delete?: never;
         options?: never;
@@ -390,7 +393,7 @@ export interface components {
         LicenseKeyList: components["schemas"]["LicenseKey"][];
         /** @enum {string} */
         DurationUnit: "minutes" | "hours" | "days" | "months" | "years" | "lifetime";
-        /** @description Required unless duration_unit is lifetime. An expiry after 9999-12-31 (the end of a date-time) is refused (400, field duration_value). */
+        /** @description Inferred bounds. Required unless duration_unit is lifetime. An expiry after 9999-12-31 (the end of a date-time) is refused (400, field duration_value). */
         DurationValue: number;
         /**
          * @description 'expired' is derived (active and expires_at in the past); it cannot be set.
@@ -411,9 +414,11 @@ export interface components {
         Metadata: {
             [key: string]: unknown;
         };
+        /** @description Inferred length limit. */
         Hwid: string;
         /** @description Hours between two HWID resets (0 = no cooldown). Inferred: the unit is not published. */
         ResetIntervalHours: number;
+        /** @description Inferred range: the docs say a tier has a level, not its bounds. */
         SubscriptionLevel: number;
         /** @default 25 */
         PerPage: number;
@@ -448,7 +453,7 @@ export interface components {
             /** Format: date-time */
             hwid_last_reset_at: string | null;
             username: string | null;
-            /** @description The password itself is never returned. */
+            /** @description The password itself is never returned. Inferred, like the password field. */
             has_password: boolean;
         };
         /** @description Inferred shape. */
@@ -497,10 +502,13 @@ export interface components {
             key_pattern?: components["schemas"]["KeyPattern"];
             /** @default false */
             hwid_lock?: boolean;
+            /** @description Inferred: binding at creation is not documented. */
             hwid?: components["schemas"]["Hwid"];
             tags?: components["schemas"]["Tags"];
             metadata?: components["schemas"]["Metadata"];
+            /** @description Inferred field name and length. */
             username?: string;
+            /** @description Inferred: the docs name user credentials, not a password field or its limits. */
             password?: string;
         };
         LicenseCreateBulkRequest: {
@@ -535,12 +543,14 @@ export interface components {
         LicenseGetBulkRequest: {
             app_id: components["schemas"]["Uuid"];
             status?: components["schemas"]["LicenseStatus"];
+            /** @description Only licenses of this tier. Inferred filter. */
             subscription_id?: components["schemas"]["Uuid"];
             /** @description Only licenses carrying this tag. Inferred filter. */
             tag?: components["schemas"]["Tag"];
             page?: components["schemas"]["Page"];
             per_page?: components["schemas"]["PerPage"];
             /**
+             * @description The field is documented, its values are not: a client must not rely on the order (the node reads on when a page is out of order).
              * @default created_at
              * @enum {string}
              */
@@ -561,13 +571,15 @@ export interface components {
         };
         LicenseUpdateSubscriptionRequest: {
             license_key: components["schemas"]["LicenseKey"];
-            /** @description null detaches the license from any tier. */
+            /** @description null detaches the license from any tier. Inferred: the docs do not say how to detach. */
             subscription_id: components["schemas"]["Uuid"] | null;
         };
         /** @description At least one of username and password. */
         LicenseUpdateUserCredentialsRequest: {
             license_key: components["schemas"]["LicenseKey"];
+            /** @description Inferred field name and length. */
             username?: string;
+            /** @description Inferred: the docs name user credentials, not a password field or its limits. */
             password?: string;
         };
         LicenseUpdateMetadataRequest: {
@@ -576,7 +588,7 @@ export interface components {
         };
         HwidEditRequest: {
             license_key: components["schemas"]["LicenseKey"];
-            /** @description null clears the binding. */
+            /** @description null clears the binding. Inferred: the docs do not say how to unbind. */
             hwid: components["schemas"]["Hwid"] | null;
             /**
              * @description Treat this change as an end-user HWID reset, subject to hwid_reset_allowed and the reset interval.
@@ -624,16 +636,20 @@ export interface components {
             page?: components["schemas"]["Page"];
             per_page?: components["schemas"]["PerPage"];
         };
+        /** @description Inferred: only get-bulk is documented to answer {data: [...]}; clients should also accept the object without the wrapper. */
         LicenseResponse: {
             data: components["schemas"]["License"];
         };
+        /** @description Inferred: only get-bulk is documented to answer {data: [...]}; clients should also accept the object without the wrapper. */
         LicenseListResponse: {
             data: components["schemas"]["License"][];
         };
+        /** @description data is documented; pagination is inferred: clients should page on until a short or empty page when it is missing. */
         LicensePageResponse: {
             data: components["schemas"]["License"][];
             pagination: components["schemas"]["Pagination"];
         };
+        /** @description Inferred: only get-bulk is documented to answer {data: [...]}; clients should also accept the object without the wrapper. */
         LicenseDeletedResponse: {
             data: {
                 license_key: string;
@@ -647,13 +663,16 @@ export interface components {
             succeeded: number;
             failed: number;
         };
+        /** @description Inferred: only get-bulk is documented to answer {data: [...]}; clients should also accept the object without the wrapper. */
         SubscriptionResponse: {
             data: components["schemas"]["Subscription"];
         };
+        /** @description Inferred, like LicensePageResponse. */
         SubscriptionPageResponse: {
             data: components["schemas"]["Subscription"][];
             pagination: components["schemas"]["Pagination"];
         };
+        /** @description Inferred shape, including deleted_license_count (the cascade delete is inferred too). */
         SubscriptionDeletedResponse: {
             data: {
                 subscription_id: components["schemas"]["Uuid"];
@@ -782,7 +801,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description SERVER_ERROR; safe to retry with backoff */
+        /** @description SERVER_ERROR; retry with backoff, except x-keycrate-write-once operations, which may have been applied */
         ServerError: {
             headers: {
                 [name: string]: unknown;
