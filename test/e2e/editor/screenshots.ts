@@ -70,7 +70,7 @@ function panelsWorkflow(packed: PackedPackage): { workflow: WorkflowJson; panels
   const credentials = { [KEYCRATE_CREDENTIAL_TYPE]: CREDENTIAL };
   const start: WorkflowNodeJson = { id: randomUUID(), name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
   // Named as n8n names a node added from its action list ("Create a license").
-  const panels = action.operations.map(({ resource, operation, name, action: actionText }, index) => ({
+  const panels = action.operations.map(({ resource, operation, name, action: actionText }, index): { node: WorkflowNodeJson; resource: string; operation: string } => ({
     resource,
     operation,
     node: {
@@ -131,7 +131,8 @@ async function settled(locator: Locator): Promise<void> {
     const box = JSON.stringify(await locator.boundingBox());
     if (box === previous && box !== 'null') return;
     previous = box;
-    await locator.page().evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    // Runs in the page (a string: this file is not compiled against the DOM's types).
+    await locator.page().evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
   }
 }
 

@@ -11,6 +11,7 @@ import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync,
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { installCommunityPackage } from './community-package';
+import type { ExampleWorkflow } from './examples';
 import type { WorkflowJson } from './workflows';
 
 export interface E2eEnvironment {
@@ -267,7 +268,8 @@ export class N8nInstance {
     await this.runOrThrow(['import:credentials', `--input=${this.writeImportFile('credentials', credentials)}`]);
   }
 
-  async importWorkflows(workflows: WorkflowJson[]): Promise<void> {
+  /** `n8n import:workflow`: the suite's workflows, or an example file's content as it is. */
+  async importWorkflows(workflows: Array<WorkflowJson | ExampleWorkflow>): Promise<void> {
     await this.runOrThrow(['import:workflow', `--input=${this.writeImportFile('workflows', workflows)}`]);
   }
 

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { E2eEnvironment } from './n8n';
+import { PACKAGE_NAME } from './community-package';
+import type { WorkflowNodeJson } from './workflows';
 
 export interface PackedOperation {
   resource: string;
@@ -27,6 +29,8 @@ export interface PackedPackage {
     operations: PackedOperation[];
     /** "resource.operation" → parameter name → option names when it is a collection, else null. */
     parameters: Record<string, Record<string, string[] | null>>;
+    /** Every parameter name the node declares (for nodes without resources, such as the trigger). */
+    propertyNames: string[];
   }>;
   credentials: Array<{ name: string; properties: string[] }>;
 }
@@ -48,7 +52,10 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
     return (!show.resource || show.resource.includes(resource)) && (!show.operation || show.operation.includes(operation));
   };
   const parameters = {};
-  for (const { resource, operation } of operations) {
+  // n8n adds "Custom API Call" (operation __CUSTOM_API_CALL__) to every resource; its fields are the node's.
+  const resources = [...new Set(operations.map((o) => o.resource))];
+  const custom = resources.map((resource) => ({ resource, operation: '__CUSTOM_API_CALL__' }));
+  for (const { resource, operation } of [...operations, ...custom]) {
     const visible = {};
     for (const p of d.properties) {
       if (p.name === 'resource' || p.name === 'operation' || !shownFor(p, resource, operation)) continue;
@@ -56,7 +63,8 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
     }
     parameters[resource + '.' + operation] = visible;
   }
-  return { name: d.name, displayName: d.displayName, description: d.description, group: d.group, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters };
+  const propertyNames = [...new Set(d.properties.map((p) => p.name))];
+  return { name: d.name, displayName: d.displayName, description: d.description, group: d.group, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters, propertyNames };
 });
 const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.name, properties: c.properties.map((p) => p.name) }));
 process.stdout.write(JSON.stringify({ nodes, credentials }));
@@ -74,4 +82,35 @@ export async function describePackedPackage(e2e: E2eEnvironment, packageDir: str
 
 export function packedManifest(packageDir: string): { dependencies?: Record<string, string>; files?: string[] } {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+}
+
+/**
+ * Parameters set on this package's nodes that the packed node does not declare (for the action node: for
+ * that resource and operation, options of collections included). n8n would silently ignore them, so a
+ * renamed parameter would otherwise go unnoticed.
+ */
+export function undeclaredParameters(nodes: Array<Pick<WorkflowNodeJson, 'name' | 'type' | 'parameters'>>, packed: PackedPackage): string[] {
+  const undeclared: string[] = [];
+  for (const node of nodes) {
+    const described = packed.nodes.find((candidate) => `${PACKAGE_NAME}.${candidate.name}` === node.type);
+    if (!described) continue;
+    if (described.operations.length === 0) {
+      for (const name of Object.keys(node.parameters)) if (!described.propertyNames.includes(name)) undeclared.push(`${node.name}: ${name}`);
+      continue;
+    }
+    const { resource, operation, ...parameters } = node.parameters;
+    const known = described.parameters[`${String(resource)}.${String(operation)}`];
+    if (!known) {
+      undeclared.push(`${node.name}: operation ${String(resource)}.${String(operation)}`);
+      continue;
+    }
+    for (const [name, value] of Object.entries(parameters)) {
+      if (!(name in known)) undeclared.push(`${node.name}: ${name}`);
+      const options = known[name];
+      if (options && value && typeof value === 'object') {
+        for (const option of Object.keys(value)) if (!options.includes(option)) undeclared.push(`${node.name}: ${name}.${option}`);
+      }
+    }
+  }
+  return undeclared;
 }

@@ -8,6 +8,8 @@ import { PACKAGE_NAME } from './community-package';
 export const KEYCRATE_NODE_TYPE = `${PACKAGE_NAME}.keycrate`;
 export const KEYCRATE_TRIGGER_NODE_TYPE = `${PACKAGE_NAME}.keycrateTrigger`;
 export const KEYCRATE_CREDENTIAL_TYPE = 'keycrateApi';
+/** The Resource/Operation value of "Custom API Call", which n8n adds to nodes whose credential authenticates. */
+export const CUSTOM_API_CALL = '__CUSTOM_API_CALL__';
 
 export interface CredentialRef {
   id: string;
