@@ -179,3 +179,21 @@ export function readRequiredSubscriptionId(this: IExecuteFunctions, itemIndex: n
 	if (id === undefined) throw invalidInput(this, itemIndex, 'Subscription Tier is empty', 'Choose a tier from the list or give its ID.');
 	return id;
 }
+
+/**
+ * An optional Subscription Tier field of a collection (Additional Fields, Filters): absent gives
+ * undefined; added but empty is refused, since dropping it silently would act on every tier.
+ */
+export function readOptionalSubscriptionId(
+	this: IExecuteFunctions,
+	fields: { subscriptionId?: unknown },
+	collection: string,
+	itemIndex: number,
+): string | undefined {
+	if (!('subscriptionId' in fields) || fields.subscriptionId === undefined) return undefined;
+	const id = readSubscriptionId.call(this, fields.subscriptionId, itemIndex);
+	if (id === undefined) {
+		throw invalidInput(this, itemIndex, `${collection} → Subscription Tier is empty`, 'Choose a tier, or remove the field.');
+	}
+	return id;
+}

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { readAppId, readSubscriptionId } from '../../helpers/input';
+import { readAppId, readOptionalSubscriptionId } from '../../helpers/input';
 import { collectPages, licenseKeyOf } from '../../helpers/pagination';
 import { outputLicenses } from '../../helpers/simplify';
 import { keycrateRequest } from '../../transport/request';
@@ -106,7 +106,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		sort_order: sort.order ?? 'desc',
 	};
 	if (filters.status) query.status = filters.status;
-	const subscriptionId = readSubscriptionId.call(this, filters.subscriptionId, itemIndex);
+	const subscriptionId = readOptionalSubscriptionId.call(this, filters, 'Filters', itemIndex);
 	if (subscriptionId) query.subscription_id = subscriptionId;
 	if (filters.tag?.trim()) query.tag = filters.tag.trim();
 

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import type { components } from '../../../../openapi/keycrate';
-import { parseList, parseMetadata, readInteger, readSubscriptionId } from '../../helpers/input';
+import { parseList, parseMetadata, readInteger, readOptionalSubscriptionId } from '../../helpers/input';
 import { durationValueField } from '../fields';
 
 type Schemas = components['schemas'];
@@ -35,7 +35,7 @@ export function readLicenseSettings(
 	itemIndex: number,
 ): LicenseSettings {
 	const settings: LicenseSettings = { hwid_lock: fields.hwidLock ?? false };
-	const subscriptionId = readSubscriptionId.call(this, fields.subscriptionId, itemIndex);
+	const subscriptionId = readOptionalSubscriptionId.call(this, fields, 'Additional Fields', itemIndex);
 	if (subscriptionId) settings.subscription_id = subscriptionId;
 	if (fields.keyPattern) settings.key_pattern = fields.keyPattern.trim();
 	if (fields.tags !== undefined) {

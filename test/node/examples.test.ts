@@ -1,0 +1,154 @@
+/**
+ * The example workflows in examples/: importable (nodes, connections), Keycrate nodes that use only
+ * operations and parameters the node declares, and the Keycrate steps run as written against the emulator.
+ */
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { INodeParameters } from 'n8n-workflow';
+
+import { describeOperations } from './describe-operations';
+import { useEmulator } from './fixtures';
+import { createPoller, NODE_TYPE, TRIGGER_TYPE } from './harness';
+
+const keycrate = useEmulator();
+
+interface WorkflowNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: INodeParameters;
+}
+interface WorkflowFile {
+	name: string;
+	nodes: WorkflowNode[];
+	connections: Record<string, { main: Array<Array<{ node: string }>> }>;
+}
+
+const dir = join(__dirname, '../../examples');
+const examples = Object.fromEntries(
+	readdirSync(dir)
+		.filter((file) => file.endsWith('.json'))
+		.map((file) => [file, JSON.parse(readFileSync(join(dir, file), 'utf8')) as WorkflowFile]),
+);
+const nodeOf = (file: string, name: string) => examples[file].nodes.find((node) => node.name === name)!;
+
+describe('the example workflows', () => {
+	it('are the four of the README, each listed there', () => {
+		expect(Object.keys(examples).sort()).toEqual([
+			'expiring-licenses-email.json',
+			'extend-tier.json',
+			'stripe-purchase-to-license.json',
+			'worker-handoff-email.json',
+		]);
+		const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+		for (const file of Object.keys(examples)) expect(readme).toContain(`(examples/${file})`);
+	});
+
+	it('are importable: unique node names and ids, connections between existing nodes', () => {
+		for (const [file, workflow] of Object.entries(examples)) {
+			const names = workflow.nodes.map((node) => node.name);
+			expect([file, new Set(names).size]).toEqual([file, names.length]);
+			expect([file, new Set(workflow.nodes.map((node) => node.id)).size]).toEqual([file, names.length]);
+			for (const node of workflow.nodes) expect(node).toMatchObject({ type: expect.any(String), typeVersion: expect.any(Number), position: [expect.any(Number), expect.any(Number)] });
+			for (const [from, { main }] of Object.entries(workflow.connections)) {
+				expect(names).toContain(from);
+				for (const target of main.flat()) expect(names).toContain(target.node);
+			}
+		}
+	});
+
+	it('use the package node types with declared operations and parameters only', () => {
+		const operations = describeOperations();
+		for (const [file, workflow] of Object.entries(examples)) {
+			for (const node of workflow.nodes.filter((n) => n.type.startsWith('n8n-nodes-keycrate.'))) {
+				expect([NODE_TYPE, TRIGGER_TYPE]).toContain(node.type);
+				if (node.type !== NODE_TYPE) continue;
+				const { resource, operation, ...parameters } = node.parameters as Record<string, unknown>;
+				const declared = operations[resource as string]?.[operation as string];
+				expect([file, node.name, declared !== undefined]).toEqual([file, node.name, true]);
+				const known = new Set([...declared.required, ...declared.optional, ...declared.optional.map((p) => p.split('.')[0])]);
+				for (const [name, value] of Object.entries(parameters)) {
+					expect([file, node.name, name, known.has(name)]).toEqual([file, node.name, name, true]);
+					if (value && typeof value === 'object' && !('__rl' in value)) {
+						for (const member of Object.keys(value)) expect([file, `${name}.${member}`, known.has(`${name}.${member}`)]).toEqual([file, `${name}.${member}`, true]);
+					}
+				}
+			}
+		}
+	});
+
+	it('Stripe purchase: Create License as written, on a checkout.session.completed event', async () => {
+		const event = {
+			type: 'checkout.session.completed',
+			data: { object: { id: 'cs_test_a1B2c3', payment_intent: 'pi_3Q1example', subscription: null, customer_details: { email: 'ada@example.com' } } },
+		};
+		const [license] = await keycrate.runOk(nodeOf('stripe-purchase-to-license.json', 'Create License').parameters, [{ json: event }]);
+		expect(license).toMatchObject({ license_key: expect.any(String), tags: ['stripe', 'pi_3Q1example'] });
+		expect(keycrate.emulator.state().apps[0].licenses[0].metadata).toEqual({ email: 'ada@example.com', checkout_session_id: 'cs_test_a1B2c3' });
+	});
+
+	it('extend a tier: refuses to run until a tier is chosen, then extends every license of it by 30 days', async () => {
+		const getMany = nodeOf('extend-tier.json', 'Licenses of the Tier').parameters;
+		const unset = await keycrate.run(getMany);
+		expect(unset.error?.message).toBe('Filters → Subscription Tier is empty');
+
+		const [tier] = await keycrate.runOk({ resource: 'subscription', operation: 'create', name: 'Pro', level: 2 });
+		const inTier = await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 3, durationUnit: 'days', durationValue: 10, additionalFields: { subscriptionId: tier.subscription_id } });
+		await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 2, durationUnit: 'days', durationValue: 10 });
+		const before = new Map(keycrate.emulator.state().apps[0].licenses.map((l) => [l.license_key, Date.parse(l.expires_at!)]));
+
+		const chosen = { ...getMany, filters: { subscriptionId: { __rl: true, mode: 'list', value: tier.subscription_id } } };
+		const listed = await keycrate.runOk(chosen);
+		expect(listed.map((l) => l.license_key).sort()).toEqual(inTier.map((l) => l.license_key).sort());
+		const keys = listed.map((l) => l.license_key); // what Collect Keys (Aggregate) hands on as `keys`
+		const results = await keycrate.runOk(nodeOf('extend-tier.json', 'Extend by 30 Days').parameters, [{ json: { keys } }]);
+		expect(results.map((r) => r.success)).toEqual([true, true, true]);
+		for (const license of keycrate.emulator.state().apps[0].licenses) {
+			const moved = Date.parse(license.expires_at!) - before.get(license.license_key)!;
+			expect([license.license_key, moved]).toEqual([license.license_key, keys.includes(license.license_key) ? 30 * 86_400_000 : 0]);
+		}
+	});
+
+	it('expiring licenses: the trigger as written reports a license due within 7 days, with its metadata email', async () => {
+		await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 3, additionalFields: { metadata: '{"email":"grace@example.com"}' } });
+		await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 30 });
+		const { pollTimes: _pollTimes, ...parameters } = nodeOf('expiring-licenses-email.json', 'License Expiring Soon').parameters;
+		const output = await createPoller(keycrate.credentials, parameters).poll();
+		expect(output?.[0].map((item) => (item.json.metadata as { email?: string }).email)).toEqual(['grace@example.com']);
+	});
+
+	it('worker hand-off: verifies Keycrate-Signature over the raw body before sending, and answers 401 otherwise', () => {
+		const file = 'worker-handoff-email.json';
+		expect(nodeOf(file, 'Hand-off Webhook').parameters).toMatchObject({ httpMethod: 'POST', responseMode: 'responseNode', options: { rawBody: true } });
+		expect(nodeOf(file, 'Read Signature').parameters.jsCode).toContain("headers['keycrate-signature']");
+		expect(nodeOf(file, 'HMAC-SHA256').parameters).toMatchObject({ action: 'hmac', type: 'SHA256', encoding: 'hex', value: '={{ $json.signed_payload }}' });
+		expect(nodeOf(file, 'Once per License').parameters.dedupeValue).toBe('={{ $json.idempotency_key }}');
+		expect(nodeOf(file, 'Reject').parameters).toMatchObject({ options: { responseCode: 401 } });
+		expect(examples[file].connections['Signature Valid?'].main.map((branch) => branch.map((t) => t.node))).toEqual([['Accept'], ['Reject']]);
+	});
+
+	it('worker hand-off: Read Signature + HMAC-SHA256 accept a body signed as the worker signs it, and nothing else', async () => {
+		const jsCode = nodeOf('worker-handoff-email.json', 'Read Signature').parameters.jsCode as string;
+		const secret = 'whsec_example';
+		const body = JSON.stringify({ type: 'license.created', id: 'kclh_1', created: 1, data: { license_key: 'K-1', email: 'ada@example.com', expires_at: null, status: 'active' } });
+		const sign = (t: number, text: string) => createHmac('sha256', secret).update(`${t}.${text}`).digest('hex');
+		// The Code node's body, run as n8n runs it: `this` with helpers, `$input` with the webhook item.
+		const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<Array<{ json: Record<string, unknown> }>>;
+		const readSignature = new AsyncFunction('$input', jsCode);
+		const verify = async (header: string, raw: string) => {
+			const item = { json: { headers: { 'keycrate-signature': header, 'idempotency-key': 'kclh_1' }, body: JSON.parse(raw) } };
+			const [{ json }] = await readSignature.call({ helpers: { getBinaryDataBuffer: async () => Buffer.from(raw) } }, { first: () => item });
+			const expected = createHmac('sha256', secret).update(String(json.signed_payload)).digest('hex'); // what the Crypto node computes
+			return { valid: expected === json.v1 && json.fresh === true, key: json.idempotency_key, email: (json.event as { data: { email: string } }).data.email };
+		};
+		const now = Math.floor(Date.now() / 1000);
+		expect(await verify(`t=${now},v1=${sign(now, body)}`, body)).toEqual({ valid: true, key: 'kclh_1', email: 'ada@example.com' });
+		expect((await verify(`t=${now},v1=${sign(now, body)}`, body.replace('K-1', 'K-2'))).valid).toBe(false);
+		expect((await verify(`t=${now - 600},v1=${sign(now - 600, body)}`, body)).valid).toBe(false);
+		expect((await verify(`t=${now},v1=${createHmac('sha256', 'other').update(`${now}.${body}`).digest('hex')}`, body)).valid).toBe(false);
+	});
+});
