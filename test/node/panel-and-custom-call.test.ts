@@ -55,6 +55,7 @@ describe('the node panel entry', () => {
 		for (const name of ['hwidLock', 'resetAllowed']) {
 			for (const p of all.filter((p) => p.name === name && p.required)) {
 				expect(p.description).toMatch(/sets the value, does not flip it/);
+				expect(p.hint).toMatch(/^Sets the .* to this value\. Running the step again changes nothing\.$/);
 			}
 		}
 		expect(all.find((p) => p.name === 'keyAmount')?.displayName).toBe('Number of Licenses');

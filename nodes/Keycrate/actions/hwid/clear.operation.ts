@@ -9,7 +9,11 @@ import { licenseKeyField, simplifyField } from '../fields';
 import { asResetOption, readAsReset } from './asReset';
 
 const properties: INodeProperties[] = [
-	{ ...licenseKeyField, description: 'The license whose hardware ID binding is removed' },
+	{
+		...licenseKeyField,
+		description: 'The license whose hardware ID binding is removed',
+		hint: 'Removes the license\'s hardware ID binding; the next machine to use the key can bind it',
+	},
 	simplifyField,
 	asResetOption,
 ];

@@ -9,6 +9,7 @@ export const hwidLockField: INodeProperties = {
 	default: true,
 	description:
 		'Whether the license is locked to its hardware ID after this step (sets the value, does not flip it; on: locked, off: unlocked)',
+	hint: 'Sets the lock to this value. Running the step again changes nothing.',
 };
 
 export const resetAllowedField: INodeProperties = {
@@ -19,4 +20,5 @@ export const resetAllowedField: INodeProperties = {
 	default: true,
 	description:
 		'Whether the end user may reset the hardware ID binding after this step (sets the value, does not flip it)',
+	hint: 'Sets the setting to this value. Running the step again changes nothing.',
 };
