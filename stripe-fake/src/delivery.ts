@@ -96,6 +96,13 @@ interface Delivery {
   endpoint: WebhookEndpoint;
 }
 
+export interface DeliveryPlan {
+  deliveries: Delivery[];
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+}
+
 export class Deliverer {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
@@ -132,7 +139,8 @@ export class Deliverer {
     });
   }
 
-  async deliver(events: readonly Stripe.Event[], options: DeliverOptions): Promise<DeliveryResult> {
+  /** Checks the options and lays out every delivery (throws FakeUsageError before anything is sent). */
+  plan(events: readonly Stripe.Event[], options: DeliverOptions): DeliveryPlan {
     const copies = integerOption(options.copies, 'copies', 1, 100, 1);
     const concurrency = integerOption(options.concurrency, 'concurrency', 1, 256, 8);
     const retries = integerOption(options.retries, 'retries', 0, 20, 0);
@@ -147,6 +155,10 @@ export class Deliverer {
     }
     if (options.shuffleSeed !== undefined) shuffle(deliveries, random);
     if (endpoints.length > 1) for (const delivery of deliveries) delivery.endpoint = endpoints[Math.floor(random() * endpoints.length)];
+    return { deliveries, concurrency, retries, timeoutMs };
+  }
+
+  async run({ deliveries, concurrency, retries, timeoutMs }: DeliveryPlan): Promise<DeliveryResult> {
     const byStatus: Record<string, number> = {};
     let next = 0;
     const worker = async (): Promise<void> => {

@@ -214,15 +214,14 @@ export class StripeFake {
 
   // Delivery.
   /** Signed POSTs of `events` (default: those recorded since the last deliver()). */
-  deliver(options: DeliverOptions = {}): Promise<DeliveryResult> {
-    let events = options.events;
-    if (events === undefined) {
-      events = this.store.events.slice(this.delivered);
-      this.delivered = this.store.events.length;
-    } else if (!Array.isArray(events)) {
-      throw new FakeUsageError('events', 'must be a list of events');
-    }
-    return this.deliverer.deliver(events, options);
+  async deliver(options: DeliverOptions = {}): Promise<DeliveryResult> {
+    if (options.events !== undefined && !Array.isArray(options.events)) throw new FakeUsageError('events', 'must be a list of events');
+    const pending = options.events === undefined;
+    const events = options.events ?? this.store.events.slice(this.delivered);
+    const plan = this.deliverer.plan(events, options);
+    // Taken off the pending list only once the options are known to be good.
+    if (pending) this.delivered += events.length;
+    return this.deliverer.run(plan);
   }
   /** Every delivery attempt so far: event, url, attempt, status. */
   deliveries(): DeliveryRecord[] {

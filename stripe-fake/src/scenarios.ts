@@ -347,7 +347,7 @@ export class World {
   }
 
   createSubscription(params: SubscriptionParams): SubscriptionResult {
-    return this.subscribe(params.customer, params.items, checkMetadata(params.metadata, 'metadata'), params.status ?? 'active', params.trial_period_days);
+    return this.subscribe(params.customer, params.items, checkMetadata(params.metadata, 'metadata'), params.status ?? 'active', params.trial_period_days, false);
   }
 
   checkoutSubscription(params: CheckoutSubscriptionParams): CheckoutSubscriptionResult {
@@ -355,7 +355,7 @@ export class World {
     const metadata = checkMetadata(params.metadata, 'metadata');
     const trialDays = params.subscription_data?.trial_period_days;
     const lines = this.lines(params.items, 'items', true);
-    const result = this.subscribe(customer.id, params.items, checkMetadata(params.subscription_data?.metadata, 'subscription_data.metadata'), trialDays ? 'trialing' : 'active', trialDays);
+    const result = this.subscribe(customer.id, params.items, checkMetadata(params.subscription_data?.metadata, 'subscription_data.metadata'), trialDays ? 'trialing' : 'active', trialDays, true);
     const items = this.lineItems(lines, false);
     const session = buildCheckoutSession(result.subscription.created, {
       mode: 'subscription',
@@ -374,7 +374,11 @@ export class World {
     return { ...result, session: copy(session), line_items: copy(items) };
   }
 
-  private subscribe(customerId: string, itemsInput: LineInput[], metadata: Stripe.Metadata, status: string, trialDays: number | undefined): SubscriptionResult {
+  /**
+   * With `viaCheckout`, as Stripe runs a Checkout subscription: created incomplete, then updated to active once
+   * its first invoice is paid. Created through the API with a saved card, it is active from its first event.
+   */
+  private subscribe(customerId: string, itemsInput: LineInput[], metadata: Stripe.Metadata, status: string, trialDays: number | undefined, viaCheckout: boolean): SubscriptionResult {
     const customer = this.require('customer', customerId, 'customer');
     if (!['active', 'trialing', 'incomplete'].includes(status)) throw new FakeUsageError('status', 'must be active, trialing or incomplete (later states come from setSubscriptionStatus, pause, cancel)');
     const lines = this.lines(itemsInput, 'items', true);
@@ -390,29 +394,35 @@ export class World {
       customer: customer.id,
       currency: lines[0].price.currency,
       metadata,
-      status: status as Stripe.Subscription.Status,
+      status: viaCheckout && status === 'active' ? 'incomplete' : (status as Stripe.Subscription.Status),
       items,
       trial,
     });
-    const invoice = this.draftInvoice(subscription, customer, 'subscription_create', status !== 'trialing');
+    const invoice = this.newInvoice(subscription, customer, 'subscription_create', status !== 'trialing');
     subscription.latest_invoice = invoice.id;
     this.store.add('subscription', subscription);
     this.store.emit('customer.subscription.created', subscription);
+    this.issueInvoice(invoice);
     const payment = this.collect(invoice, customer, status !== 'incomplete');
+    if (subscription.status !== status) this.changeStatus(subscription, status as Stripe.Subscription.Status);
     return { subscription: copy(subscription), invoice: copy(invoice), ...payment };
   }
 
-  /** Stores a draft invoice for the subscription's current periods and records invoice.created. */
-  private draftInvoice(subscription: Stripe.Subscription, customer: Stripe.Customer, reason: Stripe.Invoice.BillingReason, charged: boolean): Stripe.Invoice {
+  /** An invoice for the subscription's current items and periods, numbered in the customer's sequence; not stored yet. */
+  private newInvoice(subscription: Stripe.Subscription, customer: Stripe.Customer, reason: Stripe.Invoice.BillingReason, charged: boolean): Stripe.Invoice {
     const sequence = customer.next_invoice_sequence ?? 1;
     customer.next_invoice_sequence = sequence + 1;
-    const invoice = buildSubscriptionInvoice(this.store.now(), {
+    return buildSubscriptionInvoice(this.store.now(), {
       subscription,
       customer,
       billingReason: reason,
       charged,
       number: `${customer.invoice_prefix}-${String(sequence).padStart(4, '0')}`,
     });
+  }
+
+  /** Stores the invoice and records it created (a draft), then finalized (open). */
+  private issueInvoice(invoice: Stripe.Invoice): Stripe.Invoice {
     const number = invoice.number;
     invoice.status = 'draft';
     invoice.number = null;
@@ -536,7 +546,7 @@ export class World {
       item.current_period_end = addInterval(start, recurring.interval, recurring.interval_count);
     }
     const paid = options.paid ?? true;
-    const invoice = this.draftInvoice(subscription, customer, 'subscription_cycle', true);
+    const invoice = this.issueInvoice(this.newInvoice(subscription, customer, 'subscription_cycle', true));
     subscription.latest_invoice = invoice.id;
     const payment = this.collect(invoice, customer, paid);
     const previous: Record<string, unknown> = { items: previousItems, latest_invoice: previousInvoice };

@@ -32,6 +32,9 @@ export const KINDS: readonly Kind[] = [
   'invoice_payment',
 ];
 
+/** What Stripe puts in `data.object` for an event type: the compiler checks that each event carries its object. */
+export type EventObject<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>['data']['object'];
+
 export const API_VERSION = '2026-02-25.clover';
 
 export function copy<T>(value: T): T {
@@ -97,8 +100,8 @@ export class Store {
   }
 
   /** Records what Stripe would send: a snapshot of the object as it is now, with what changed where Stripe says. */
-  emit(type: string, object: StoredObject, previousAttributes?: Record<string, unknown>): Stripe.Event {
-    const data: { object: StoredObject; previous_attributes?: Record<string, unknown> } = { object: copy(object) };
+  emit<T extends Stripe.Event.Type>(type: T, object: EventObject<T>, previousAttributes?: Record<string, unknown>): Stripe.Event {
+    const data: { object: EventObject<T>; previous_attributes?: Record<string, unknown> } = { object: copy(object) };
     if (previousAttributes) data.previous_attributes = copy(previousAttributes);
     const event = {
       id: newId('event'),
