@@ -14,8 +14,9 @@ import {
   type CheckoutSubscriptionResult,
   type CustomerParams,
   type PriceParams,
-  type SubscriptionItemUpdate,
+  type PriceUpdate,
   type SubscriptionParams,
+  type SubscriptionUpdate,
   type SubscriptionResult,
 } from './scenarios';
 import { FakeServer, type Reply } from './server';
@@ -152,7 +153,13 @@ export class StripeFake {
   payInvoice(invoiceId: string): SubscriptionResult {
     return this.change(() => this.world.payInvoice(invoiceId));
   }
-  updateSubscription(id: string, params: { items?: SubscriptionItemUpdate[]; metadata?: Stripe.MetadataParam }): Stripe.Subscription {
+  updatePrice(id: string, params: PriceUpdate): Stripe.Price {
+    return this.change(() => this.world.updatePrice(id, params));
+  }
+  updateProduct(id: string, params: { metadata?: Stripe.MetadataParam; name?: string }): Stripe.Product {
+    return this.change(() => this.world.updateProduct(id, params));
+  }
+  updateSubscription(id: string, params: SubscriptionUpdate): Stripe.Subscription {
     return this.change(() => this.world.updateSubscription(id, params));
   }
   setSubscriptionStatus(id: string, status: Stripe.Subscription.Status): Stripe.Subscription {
@@ -164,8 +171,8 @@ export class StripeFake {
   resumeSubscription(id: string): Stripe.Subscription {
     return this.change(() => this.world.resumeSubscription(id));
   }
-  cancelSubscription(id: string): Stripe.Subscription {
-    return this.change(() => this.world.cancelSubscription(id));
+  cancelSubscription(id: string, options?: { at_period_end?: boolean }): Stripe.Subscription {
+    return this.change(() => this.world.cancelSubscription(id, options));
   }
   refund(params: { payment_intent: string; amount?: number; reason?: Stripe.Refund.Reason }): Stripe.Refund {
     return this.change(() => this.world.refund(params));
@@ -306,7 +313,11 @@ export class StripeFake {
         case 'payInvoice':
           return ok(this.payInvoice(field('invoice')));
         case 'updateSubscription':
-          return ok(this.updateSubscription(field('subscription'), args as { items?: SubscriptionItemUpdate[]; metadata?: Stripe.MetadataParam }));
+          return ok(this.updateSubscription(field('subscription'), args as SubscriptionUpdate));
+        case 'updatePrice':
+          return ok(this.updatePrice(field('price'), args as PriceUpdate));
+        case 'updateProduct':
+          return ok(this.updateProduct(field('product'), args as { metadata?: Stripe.MetadataParam; name?: string }));
         case 'setSubscriptionStatus':
           return ok(this.setSubscriptionStatus(field('subscription'), field('status') as Stripe.Subscription.Status));
         case 'pauseSubscription':
@@ -314,7 +325,7 @@ export class StripeFake {
         case 'resumeSubscription':
           return ok(this.resumeSubscription(field('subscription')));
         case 'cancelSubscription':
-          return ok(this.cancelSubscription(field('subscription')));
+          return ok(this.cancelSubscription(field('subscription'), { at_period_end: args.at_period_end as boolean | undefined }));
         case 'refund':
           return ok(this.refund(args as { payment_intent: string; amount?: number }));
         case 'dispute':

@@ -17,9 +17,11 @@ export type {
   CustomerParams,
   LineInput,
   PriceParams,
+  PriceUpdate,
   SubscriptionItemUpdate,
   SubscriptionParams,
   SubscriptionResult,
+  SubscriptionUpdate,
 } from './scenarios';
 export { isLoopbackAddress, ADMIN_PREFIX } from './server';
 export { signatureHeader } from './signature';

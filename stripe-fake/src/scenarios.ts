@@ -20,6 +20,7 @@ import {
   buildSubscription,
   buildSubscriptionInvoice,
   buildSubscriptionItem,
+  planOf,
   type Period,
 } from './objects';
 import { copy, type Kind, type Kinds, type Store } from './store';
@@ -86,6 +87,19 @@ export interface SubscriptionItemUpdate {
   deleted?: boolean;
 }
 
+export interface SubscriptionUpdate {
+  items?: SubscriptionItemUpdate[];
+  metadata?: Stripe.MetadataParam;
+  cancel_at_period_end?: boolean;
+}
+
+export interface PriceUpdate {
+  metadata?: Stripe.MetadataParam;
+  active?: boolean;
+  lookup_key?: string | null;
+  nickname?: string | null;
+}
+
 export interface PaymentResult {
   payment_intent: Stripe.PaymentIntent | null;
   charge: Stripe.Charge | null;
@@ -132,6 +146,17 @@ export function checkMetadata(value: unknown, field: string): Stripe.Metadata {
     } else throw new FakeUsageError(`${field}.${key}`, 'must be a string');
   }
   return result;
+}
+
+/** Stripe's metadata update: keys merge, an empty string unsets; still 50 keys at most. */
+function mergeMetadata(current: Stripe.Metadata, changes: Stripe.Metadata): Stripe.Metadata {
+  const merged: Stripe.Metadata = { ...current };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === '') delete merged[key];
+    else merged[key] = value;
+  }
+  if (Object.keys(merged).length > 50) throw new FakeUsageError('metadata', 'would have more than 50 keys (Stripe allows 50)');
+  return merged;
 }
 
 function positiveInteger(value: unknown, field: string, fallback?: number): number {
@@ -211,6 +236,67 @@ export class World {
     this.store.emit('product.created', product);
     this.store.emit('price.created', price);
     return copy(price);
+  }
+
+  /**
+   * Changes a price (metadata merged, '' unsets); Stripe returns the current price wherever one is embedded
+   * (subscription items, Checkout line items), so those follow. Records price.updated.
+   */
+  updatePrice(id: string, params: PriceUpdate): Stripe.Price {
+    const price = this.require('price', id, 'price');
+    const previous: Record<string, unknown> = {};
+    if (params.metadata !== undefined) {
+      previous.metadata = { ...price.metadata };
+      price.metadata = mergeMetadata(price.metadata, checkMetadata(params.metadata, 'metadata'));
+    }
+    if (params.active !== undefined) {
+      if (typeof params.active !== 'boolean') throw new FakeUsageError('active', 'must be true or false');
+      previous.active = price.active;
+      price.active = params.active;
+    }
+    if (params.lookup_key !== undefined) {
+      if (params.lookup_key !== null && this.store.all('price').some((other) => other !== price && other.lookup_key === params.lookup_key)) {
+        throw new FakeUsageError('lookup_key', `${params.lookup_key} is already used by another price`);
+      }
+      previous.lookup_key = price.lookup_key;
+      price.lookup_key = params.lookup_key;
+    }
+    if (params.nickname !== undefined) {
+      previous.nickname = price.nickname;
+      price.nickname = params.nickname;
+    }
+    if (Object.keys(previous).length === 0) throw new FakeUsageError('params', 'give metadata, active, lookup_key or nickname to change');
+    for (const subscription of this.store.all('subscription')) {
+      for (const item of subscription.items.data) {
+        if (item.price.id !== price.id) continue;
+        item.price = copy(price);
+        item.plan = planOf(price);
+      }
+    }
+    for (const items of this.store.lineItems.values()) {
+      for (const item of items) if (item.price?.id === price.id) item.price = copy(price);
+    }
+    this.store.emit('price.updated', price, previous);
+    return copy(price);
+  }
+
+  /** Changes a product's metadata (merged, '' unsets) or name; records product.updated. */
+  updateProduct(id: string, params: { metadata?: Stripe.MetadataParam; name?: string }): Stripe.Product {
+    const product = this.require('product', id, 'product');
+    const previous: Record<string, unknown> = {};
+    if (params.metadata !== undefined) {
+      previous.metadata = { ...product.metadata };
+      product.metadata = mergeMetadata(product.metadata, checkMetadata(params.metadata, 'metadata'));
+    }
+    if (params.name !== undefined) {
+      if (typeof params.name !== 'string' || params.name === '') throw new FakeUsageError('name', 'must be a non-empty string');
+      previous.name = product.name;
+      product.name = params.name;
+    }
+    if (Object.keys(previous).length === 0) throw new FakeUsageError('params', 'give metadata or name to change');
+    product.updated = this.store.now();
+    this.store.emit('product.updated', product, previous);
+    return copy(product);
   }
 
   private lines(lines: unknown, field: string, recurring: boolean): { price: Stripe.Price; quantity: number }[] {
@@ -536,6 +622,9 @@ export class World {
     if (!['active', 'trialing', 'past_due', 'unpaid'].includes(subscription.status)) {
       throw new FakeUsageError('subscription', `${subscription.id} is ${subscription.status}: only active, trialing, past_due or unpaid subscriptions renew`);
     }
+    if (subscription.cancel_at_period_end) {
+      throw new FakeUsageError('subscription', `${subscription.id} cancels at the end of its period: cancelSubscription(id) ends it, or updateSubscription with cancel_at_period_end: false keeps it`);
+    }
     const customer = this.require('customer', idOf(subscription.customer), 'subscription.customer');
     const previousItems = copy(subscription.items);
     const previousInvoice = subscription.latest_invoice;
@@ -558,8 +647,11 @@ export class World {
     return { subscription: copy(subscription), invoice: copy(invoice), ...payment };
   }
 
-  /** Items and metadata as Stripe's update: items by id (or by price), `deleted: true` removes; metadata merges, '' unsets. */
-  updateSubscription(id: string, params: { items?: SubscriptionItemUpdate[]; metadata?: Stripe.MetadataParam }): Stripe.Subscription {
+  /**
+   * Items, metadata and cancel_at_period_end as Stripe's update: items by id (or by price), `deleted: true`
+   * removes; metadata merges, '' unsets; cancel_at_period_end schedules (or unschedules) the end.
+   */
+  updateSubscription(id: string, params: SubscriptionUpdate): Stripe.Subscription {
     const subscription = this.subscription(id);
     if (subscription.status === 'canceled') throw new FakeUsageError('subscription', `${subscription.id} is canceled`);
     const previous: Record<string, unknown> = {};
@@ -588,7 +680,7 @@ export class World {
         if (existing) {
           if (price) {
             existing.price = price;
-            existing.plan = buildSubscriptionItem(now, subscription.id, price, 1, { start: 0, end: 0 }).plan;
+            existing.plan = planOf(price);
           }
           if (quantity !== undefined) existing.quantity = quantity;
         } else {
@@ -601,17 +693,20 @@ export class World {
       previous.items = before;
     }
     if (params.metadata !== undefined) {
-      const changes = checkMetadata(params.metadata, 'metadata');
       previous.metadata = { ...subscription.metadata };
-      const merged: Stripe.Metadata = { ...subscription.metadata };
-      for (const [key, value] of Object.entries(changes)) {
-        if (value === '') delete merged[key];
-        else merged[key] = value;
-      }
-      if (Object.keys(merged).length > 50) throw new FakeUsageError('metadata', 'would have more than 50 keys (Stripe allows 50)');
-      subscription.metadata = merged;
+      subscription.metadata = mergeMetadata(subscription.metadata, checkMetadata(params.metadata, 'metadata'));
     }
-    if (Object.keys(previous).length === 0) throw new FakeUsageError('params', 'give items or metadata to change');
+    if (params.cancel_at_period_end !== undefined) {
+      if (typeof params.cancel_at_period_end !== 'boolean') throw new FakeUsageError('cancel_at_period_end', 'must be true or false');
+      if (params.cancel_at_period_end !== subscription.cancel_at_period_end) {
+        previous.cancel_at_period_end = subscription.cancel_at_period_end;
+        previous.cancel_at = subscription.cancel_at;
+        subscription.cancel_at_period_end = params.cancel_at_period_end;
+        subscription.cancel_at = params.cancel_at_period_end ? Math.min(...subscription.items.data.map((item) => item.current_period_end)) : null;
+        subscription.cancellation_details = { comment: null, feedback: null, reason: params.cancel_at_period_end ? 'cancellation_requested' : null };
+      }
+    }
+    if (Object.keys(previous).length === 0) throw new FakeUsageError('params', 'give items, metadata or a new cancel_at_period_end to change');
     this.store.emit('customer.subscription.updated', subscription, previous);
     return copy(subscription);
   }
@@ -642,9 +737,12 @@ export class World {
     return copy(subscription);
   }
 
-  cancelSubscription(id: string, reason: Stripe.Subscription.CancellationDetails.Reason = 'cancellation_requested'): Stripe.Subscription {
+  /** Ends the subscription now (customer.subscription.deleted), or with `at_period_end` schedules its end (updated). */
+  cancelSubscription(id: string, options: { at_period_end?: boolean } = {}): Stripe.Subscription {
     const subscription = this.subscription(id);
     if (subscription.status === 'canceled') throw new FakeUsageError('subscription', `${subscription.id} is canceled already`);
+    if (options.at_period_end) return this.updateSubscription(id, { cancel_at_period_end: true });
+    const reason = subscription.cancellation_details?.reason ?? 'cancellation_requested';
     const now = this.store.now();
     subscription.status = 'canceled';
     subscription.canceled_at = now;

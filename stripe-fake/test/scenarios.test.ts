@@ -158,7 +158,7 @@ test('updates: quantity by price, a price change by item id, an added and a dele
   expect(() => fake.updateSubscription(subscription.id, { items: [{ id: 'si_nope', quantity: 1 }] })).toThrow(/items\[0\]\.id/);
   expect(() => fake.updateSubscription(subscription.id, { items: [{ price: monthly.id, quantity: 0 }] })).toThrow(/items\[0\]\.quantity: must be a positive integer/);
   expect(() => fake.updateSubscription(subscription.id, { items: [{ price: monthly.id, deleted: true }] })).toThrow(/without items/);
-  expect(() => fake.updateSubscription(subscription.id, {})).toThrow(/give items or metadata/);
+  expect(() => fake.updateSubscription(subscription.id, {})).toThrow(/give items, metadata or a new cancel_at_period_end/);
 });
 
 test('status changes, pause and resume, cancel', () => {
@@ -177,6 +177,40 @@ test('status changes, pause and resume, cancel', () => {
   expect(events[0].data.object).toMatchObject({ status: 'canceled', canceled_at: START / 1000, cancellation_details: { reason: 'cancellation_requested' } });
   expect(() => fake.cancelSubscription(subscription.id)).toThrow(/canceled already/);
   expect(() => fake.setSubscriptionStatus(subscription.id, 'active')).toThrow(/stays canceled/);
+});
+
+test('cancel at period end: scheduled (updated), undone, then ended (deleted)', () => {
+  const { subscription } = fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }] });
+  const periodEnd = subscription.items.data[0].current_period_end;
+  const scheduled = eventsOf(() => fake.cancelSubscription(subscription.id, { at_period_end: true }));
+  expect(types(scheduled)).toEqual(['customer.subscription.updated']);
+  expect(scheduled[0].data).toMatchObject({ object: { status: 'active', cancel_at_period_end: true, cancel_at: periodEnd }, previous_attributes: { cancel_at_period_end: false, cancel_at: null } });
+  expect(() => fake.renewSubscription(subscription.id)).toThrow(/cancels at the end of its period/);
+  fake.updateSubscription(subscription.id, { cancel_at_period_end: false });
+  expect(fake.get<Stripe.Subscription>(subscription.id)).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
+  fake.renewSubscription(subscription.id);
+  fake.cancelSubscription(subscription.id, { at_period_end: true });
+  expect(types(eventsOf(() => fake.cancelSubscription(subscription.id)))).toEqual(['customer.subscription.deleted']);
+  expect(() => fake.updateSubscription(subscription.id, { cancel_at_period_end: 'yes' as never })).toThrow(/canceled/);
+});
+
+test('a price or product changed later: price.updated, and every subscription item and line item shows the current price', async () => {
+  const { subscription } = fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }] });
+  const { session } = fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }] });
+  const events = eventsOf(() => fake.updatePrice(monthly.id, { metadata: { keycrate_subscription_id: 'gold' } }));
+  expect(types(events)).toEqual(['price.updated']);
+  expect(events[0].data.previous_attributes).toEqual({ metadata: {} });
+  const item = (await stripe.subscriptions.retrieve(subscription.id)).items.data[0];
+  expect(item.price.metadata).toEqual({ keycrate_subscription_id: 'gold' });
+  expect(item.plan.metadata).toEqual({ keycrate_subscription_id: 'gold' });
+  fake.updatePrice(oneTime.id, { nickname: 'Lifetime', active: false });
+  expect((await stripe.checkout.sessions.listLineItems(session.id)).data[0].price).toMatchObject({ nickname: 'Lifetime', active: false });
+  const product = fake.updateProduct(monthly.product as string, { metadata: { app: 'x' }, name: 'Pro' });
+  expect(product).toMatchObject({ name: 'Pro', metadata: { app: 'x' } });
+  expect(fake.events().at(-1)?.type).toBe('product.updated');
+  expect(() => fake.updatePrice(monthly.id, {})).toThrow(/^params: /);
+  expect(() => fake.updatePrice('price_missing', { active: true })).toThrow(/^price: no price/);
+  expect(() => fake.updateProduct(monthly.product as string, { name: '' })).toThrow(/^name: /);
 });
 
 test('refunds: partial then the rest, never more than was paid', () => {
