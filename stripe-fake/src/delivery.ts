@@ -26,7 +26,7 @@ export interface DeliverOptions {
   urls?: readonly string[];
   /** Deliveries in flight at once (default 8). */
   concurrency?: number;
-  /** Further attempts after a non-2xx or a network failure (default 0 for deliver(): the caller sees every failure). */
+  /** Further attempts after a non-2xx or a network failure (default 0 for deliver(): the caller sees every failure); with several URLs each retry picks one again. */
   retries?: number;
   /** Per attempt; default 10 s. */
   timeoutMs?: number;
@@ -101,6 +101,8 @@ export interface DeliveryPlan {
   concurrency: number;
   retries: number;
   timeoutMs: number;
+  endpoints: WebhookEndpoint[];
+  random: () => number;
 }
 
 export class Deliverer {
@@ -155,10 +157,10 @@ export class Deliverer {
     }
     if (options.shuffleSeed !== undefined) shuffle(deliveries, random);
     if (endpoints.length > 1) for (const delivery of deliveries) delivery.endpoint = endpoints[Math.floor(random() * endpoints.length)];
-    return { deliveries, concurrency, retries, timeoutMs };
+    return { deliveries, concurrency, retries, timeoutMs, endpoints, random };
   }
 
-  async run({ deliveries, concurrency, retries, timeoutMs }: DeliveryPlan): Promise<DeliveryResult> {
+  async run({ deliveries, concurrency, retries, timeoutMs, endpoints, random }: DeliveryPlan): Promise<DeliveryResult> {
     const byStatus: Record<string, number> = {};
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -167,7 +169,9 @@ export class Deliverer {
         let status = await this.attempt(delivery, 0, timeoutMs);
         for (let attempt = 1; attempt <= retries && !ok(status) && !this.stopped; attempt++) {
           await this.sleep(backoff(attempt));
-          status = await this.attempt(delivery, attempt, timeoutMs);
+          // Behind a load balancer a retry may reach another process: the one that failed may be down.
+          const target = endpoints.length > 1 ? { ...delivery, endpoint: endpoints[Math.floor(random() * endpoints.length)] } : delivery;
+          status = await this.attempt(target, attempt, timeoutMs);
         }
         byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
       }

@@ -92,6 +92,15 @@ test('several URLs: each delivery goes to one of them, every event to some', asy
   }
 });
 
+test('several URLs, one of them down: retries find the one that is up', async () => {
+  for (let i = 0; i < 5; i++) purchase();
+  const total = fake.events().length;
+  const result = await fake.deliver({ urls: ['http://127.0.0.1:9/down', receiver.url], shuffleSeed: 5, retries: 10 });
+  expect(result).toEqual({ sent: total, byStatus: { 200: total } });
+  expect(new Set(receiver.received.map((event) => event.id)).size).toBe(total);
+  expect(fake.deliveries().some((record) => record.status === 'error')).toBe(true);
+});
+
 test('failures are counted by status; retries resend until a 2xx', async () => {
   purchase();
   const total = fake.events().length;
