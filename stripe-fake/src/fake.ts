@@ -193,8 +193,10 @@ export class StripeFake {
   }
 
   // Lookups.
-  /** A copy of any stored object or event, as the API returns it (without expansions). */
+  /** A copy of any stored object, or an event (frozen), as the API returns it (without expansions). */
   get<T extends StoredObject | Stripe.Event = StoredObject | Stripe.Event>(id: string): T | undefined {
+    const event = this.store.event(id);
+    if (event) return event as T;
     const found = this.store.find(id);
     return found === undefined ? undefined : (copy(found) as T);
   }
@@ -210,13 +212,13 @@ export class StripeFake {
   objects(): Record<string, number> {
     return this.store.counts();
   }
-  /** Every recorded event, oldest first. */
+  /** Every recorded event, oldest first: frozen snapshots (structuredClone one to edit it, e.g. into an older shape). */
   events(): Stripe.Event[] {
-    return copy(this.store.events);
+    return [...this.store.events];
   }
   /** Events not yet handed to deliver() (or autoDeliver). */
   pendingEvents(): Stripe.Event[] {
-    return copy(this.store.events.slice(this.delivered));
+    return this.store.events.slice(this.delivered);
   }
 
   // Delivery.

@@ -347,5 +347,3 @@ export class Api {
     return expand(list as unknown as JsonObject, stringList(query, 'expand'), this.source);
   }
 }
-
-export const RESOURCE_PATHS = RESOURCES.map((resource) => `/v1/${resource.path}`);

@@ -41,12 +41,22 @@ export function copy<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** Events never change once recorded: frozen, they can be handed out without a copy (structuredClone one to edit it). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 export class Store {
   private readonly byId = new Map<string, StoredObject>();
   private readonly order = new Map<Kind, StoredObject[]>();
   /** A Checkout session's line items: Stripe never puts them on the session unless asked (`expand[]=line_items`). */
   readonly lineItems = new Map<string, Stripe.LineItem[]>();
-  readonly events: Stripe.Event[] = [];
+  /** Frozen snapshots, oldest first. */
+  readonly events: readonly Stripe.Event[] = [];
   private readonly eventsById = new Map<string, Stripe.Event>();
   /** Creation order of every object and event: what list pagination sorts by (newest first). */
   private readonly sequence = new Map<string, number>();
@@ -114,7 +124,8 @@ export class Store {
       request: { id: null, idempotency_key: null },
       type,
     } as unknown as Stripe.Event;
-    this.events.push(event);
+    deepFreeze(event);
+    (this.events as Stripe.Event[]).push(event);
     this.eventsById.set(event.id, event);
     this.sequence.set(event.id, this.nextSequence++);
     return event;

@@ -263,14 +263,18 @@ test('a refund of a subscription invoice is found from its payment intent throug
   expect(refunds.data.map((r) => r.id)).toEqual([refund.id]);
 });
 
-test('events hold snapshots: later changes do not reach earlier events, nor do edits of what the fake returns', () => {
+test('events hold frozen snapshots: later changes do not reach earlier events; what the fake returns cannot change it', () => {
   const { subscription } = fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }] });
   fake.cancelSubscription(subscription.id);
   const created = fake.events().find((event) => event.type === 'customer.subscription.created')!;
   expect((created.data.object as Stripe.Subscription).status).toBe('active');
   const returned = fake.get<Stripe.Subscription>(subscription.id)!;
   returned.status = 'active';
-  fake.events()[0].type = 'tampered' as Stripe.Event.Type;
+  expect(() => {
+    fake.events()[0].type = 'tampered' as Stripe.Event.Type;
+  }).toThrow(TypeError);
+  const edited = structuredClone(fake.events()[0]);
+  edited.type = 'customer.updated';
   expect(fake.get<Stripe.Subscription>(subscription.id)?.status).toBe('canceled');
   expect(fake.events()[0].type).toBe('customer.created');
 });
