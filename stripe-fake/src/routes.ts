@@ -40,6 +40,15 @@ function idOf(value: unknown): string | null {
   return null;
 }
 
+/** A path segment as an id; a malformed escape stays as sent (and then names nothing). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function text(value: QueryValue, param: string): string {
   if (typeof value !== 'string') throw invalidRequest(`Invalid string: ${param} must be a string`, param);
   return value;
@@ -259,11 +268,11 @@ export class Api {
       if (tail.length === 0) {
         found = { template: `/v1/${resource.path}`, handle: (query) => this.list(resource, query) };
       } else if (tail.length === 1 && tail[0] !== '') {
-        found = { template: `/v1/${resource.path}/:id`, handle: (query) => this.retrieve(resource, decodeURIComponent(tail[0]), query) };
+        found = { template: `/v1/${resource.path}/:id`, handle: (query) => this.retrieve(resource, decodeSegment(tail[0]), query) };
       } else if (tail.length === 2 && resource.kind === 'checkout.session' && tail[1] === 'line_items') {
-        found = { template: `/v1/${resource.path}/:id/line_items`, handle: (query) => this.lineItems(decodeURIComponent(tail[0]), query) };
+        found = { template: `/v1/${resource.path}/:id/line_items`, handle: (query) => this.lineItems(decodeSegment(tail[0]), query) };
       } else if (tail.length === 2 && resource.kind === 'invoice' && tail[1] === 'lines') {
-        found = { template: `/v1/${resource.path}/:id/lines`, handle: (query) => this.invoiceLines(decodeURIComponent(tail[0]), query) };
+        found = { template: `/v1/${resource.path}/:id/lines`, handle: (query) => this.invoiceLines(decodeSegment(tail[0]), query) };
       }
       if (!found) return { status: 'none' };
       if (method !== 'GET') return { status: 'method', template: `${method} ${found.template}` };

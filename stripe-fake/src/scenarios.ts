@@ -303,6 +303,7 @@ export class World {
     if (!Array.isArray(lines) || lines.length === 0) throw new FakeUsageError(field, 'must be a non-empty list of { price, quantity }');
     const result = lines.map((line: LineInput, index) => {
       const price = this.require('price', line?.price, `${field}[${index}].price`);
+      if (!price.active) throw new FakeUsageError(`${field}[${index}].price`, `${price.id} is inactive (as Stripe, an archived price cannot be sold)`);
       if (recurring !== (price.recurring !== null)) {
         throw new FakeUsageError(`${field}[${index}].price`, recurring ? `${price.id} is a one-time price; a subscription needs recurring prices` : `${price.id} is recurring; mode payment takes one-time prices only (as Stripe)`);
       }
@@ -664,6 +665,7 @@ export class World {
       params.items.forEach((change, index) => {
         const field = `items[${index}]`;
         const price = change.price === undefined ? undefined : copy(this.require('price', change.price, `${field}.price`));
+        if (price && !price.active) throw new FakeUsageError(`${field}.price`, `${price.id} is inactive`);
         if (price && !price.recurring) throw new FakeUsageError(`${field}.price`, `${price.id} is a one-time price`);
         if (price && template && `${price.recurring?.interval}/${price.recurring?.interval_count}` !== `${template.price.recurring?.interval}/${template.price.recurring?.interval_count}`) {
           throw new FakeUsageError(`${field}.price`, `${price.id} bills on a different interval than the subscription`);

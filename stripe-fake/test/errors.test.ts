@@ -67,6 +67,12 @@ test.each([
   expect(error).toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'id', message: `No such ${what}: '${id}'` });
 });
 
+test('a malformed escape in an id is a 404, not a crash', async () => {
+  const reply = await get('/v1/customers/%E0%A4%A', { authorization: `Bearer ${fake.apiKey}` });
+  expect(reply.status).toBe(404);
+  expect(reply.body.error).toMatchObject({ code: 'resource_missing', param: 'id' });
+});
+
 test('an id of another kind is not found either', async () => {
   const customer = fake.createCustomer({ email: 'kind@example.com' });
   await expect(stripe.charges.retrieve(customer.id)).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });

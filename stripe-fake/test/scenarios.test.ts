@@ -316,6 +316,7 @@ test.each([
   ['a one-time price in a subscription', () => fake.createSubscription({ customer: customer.id, items: [{ price: oneTime.id }] }), /^items\[0\]\.price: .* one-time/],
   ['mixed intervals', () => fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }, { price: yearly.id }] }), /^items: prices with different billing intervals/],
   ['mixed currencies', () => fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }, { price: fake.createPrice({ unit_amount: 1, currency: 'eur' }).id }] }), /^lines: mixes currencies/],
+  ['an inactive price', () => fake.checkoutPayment({ customer: customer.id, lines: [{ price: fake.updatePrice(oneTime.id, { active: false }).id }] }), /^lines\[0\]\.price: .* is inactive/],
   ['a later status at creation', () => fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }], status: 'past_due' as 'active' }), /^status: /],
   ['an unknown subscription', () => fake.renewSubscription('sub_missing'), /^subscription: no subscription sub_missing/],
   ['an unknown session', () => fake.completeAsyncPayment('cs_missing'), /^session: /],
