@@ -168,3 +168,27 @@ test('requests() counts calls per method and path template, every outcome', asyn
   fake.reset();
   expect(fake.requests()).toEqual({});
 });
+
+test('1,000 seeded odd requests: every answer is a 2xx or a 4xx in Stripe’s envelope, never a 500', async () => {
+  const { seededRandom } = await import('../src');
+  const random = seededRandom(2026);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const customer = fake.createCustomer({ email: 'fuzz@example.com' });
+  const price = fake.createPrice({ unit_amount: 100, recurring: { interval: 'month' } });
+  const { subscription, invoice } = fake.createSubscription({ customer: customer.id, items: [{ price: price.id }] });
+  const ids = [customer.id, price.id, subscription.id, invoice.id, 'x', '%', '%E0', '..', '', 'evt_' + 'a'.repeat(300)];
+  const paths = ['customers', 'prices', 'products', 'checkout/sessions', 'payment_intents', 'charges', 'refunds', 'disputes', 'subscriptions', 'invoices', 'invoice_payments', 'events', 'nothing'];
+  const keys = ['limit', 'expand[0]', 'expand[]', 'expand', 'starting_after', 'ending_before', 'created[gte]', 'created', 'created[x]', 'type', 'types[0]', 'payment[type]', 'payment[payment_intent]', 'status', 'customer', 'a[b]c', '[', 'x]'];
+  const values = ['0', '1', '101', '-1', 'abc', 'data.customer', 'data', 'latest_invoice.payments', 'items.data.price', ...ids, 'payment_intent', 'all', '*', '1e3', ''];
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 1000; i++) {
+    const path = `/v1/${pick(paths)}${random() < 0.5 ? `/${encodeURIComponent(pick(ids))}` : ''}${random() < 0.1 ? '/line_items' : ''}`;
+    const query = Array.from({ length: Math.floor(random() * 4) }, () => `${pick(keys)}=${encodeURIComponent(pick(values))}`).join('&');
+    const reply = await get(`${path}${query ? `?${query}` : ''}`, { authorization: `Bearer ${fake.apiKey}` }, random() < 0.05 ? 'POST' : 'GET');
+    statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+    expect([200, 400, 404, 405]).toContain(reply.status);
+    if (reply.status !== 200) expect(reply.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+  }
+  expect(statuses.get(200)).toBeGreaterThan(0);
+  expect(statuses.get(400)).toBeGreaterThan(0);
+});
