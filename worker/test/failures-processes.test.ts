@@ -1,30 +1,30 @@
-// Worker processes dying and competing: a process SIGKILLed while a Keycrate create is in flight (its intent
-// recorded, the license committed, the reply never read) and a new process started; two processes on one queue
-// fighting over the same subscriptions; a process stopped with SIGTERM mid-run (finishes its jobs, exits 0).
+// Worker processes dying, stopping and competing: SIGKILL while Keycrate creates are in flight (committed, reply
+// never read), a job cut off twice, two processes on one queue with one stopped by SIGTERM mid-run, a SIGTERM
+// that does not wait for a slow job longer than SHUTDOWN_TIMEOUT_MS, and a purchase of a million seats.
 
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster, sleep } from './support/cluster-harness.js';
-import { StripeWorld, type Lifecycle } from './support/cluster-stripe.js';
+import { PRICES, playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
 
 const SEED = Number(process.env.PROCESSES_SEED ?? 31337);
 
-/** Seat records of the ledger whose create is in flight (intent written, no license key yet). */
-async function seatsBeingCreated(cluster: Cluster): Promise<string[]> {
-	const found: string[] = [];
-	let cursor = '0';
-	do {
-		const [next, keys] = await cluster.redis.scan(cursor, 'MATCH', `${cluster.prefix}:ledger:seat:*`, 'COUNT', 500);
-		for (const key of keys) if ((await cluster.redis.hget(key, 'state')) === 'creating') found.push(key);
-		cursor = next;
-	} while (cursor !== '0');
-	return found;
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(20);
+	}
 }
 
-function lifecyclesFor(world: StripeWorld, count: number): Lifecycle[] {
-	return Array.from({ length: count }, (_, index) => (index % 2 === 0 ? world.oneOffPurchase() : world.subscriptionLifecycle()));
+function storiesFor(book: StoryBook, count: number): Story[] {
+	return Array.from({ length: count }, (_, index) => (index % 2 === 0 ? book.oneOff({ async: false }) : book.subscription()));
 }
 
-describe('worker processes killed, restarted, competing', () => {
+async function playAll(cluster: Cluster, stories: Story[], copies = 1): Promise<void> {
+	for (let phase = 0; playPhase(stories, phase) > 0; phase++) await cluster.deliver({ copies, seed: SEED + phase });
+}
+
+describe('worker processes killed, stopped, competing', () => {
 	let cluster: Cluster;
 
 	afterEach(async () => {
@@ -33,120 +33,108 @@ describe('worker processes killed, restarted, competing', () => {
 		expect(secrets).toEqual([]);
 	});
 
-	test('SIGKILL while a create is in flight, then a new process: the committed license is adopted, not duplicated', async () => {
+	test('SIGKILL while creates are in flight, then a new process: the committed licenses are found by their tags, none duplicated', async () => {
 		cluster = await Cluster.start({ label: 'kill', env: { WORKER_CONCURRENCY: '4' } });
-		const world = new StripeWorld(SEED, cluster.tiers, cluster.graceSeconds);
-		const lifecycles = lifecyclesFor(world, 16);
-		lifecycles.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
+		const stories = storiesFor(new StoryBook(cluster.stripe, SEED, cluster.tiers, cluster.graceSeconds), 12);
 		await cluster.spawnWorker('ingest');
 		const victim = await cluster.spawnWorker('process');
 		// Slow creates: the emulator commits a create 1.5 s after it arrived, whether or not anyone still listens.
 		cluster.setFaults([{ endpoint: '/license/create', kind: 'latency', latency_ms: 1500, rate: 1 }]);
-		const events = lifecycles.flatMap((lifecycle) => lifecycle.events);
-		await cluster.deliver(world.rng.shuffle(events));
-
-		const deadline = Date.now() + 30000;
-		let inFlight: string[] = [];
-		while ((inFlight = await seatsBeingCreated(cluster)).length === 0) {
-			if (Date.now() > deadline) throw new Error(`no create ever in flight\n${cluster.tailOfLogs(3000)}`);
-			await sleep(20);
-		}
-		// The intent is written just before the request: give the request time to reach the emulator.
-		await sleep(300);
-		inFlight = await seatsBeingCreated(cluster);
-		expect(inFlight.length).toBeGreaterThan(0);
-		const countsAtKill = await cluster.jobCounts();
+		playPhase(stories, 0);
+		await cluster.deliver();
+		await until(async () => (await cluster.jobCounts()).active >= 2, 'syncs to be active');
+		await sleep(600);
 		await victim.kill('SIGKILL');
 		expect(victim.exitSignal).toBe('SIGKILL');
-		await sleep(1700); // the in-flight creates commit on the emulator meanwhile
-		const licensesAfterKill = cluster.licenses().length;
+		await sleep(1500); // the creates the dead process sent commit now
+		const committedBeforeRestart = cluster.calls()['/license/create']?.['200'] ?? 0;
 		cluster.setFaults([]);
-
-		const restartedAt = Date.now();
-		const successor = await cluster.spawnWorker('process');
-		await cluster.waitForDrain(150000);
-		const recoverySeconds = (Date.now() - restartedAt) / 1000;
-		// A duplicate delivery of everything afterwards changes nothing either.
-		await cluster.deliver(events);
-		await cluster.waitForDrain();
-
-		const adopted = successor.logLines().filter((line) => Array.isArray(line.actions) && (line.actions as string[]).includes('adopted')).length;
-		console.log(`SIGKILL mid-create: ${inFlight.length} seat(s) creating at the kill, jobs ${JSON.stringify(countsAtKill)}, ${licensesAfterKill} licenses right after it; the new process adopted ${adopted} license(s), drained ${recoverySeconds} s after its start`);
-		expect(countsAtKill.active).toBeGreaterThan(0);
-		expect(adopted).toBeGreaterThanOrEqual(1);
-		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), lifecycles.map((lifecycle) => lifecycle.expected));
-		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
-
-		await successor.kill('SIGTERM');
-		expect(successor.exitCode).toBe(0);
-	}, 240000);
-
-	test('two processes on one queue, every subscription event delivered ×3 at once (root-lock contention), one stopped with SIGTERM mid-run', async () => {
-		cluster = await Cluster.start({ label: 'two', env: { WORKER_CONCURRENCY: '12' } });
-		const world = new StripeWorld(SEED + 1, cluster.tiers, cluster.graceSeconds);
-		const lifecycles = Array.from({ length: 12 }, () => world.subscriptionLifecycle({ renewals: 3 }));
-		lifecycles.forEach((lifecycle) => cluster.addLineItems(lifecycle.lineItems));
-		await cluster.spawnWorker('ingest');
-		const first = await cluster.spawnWorker('process');
-		const second = await cluster.spawnWorker('process');
-		cluster.setFaults([{ endpoint: '*', kind: 'latency', latency_ms: 40, rate: 1 }]);
-		const events = lifecycles.flatMap((lifecycle) => lifecycle.events);
-
-		const delivering = cluster.deliver(world.rng.shuffle([...events, ...events, ...events]), { concurrency: 24 });
-		// Stop the first process gracefully while jobs are active: it finishes them and exits 0.
-		const deadline = Date.now() + 30000;
-		while ((await cluster.jobCounts()).active === 0) {
-			if (Date.now() > deadline) throw new Error('no job ever active');
-			await sleep(10);
-		}
-		const stopAsked = Date.now();
-		await first.kill('SIGTERM', 30000);
-		const stopSeconds = (Date.now() - stopAsked) / 1000;
-		if (first.exitCode !== 0) console.log(`first did not stop within 30 s (${first.exitCode ?? first.exitSignal}):\n${first.text().slice(-6000)}`);
-		await delivering;
-		await cluster.waitForDrain(120000);
-
-		const converged = (worker: typeof first) => worker.logLines().filter((line) => line.msg === 'license converged').length;
-		console.log(`two processes: first (SIGTERM, exit ${first.exitCode} after ${stopSeconds} s) converged ${converged(first)} seat(s), second ${converged(second)}`);
-		expect(first.exitCode).toBe(0);
-		expect(converged(second)).toBeGreaterThan(0);
-		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), lifecycles.map((lifecycle) => lifecycle.expected));
-		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
-	}, 180000);
-
-	test('a purchase whose job is cut off twice (two processes SIGKILLed in turn while holding it) still gets its one license', async () => {
-		cluster = await Cluster.start({ label: 'kill2' });
-		const world = new StripeWorld(SEED + 2, cluster.tiers, cluster.graceSeconds);
-		const purchase = world.oneOffPurchase({ refund: false, dispute: false, asyncPayment: false, quantity: 1 });
-		cluster.addLineItems(purchase.lineItems);
-		// A slow Stripe API: the job sits in its line-items fetch, before it wrote anything, when the process dies.
-		cluster.setStripeApiDelay(5000);
-		await cluster.spawnWorker('ingest');
-		await cluster.deliver(purchase.events);
-		const killWhileFetching = async (name: string) => {
-			const callsBefore = cluster.stripeApiCalls;
-			const victim = await cluster.spawnWorker('process');
-			const deadline = Date.now() + 120000;
-			while (cluster.stripeApiCalls === callsBefore) {
-				if (Date.now() > deadline) throw new Error(`${name} never took the job: ${JSON.stringify(await cluster.jobCounts())}`);
-				await sleep(50);
-			}
-			await victim.kill('SIGKILL');
-		};
-		await killWhileFetching('first process');
-		await killWhileFetching('second process'); // picks the job up once it is found stalled (BullMQ: ~30-60 s)
-		cluster.setStripeApiDelay(0);
 		await cluster.spawnWorker('process');
-		await cluster.waitForDrain(150000);
-
-		const failed = await cluster.failedJobs();
-		console.log(`killed twice: dead letters ${JSON.stringify(failed)}, licenses ${cluster.licenses().length}`);
-		expect(failed).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), [purchase.expected]);
+		await playAll(cluster, stories);
+		await cluster.waitForDrain(60000);
+		expect(committedBeforeRestart).toBeGreaterThan(0);
+		expect(await cluster.failedJobs()).toEqual([]);
+		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 		expect(summary.problems).toEqual([]);
-	}, 300000);
+		expect(summary.licenses).toBe(summary.seats);
+	}, 120000);
+
+	test('a purchase whose job is cut off twice (two processes SIGKILLed in turn while running it) still gets its one license', async () => {
+		cluster = await Cluster.start({ label: 'twice' });
+		const story = new StoryBook(cluster.stripe, SEED + 1, cluster.tiers, cluster.graceSeconds).oneOff({ outcome: 'keep', quantity: 1, async: false });
+		await cluster.spawnWorker('ingest');
+		cluster.setFaults([{ endpoint: '/license/get-bulk', kind: 'latency', latency_ms: 4000, rate: 1 }]);
+		let worker = await cluster.spawnWorker('process');
+		playPhase([story], 0);
+		await cluster.deliver();
+		for (let cut = 0; cut < 2; cut++) {
+			await until(async () => (await cluster.jobCounts()).active === 1, `the job to be active (cut ${cut + 1})`);
+			await sleep(300);
+			await worker.kill('SIGKILL');
+			worker = await cluster.spawnWorker('process');
+		}
+		cluster.setFaults([]);
+		await cluster.waitForDrain(60000);
+		expect(await cluster.failedJobs()).toEqual([]);
+		expect(checkLicenses(cluster.licenses(), [story.expected()]).problems).toEqual([]);
+	}, 120000);
+
+	test('two processes on one queue, every event ×3, one stopped with SIGTERM mid-run: it exits 0 and nothing is lost', async () => {
+		cluster = await Cluster.start({ label: 'two', env: { WORKER_CONCURRENCY: '8' } });
+		const stories = storiesFor(new StoryBook(cluster.stripe, SEED + 2, cluster.tiers, cluster.graceSeconds), 40);
+		cluster.setFaults([{ endpoint: '*', kind: 'latency', latency_ms: 20, rate: 1 }]);
+		const [first] = await Promise.all([cluster.spawnWorker('all'), cluster.spawnWorker('all')]);
+		for (let phase = 0; playPhase(stories, phase) > 0; phase++) {
+			await cluster.deliver({ copies: 3, seed: SEED + phase });
+			if (phase === 1) {
+				const started = Date.now();
+				await first.kill('SIGTERM');
+				expect(first.exitCode).toBe(0);
+				expect(Date.now() - started).toBeLessThan(10000);
+			}
+		}
+		await cluster.waitForDrain(90000);
+		expect(await cluster.failedJobs()).toEqual([]);
+		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		expect(summary.problems).toEqual([]);
+		expect(summary.licenses).toBe(summary.seats);
+	}, 120000);
+
+	test('SIGTERM mid-job stops within SHUTDOWN_TIMEOUT_MS (the job is left for a retry), and another process finishes it', async () => {
+		cluster = await Cluster.start({ label: 'term', env: { SHUTDOWN_TIMEOUT_MS: '1000' } });
+		const story = new StoryBook(cluster.stripe, SEED + 3, cluster.tiers, cluster.graceSeconds).oneOff({ outcome: 'keep', quantity: 1, async: false });
+		const worker = await cluster.spawnWorker('all');
+		cluster.setFaults([{ endpoint: '/license/get-bulk', kind: 'latency', latency_ms: 8000, rate: 1 }]);
+		playPhase([story], 0);
+		await cluster.deliver();
+		await until(async () => (await cluster.jobCounts()).active === 1, 'the job to be active');
+		const started = Date.now();
+		await worker.kill('SIGTERM');
+		const stoppedInMs = Date.now() - started;
+		expect(worker.exitCode).toBe(0);
+		expect(stoppedInMs).toBeLessThan(4000);
+		expect(worker.text()).toContain('active jobs did not finish in time: left for a retry');
+		cluster.setFaults([]);
+		await cluster.spawnWorker('all');
+		await cluster.waitForDrain(60000);
+		expect(checkLicenses(cluster.licenses(), [story.expected()]).problems).toEqual([]);
+	}, 120000);
+
+	test('a signed purchase of 1,000,000 seats creates nothing, is a dead letter that says why, and SIGTERM still stops at once', async () => {
+		cluster = await Cluster.start({ label: 'million' });
+		const customer = cluster.stripe.createCustomer({ email: 'bulk@example.com' });
+		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1_000_000 }] });
+		const worker = await cluster.spawnWorker('all');
+		await cluster.deliver({ copies: 3, seed: 1 });
+		await until(async () => (await cluster.failedJobs()).length === 1, 'the dead letter', 20000);
+		const [letter] = await cluster.failedJobs();
+		expect(letter.root).toBe(bought.payment_intent?.id);
+		expect(letter.reason).toContain('asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100): none were created');
+		expect(letter.attempts).toBe(1);
+		expect(cluster.calls()['/license/create']).toBeUndefined();
+		const started = Date.now();
+		await worker.kill('SIGTERM');
+		expect(worker.exitCode).toBe(0);
+		expect(Date.now() - started).toBeLessThan(3000);
+	}, 60000);
 });

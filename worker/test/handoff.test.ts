@@ -12,9 +12,9 @@ import {
 	signHandoff,
 	verifyHandoffSignature,
 	type HandoffPayload,
-} from '../src/handoff.js';
-import type { RootState } from '../src/ledger.js';
-import type { KeycrateLicense } from '../src/model.js';
+} from '../src/jobs/handoff.js';
+import type { HandoffLicense } from '../src/keycrate/execute.js';
+import type { Linkage } from '../src/model.js';
 
 const SECRET = 'lwh_secret_for_tests_0123456789';
 
@@ -46,45 +46,18 @@ beforeEach(() => {
 	answer = 200;
 });
 
-const license: KeycrateLicense = {
-	license_key: 'ABCD-EFGH-IJKL-MNOP',
-	app_id: '3f6c1a52-0000-4000-8000-000000000001',
-	subscription_id: null,
-	status: 'active',
-	duration_unit: 'days',
-	duration_value: 30,
-	expires_at: '2026-12-27T06:00:00.000Z',
-	created_at: '2026-11-27T06:00:00.000Z',
-	updated_at: '2026-11-27T06:00:00.000Z',
-	metadata: {},
-	tags: ['stripe'],
-	hwid: null,
-	hwid_lock: false,
-	hwid_reset_allowed: true,
-	hwid_reset_interval: 0,
-	hwid_last_reset_at: null,
-	username: null,
-	has_password: false,
-};
+const license: HandoffLicense = { licenseKey: 'ABCD-EFGH-IJKL-MNOP', expiresAt: '2026-12-27T06:00:00.000Z', status: 'active', seat: 0 };
 
-const state: RootState = {
-	root: 'pay:pi_3QxTest',
-	kind: 'payment',
-	linkage: { customerId: 'cus_Test', email: 'ada@example.com', checkoutSessionId: 'cs_test_a1Test', paymentIntentId: 'pi_3QxTest', livemode: false },
-	lines: [],
-	entitled: true,
-	seatsEverCreated: 1,
-	seatsNeeded: 1,
-};
+const linkage: Linkage = { customerId: 'cus_Test', email: 'ada@example.com', checkoutSessionId: 'cs_test_a1Test', paymentIntentId: 'pi_3QxTest', livemode: false };
 
 const now = Date.parse('2026-11-27T06:00:00Z');
 const config = () => ({ licenseWebhookUrl: `${baseUrl}/webhook/keycrate-license/tok_hidden_path`, licenseWebhookSecret: SECRET });
 
 describe('buildHandoffPayload', () => {
 	it('describes the new license and where it came from', () => {
-		expect(buildHandoffPayload(state, 0, license, now)).toEqual({
+		expect(buildHandoffPayload(linkage, license, now)).toEqual({
 			type: 'license.created',
-			id: handoffId(license.license_key),
+			id: handoffId(license.licenseKey),
 			created: now / 1000,
 			data: {
 				license_key: 'ABCD-EFGH-IJKL-MNOP',
@@ -100,14 +73,14 @@ describe('buildHandoffPayload', () => {
 	});
 
 	it('gives one license one id, whenever it is built, and another license another', () => {
-		expect(buildHandoffPayload(state, 0, license, now).id).toBe(buildHandoffPayload(state, 0, license, now + 60000).id);
+		expect(buildHandoffPayload(linkage, license, now).id).toBe(buildHandoffPayload(linkage, license, now + 60000).id);
 		expect(handoffId('ABCD-EFGH-IJKL-MNOP')).toMatch(/^kclh_[0-9a-f]{32}$/);
 		expect(handoffId('ABCD-EFGH-IJKL-MNOQ')).not.toBe(handoffId('ABCD-EFGH-IJKL-MNOP'));
 	});
 });
 
 describe('deliverHandoff', () => {
-	const payload: HandoffPayload = buildHandoffPayload(state, 0, license, now);
+	const payload: HandoffPayload = buildHandoffPayload(linkage, license, now);
 
 	it('posts the JSON payload, signed, with the idempotency key', async () => {
 		expect(await deliverHandoff(config(), payload)).toEqual({ status: 200 });

@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { pino } from 'pino';
 import type { Config } from '../src/config.js';
 import { startIngest, type IngestServer } from '../src/ingest/server.js';
-import { EVENTS_QUEUE } from '../src/queue.js';
-import { deletePrefix } from '../src/redis-private.js';
+import { readSkipped, SYNC_QUEUE } from '../src/jobs/queues.js';
+import { deletePrefix } from './support/redis-private.js';
 import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 import { SECRET_A, SECRET_B, deliver, ingestConfig, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
 
@@ -18,6 +18,14 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 	let inspect: Redis;
 	let queue: Queue;
 
+	/** The roots of the queued sync jobs, sorted. */
+	async function queuedRoots(): Promise<string[]> {
+		const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
+		return jobs.map((job) => (job.data as { root: string }).root).sort();
+	}
+
+	const rootOf = (event: ReturnType<typeof sampleEvent>) => (event.data.object as { id: string }).id;
+
 	async function startWith(env: Record<string, string> = {}) {
 		config = ingestConfig({ REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: prefix, ...env });
 		ingest = await startIngest(config, silent);
@@ -26,7 +34,7 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 	beforeEach(async () => {
 		prefix = uniquePrefix();
 		inspect = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null });
-		queue = new Queue(EVENTS_QUEUE, { connection: inspect, prefix });
+		queue = new Queue(SYNC_QUEUE, { connection: inspect, prefix });
 		await startWith();
 	});
 
@@ -37,25 +45,34 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 		await deletePrefix(SHARED_REDIS_URL, prefix);
 	});
 
-	test('a well signed event is answered 200 and queued with job id = event id, name = event type', async () => {
-		const event = sampleEvent({ type: 'checkout.session.completed' });
+	test('a well signed event is answered 200 and queues sync(root), deduplicated per root, with the retry schedule', async () => {
+		const event = sampleEvent({ type: 'customer.subscription.updated' });
 		const answer = await deliver(ingest.url, event);
 		expect(answer).toEqual({ status: 200, body: { received: true } });
-		const job = await queue.getJob(event.id);
-		expect(job?.id).toBe(event.id);
-		expect(job?.name).toBe('checkout.session.completed');
-		expect(job?.data).toEqual(event);
-		expect(job?.opts.attempts).toBe(config.jobAttempts);
+		const [job] = await queue.getJobs(['waiting']);
+		expect(job.name).toBe('sync');
+		expect(job.data).toEqual({ root: rootOf(event), cause: `customer.subscription.updated ${event.id}` });
+		expect(job.opts.attempts).toBe(config.retryScheduleMs.length + 1);
+		expect(job.opts.deduplication).toEqual({ id: rootOf(event), keepLastIfActive: true });
 		expect(ingest.counters.accepted).toBe(1);
 	});
 
-	test('a second and third delivery of the same event are answered 200 and leave one job', async () => {
+	test('three deliveries of one event, and another event of the same root, leave one waiting sync', async () => {
 		const event = sampleEvent();
 		for (let delivery = 0; delivery < 3; delivery += 1) {
 			expect((await deliver(ingest.url, event)).status).toBe(200);
 		}
-		expect(await queue.count()).toBe(1);
-		expect((await queue.getJob(event.id))?.id).toBe(event.id);
+		expect((await deliver(ingest.url, sampleEvent({ type: 'invoice.paid', object: { id: 'in_1', object: 'invoice', parent: { subscription_details: { subscription: rootOf(event) } } } }))).status).toBe(200);
+		expect(await queuedRoots()).toEqual([rootOf(event)]);
+	});
+
+	test('an event that names nothing to license is acknowledged and recorded as skipped with its reason', async () => {
+		const event = sampleEvent({ type: 'customer.created', object: { id: 'cus_1', object: 'customer' } });
+		expect(await deliver(ingest.url, event)).toEqual({ status: 200, body: { received: true, skipped: true } });
+		expect(await queuedRoots()).toEqual([]);
+		const [record] = await readSkipped(config, inspect, 10);
+		expect(record).toMatchObject({ reason: 'not_handled', eventId: event.id, eventType: 'customer.created', detail: `customer.created ${event.id}: not an event type the worker uses` });
+		expect(ingest.counters.skipped).toBe(1);
 	});
 
 	test('rotation: with two secrets configured, an event signed by either is accepted', async () => {
@@ -65,8 +82,7 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 		const second = sampleEvent();
 		expect((await deliver(ingest.url, first, SECRET_A)).status).toBe(200);
 		expect((await deliver(ingest.url, second, SECRET_B)).status).toBe(200);
-		expect((await queue.getJob(first.id))?.id).toBe(first.id);
-		expect((await queue.getJob(second.id))?.id).toBe(second.id);
+		expect(await queuedRoots()).toEqual([rootOf(first), rootOf(second)].sort());
 	});
 
 	test.each([
@@ -144,8 +160,7 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 		const liveEvent = sampleEvent({ livemode: true });
 		expect(await deliver(ingest.url, testEvent)).toEqual({ status: 200, body: { received: true, ignored: 'livemode' } });
 		expect(await deliver(ingest.url, liveEvent)).toEqual({ status: 200, body: { received: true } });
-		expect(await queue.getJob(testEvent.id)).toBeUndefined();
-		expect((await queue.getJob(liveEvent.id))?.id).toBe(liveEvent.id);
+		expect(await queuedRoots()).toEqual([rootOf(liveEvent)]);
 		expect(ingest.counters).toMatchObject({ accepted: 1, ignoredLivemode: 1 });
 	});
 

@@ -64,7 +64,7 @@ describe('verifyStripeWebhook', () => {
 		expect(verifyStripeWebhook(stale.body, stale.header, { ...options, now })).toEqual({
 			ok: false,
 			reason: 'stale_timestamp',
-			message: 'the signature timestamp is outside the tolerance',
+			message: 'the signature timestamp is older than the tolerance',
 		});
 		const fresh = signed(sampleEvent(), SECRET_A, Math.floor(now / 1000) - 299);
 		expect(verifyStripeWebhook(fresh.body, fresh.header, { ...options, now })).toMatchObject({ ok: true });

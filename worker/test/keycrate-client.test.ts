@@ -26,7 +26,7 @@ interface Harness {
 }
 
 /** A client on the emulator whose sleeps are recorded; `onSleep` runs at each wait (e.g. to lift a fault). */
-function harness(options: { apiKey?: string; appId?: string; url?: string; timeoutMs?: number; maxBatch?: number; maxRetryAfterMs?: number; onSleep?: (waits: number[]) => void } = {}): Harness {
+function harness(options: { apiKey?: string; appId?: string; url?: string; timeoutMs?: number; maxBatch?: number; onSleep?: (waits: number[]) => void } = {}): Harness {
 	const waits: number[] = [];
 	const client = createKeycrateClient(
 		{
@@ -41,7 +41,6 @@ function harness(options: { apiKey?: string; appId?: string; url?: string; timeo
 				waits.push(ms);
 				options.onSleep?.(waits);
 			},
-			maxRetryAfterMs: options.maxRetryAfterMs,
 		},
 	);
 	clients.push(client);
@@ -111,7 +110,7 @@ describe('calls without faults', () => {
 		const keys: string[] = [];
 		for (let index = 0; index < 105; index++) keys.push((await client.createLicense(createBody('kc-many'))).license_key);
 		await client.createLicense(createBody('kc-other'));
-		const found = await client.findLicensesByTag('kc-many');
+		const found = (await client.findLicensesByTag('kc-many')) as { license_key: string; created_at: string }[];
 		expect(found.map((license) => license.license_key).sort()).toEqual([...keys].sort());
 		const created = found.map((license) => license.created_at);
 		expect(created).toEqual([...created].sort());
@@ -119,34 +118,31 @@ describe('calls without faults', () => {
 		expect(await client.findLicensesByTag('kc-none')).toEqual([]);
 	});
 
-	it('splits bulk status updates and extensions into calls of at most KEYCRATE_MAX_BATCH keys', async () => {
-		const { client } = harness({ maxBatch: 2 });
-		const keys: string[] = [];
-		for (let index = 0; index < 5; index++) keys.push((await client.createLicense(createBody())).license_key);
+	it('deletes a license, and a license already gone counts as deleted', async () => {
+		const { client } = harness();
+		const license = await client.createLicense(createBody());
+		await client.deleteLicense(license.license_key);
+		await client.deleteLicense(license.license_key);
+		expect(licenseCount()).toBe(0);
+		expect(calls('/license/delete')).toEqual({ '200': 1, '404': 1 });
+	});
 
-		const paused = await client.updateStatusBulk([...keys, keys[0]], 'paused');
-		expect(paused.map((result) => [result.license_key, result.success])).toEqual(keys.map((key) => [key, true]));
-		expect(calls('/license/update-status-bulk')['200']).toBe(3);
-		for (const key of keys) expect((await client.getLicense(key))?.status).toBe('paused');
-
-		const before = await client.getLicense(keys[4]);
-		const extended = await client.extendBulk(keys, 60);
-		expect(extended.every((result) => result.success)).toBe(true);
-		expect(calls('/license/extend-bulk')['200']).toBe(3);
-		const after = await client.getLicense(keys[4]);
-		expect(Date.parse(after?.expires_at as string) - Date.parse(before?.expires_at as string)).toBe(60000);
+	it('replaces metadata (a set-to-value write)', async () => {
+		const { client } = harness();
+		const license = await client.createLicense(createBody());
+		expect((await client.updateMetadata(license.license_key, { a: 1 })).metadata).toEqual({ a: 1 });
 	});
 });
 
 describe('error_500: retried for idempotent calls only', () => {
-	it('retries a read after 1 s, 4 s, 10 s, then gives up with a retryable error', async () => {
+	it('retries a read after 200 ms and 800 ms (never longer in-process), then gives up with a retryable error', async () => {
 		const { client } = harness();
 		const license = await client.createLicense(createBody());
 		faults({ endpoint: '/license/get', kind: 'error_500' });
 		const error = await failure(client.getLicense(license.license_key));
 		expect(error).toMatchObject({ code: 'SERVER_ERROR', status: 500, retryable: true, ambiguous: true, permanent: false, endpoint: '/license/get' });
 		expect(error.message).toBe('Keycrate /license/get: SERVER_ERROR (HTTP 500): injected fault: server error');
-		expect(calls('/license/get')['500']).toBe(4);
+		expect(calls('/license/get')['500']).toBe(3);
 	});
 
 	it('succeeds on a retry once the fault is gone', async () => {
@@ -155,7 +151,7 @@ describe('error_500: retried for idempotent calls only', () => {
 		const { client, waits } = harness({ onSleep: (done) => done.length === 2 && faults() });
 		faults({ endpoint: '/license/update-status', kind: 'error_500' });
 		expect((await client.updateStatus(license.license_key, 'paused')).status).toBe('paused');
-		expect(waits).toEqual([1000, 4000]);
+		expect(waits).toEqual([200, 800]);
 	});
 
 	it('does not re-send a create: it may have been applied', async () => {
@@ -167,12 +163,11 @@ describe('error_500: retried for idempotent calls only', () => {
 		expect(calls('/license/create')['500']).toBe(1);
 	});
 
-	it('does not re-send an extend or a bulk extend', async () => {
+	it('does not re-send an extend', async () => {
 		const { client, waits } = harness();
 		const license = await client.createLicense(createBody());
-		faults({ endpoint: '/license/extend', kind: 'error_500' }, { endpoint: '/license/extend-bulk', kind: 'error_500' });
+		faults({ endpoint: '/license/extend', kind: 'error_500' });
 		expect((await failure(client.extendLicense(license.license_key, 60))).ambiguous).toBe(true);
-		expect((await failure(client.extendBulk([license.license_key], 60))).ambiguous).toBe(true);
 		expect(waits).toEqual([]);
 	});
 });
@@ -199,40 +194,40 @@ describe('commit_then_500: the change happened, the reply was lost', () => {
 		expect(Date.parse(after?.expires_at as string) - Date.parse(license.expires_at as string)).toBe(3600 * 1000);
 	});
 
-	it('re-sends a status update, which lands once', async () => {
+	it('re-sends a status update after an answered 500 (set-to-value: the answer settles it), which lands once', async () => {
 		const { client: setup } = harness();
 		const license = await setup.createLicense(createBody());
 		const { client, waits } = harness({ onSleep: () => faults() });
 		faults({ endpoint: '/license/update-status', kind: 'commit_then_500' });
 		expect((await client.updateStatus(license.license_key, 'paused')).status).toBe('paused');
-		expect(waits).toEqual([1000]);
+		expect(waits).toEqual([200]);
 		expect(calls('/license/update-status')).toEqual({ '500': 1, '200': 1 });
 	});
 });
 
 describe('error_429: refused, never applied, so every call may retry', () => {
-	it('honours Retry-After, also for a create, and creates exactly one license', async () => {
+	it('honours a Retry-After of up to 1 s in-process, also for a create, and creates exactly one license', async () => {
 		const { client, waits } = harness({ onSleep: () => faults() });
-		faults({ endpoint: '/license/create', kind: 'error_429', retry_after_s: 2 });
+		faults({ endpoint: '/license/create', kind: 'error_429', retry_after_s: 1 });
 		await client.createLicense(createBody());
-		expect(waits).toEqual([2000]);
+		expect(waits).toEqual([1000]);
 		expect(licenseCount()).toBe(1);
 	});
 
-	it('gives up after the schedule with a retryable, unambiguous RATE_LIMITED', async () => {
+	it('gives up after the short schedule with a retryable, unambiguous RATE_LIMITED', async () => {
 		const { client, waits } = harness();
 		faults({ endpoint: '*', kind: 'error_429', retry_after_s: 1 });
 		const error = await failure(client.createLicense(createBody()));
 		expect(error).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryable: true, ambiguous: false, retryAfterMs: 1000 });
-		expect(waits).toEqual([1000, 1000, 1000]);
+		expect(waits).toEqual([1000, 1000]);
 		expect(licenseCount()).toBe(0);
 	});
 
-	it('leaves a Retry-After longer than it will wait to the job backoff', async () => {
-		const { client, waits } = harness({ maxRetryAfterMs: 30000 });
-		faults({ endpoint: '/license/get', kind: 'error_429', retry_after_s: 120 });
+	it('leaves a Retry-After over 1 s to the job backoff (no long wait holding a job)', async () => {
+		const { client, waits } = harness();
+		faults({ endpoint: '/license/get', kind: 'error_429', retry_after_s: 2 });
 		const error = await failure(client.getLicense('ABCD'));
-		expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 120000, retryable: true });
+		expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 2000, retryable: true });
 		expect(waits).toEqual([]);
 	});
 });
@@ -253,7 +248,16 @@ describe('drop_connection and timeouts: no reply at all', () => {
 		const { client, waits } = harness({ onSleep: () => faults() });
 		faults({ endpoint: '/license/get', kind: 'drop_connection' });
 		expect((await client.getLicense(license.license_key))?.license_key).toBe(license.license_key);
-		expect(waits).toEqual([1000]);
+		expect(waits).toEqual([200]);
+	});
+
+	it('does not re-send a status update that got no answer: it may still land (the sync retries after it settled)', async () => {
+		const { client: setup } = harness();
+		const license = await setup.createLicense(createBody());
+		const { client, waits } = harness();
+		faults({ endpoint: '/license/update-status', kind: 'drop_connection' });
+		expect(await failure(client.updateStatus(license.license_key, 'paused'))).toMatchObject({ code: 'NETWORK_ERROR', ambiguous: true });
+		expect(waits).toEqual([]);
 	});
 
 	it('times out after KEYCRATE_TIMEOUT_MS and treats it as ambiguous', async () => {
@@ -271,7 +275,7 @@ describe('drop_connection and timeouts: no reply at all', () => {
 		const { client, waits } = harness({ url });
 		const error = await failure(client.createLicense(createBody()));
 		expect(error).toMatchObject({ code: 'UNREACHABLE', ambiguous: false, retryable: true });
-		expect(waits).toEqual([1000, 4000, 10000]);
+		expect(waits).toEqual([200, 800]);
 	});
 });
 
@@ -340,9 +344,56 @@ describe('replies the contract does not promise (a local fake server)', () => {
 		reply = { status: 502, body: 'Bad Gateway' };
 		const { client, waits } = harness({ url, apiKey });
 		expect(await failure(client.getLicense('ABCD'))).toMatchObject({ code: 'SERVER_ERROR', status: 502, ambiguous: true, retryable: true });
-		expect(waits).toEqual([1000, 4000, 10000]);
+		expect(waits).toEqual([200, 800]);
 		reply = { status: 418, body: '' };
 		expect(await failure(client.getLicense('ABCD'))).toMatchObject({ code: 'BAD_RESPONSE', status: 418, permanent: true });
+	});
+});
+
+describe('tolerant reading (a real Keycrate may answer in a shape we only inferred)', () => {
+	let server: http.Server;
+	let url: string;
+	let pages: unknown[];
+
+	beforeAll(async () => {
+		server = http.createServer((request, response) => {
+			const chunks: Buffer[] = [];
+			request.on('data', (chunk: Buffer) => chunks.push(chunk));
+			request.on('end', () => {
+				const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { page?: number };
+				const reply = request.url === '/license/get-bulk' ? pages[(body.page ?? 1) - 1] ?? [] : pages[0];
+				response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+			});
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+	const licenses = (from: number, count: number) => Array.from({ length: count }, (_, index) => ({ license_key: `K${from + index}` }));
+
+	it('pages without `pagination` until a page comes back short', async () => {
+		pages = [{ data: licenses(0, 100) }, { data: licenses(100, 100) }, { data: licenses(200, 7) }];
+		expect(await harness({ url }).client.findLicensesByTag('t')).toHaveLength(207);
+	});
+
+	it('reads a bare array page, and stops at an empty page', async () => {
+		pages = [licenses(0, 100), []];
+		expect(await harness({ url }).client.findLicensesByTag('t')).toHaveLength(100);
+	});
+
+	it('reads a license with or without the `data` wrapper', async () => {
+		pages = [{ license_key: 'BARE', status: 'active' }];
+		expect((await harness({ url }).client.getLicense('BARE'))?.license_key).toBe('BARE');
+		pages = [{ data: { license_key: 'WRAPPED' } }];
+		expect((await harness({ url }).client.getLicense('WRAPPED'))?.license_key).toBe('WRAPPED');
+	});
+
+	it('an error envelope under a 200 is an error', async () => {
+		pages = [{ error: 'no such license', error_code: 'LICENSE_NOT_FOUND' }];
+		expect(await harness({ url }).client.getLicense('X')).toBeNull();
+		pages = [{ error: 'bad', error_code: 'INVALID_INPUT' }];
+		expect(await failure(harness({ url }).client.updateStatus('X', 'paused'))).toMatchObject({ code: 'INVALID_INPUT', permanent: true });
 	});
 });
 

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { PermanentError } from '../errors.js';
 import { isPermanentKeycrateError } from '../keycrate/errors.js';
 import type { LicenseApi } from '../keycrate/execute.js';
+import { markHandedOff } from '../keycrate/record.js';
 import { secretScrubber, secretValues, type Logger } from '../log.js';
 import { createStripeClient, isStripeRateLimit, StripeBudget, StripeRateLimited } from '../stripe/client.js';
 import { buildHandoffPayload, deliverHandoff, type HandoffPayload } from './handoff.js';
@@ -45,7 +46,7 @@ const STRIPE_RATE_LIMIT_PAUSE_MS = 1000;
  */
 export function asJobError(error: unknown, scrub: (text: string) => string): Error {
 	const original = error instanceof Error ? error : new Error(String(error));
-	const permanent = error instanceof PermanentError || isPermanentKeycrateError(error);
+	const permanent = error instanceof PermanentError || error instanceof UnrecoverableError || isPermanentKeycrateError(error);
 	const jobError = permanent ? new UnrecoverableError(scrub(original.message)) : new Error(scrub(original.message));
 	jobError.stack = scrub(original.stack ?? original.message);
 	// The backoff strategy reads these: a settle time or a Retry-After is a floor under the scheduled delay.
@@ -152,16 +153,22 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	});
 
 	const handoffWorker = handoffs
-		? new Worker<HandoffPayload>(
+		? new Worker<HandoffPayload & { delivered?: boolean }>(
 				HANDOFF_QUEUE,
 				async (job) => {
+					const licenseKey = job.data.data.license_key;
 					try {
-						await deliverHandoff(config, job.data);
+						// A retry after the post was taken only marks: the receiver is not posted to again.
+						if (job.data.delivered !== true) {
+							await deliverHandoff(config, job.data);
+							await job.updateData({ ...job.data, delivered: true });
+							log.info({ licenseKey }, 'license handed off');
+						}
+						await markHandedOff(deps.api, licenseKey);
 					} catch (error) {
-						log.warn({ licenseKey: job.data.data.license_key, attempt: job.attemptsMade + 1, err: (error as Error).message }, 'hand-off failed');
-						throw error;
+						log.warn({ licenseKey, attempt: job.attemptsMade + 1, err: (error as Error).message }, 'hand-off failed');
+						throw asJobError(error, scrub);
 					}
-					log.info({ licenseKey: job.data.data.license_key }, 'license handed off');
 				},
 				{ ...workerSettings, concurrency: Math.min(config.workerConcurrency, 10) },
 			)

@@ -11,7 +11,7 @@ import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, Setta
 import { isKeycrateError, mayStillCommit } from './errors.js';
 import type { Action } from './plan.js';
 import { rankSeatLicenses } from './plan.js';
-import { HANDOFF_MARKER, readLicense, rootTag } from './record.js';
+import { readLicense, rootTag } from './record.js';
 
 /** The Keycrate calls a sync makes (keycrate/client.ts; tests may wrap it). */
 export interface LicenseApi {
@@ -115,12 +115,10 @@ async function extendTo(ctx: ExecuteContext, licenseKey: string, seconds: number
 	}
 }
 
-async function handOff(ctx: ExecuteContext, license: HandoffLicense, metadata: Record<string, unknown>): Promise<void> {
-	if (ctx.handoff === undefined) return;
-	// Queue first, then mark: a crash in between queues it again (same job id, and the receiver de-duplicates
-	// on Idempotency-Key); the other order could mark a hand-off that never left.
-	await ctx.handoff(license);
-	await write(ctx, () => ctx.api.updateMetadata(license.licenseKey, { ...metadata, [HANDOFF_MARKER]: 'queued' }));
+async function handOff(ctx: ExecuteContext, license: HandoffLicense): Promise<void> {
+	// Only queued here (job id = the license key: a re-queue while one is kept is a no-op); the hand-off job
+	// marks the license once the post was taken, so a hand-off lost with Redis is queued again by the next sync.
+	await ctx.handoff?.(license);
 }
 
 function checkStopping(ctx: ExecuteContext): void {
@@ -148,7 +146,7 @@ export async function execute(ctx: ExecuteContext, actions: Action[], licenses: 
 			case 'handoff': {
 				const license = byKey.get(action.licenseKey);
 				const status = license?.status ?? 'active';
-				await handOff(ctx, { licenseKey: action.licenseKey, expiresAt: isoOrNull(license?.expiresAt), status, seat: action.seat }, license?.metadata ?? {});
+				await handOff(ctx, { licenseKey: action.licenseKey, expiresAt: isoOrNull(license?.expiresAt), status, seat: action.seat });
 				break;
 			}
 			case 'create': {
@@ -163,9 +161,8 @@ export async function execute(ctx: ExecuteContext, actions: Action[], licenses: 
 					license = await write(ctx, () => ctx.api.updateStatus(key, 'paused'));
 					done.push({ action: 'setStatus', seat: action.seat, licenseKey: key });
 				}
-				const metadata = (license.metadata ?? action.request.metadata ?? {}) as Record<string, unknown>;
-				if (ctx.handoff !== undefined && metadata[HANDOFF_MARKER] === undefined) {
-					await handOff(ctx, { licenseKey: key, expiresAt: license.expires_at ?? null, status: license.status ?? action.status, seat: action.seat }, metadata);
+				if (ctx.handoff !== undefined) {
+					await handOff(ctx, { licenseKey: key, expiresAt: license.expires_at ?? null, status: license.status ?? action.status, seat: action.seat });
 					done.push({ action: 'handoff', seat: action.seat, licenseKey: key });
 				}
 				continue;

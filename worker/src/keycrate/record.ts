@@ -9,7 +9,7 @@ import type { FoundLicense, KeycrateLicense, Linkage, RootId, UnixSeconds } from
 
 const TAG_MAX = 64;
 const SEAT_TAG = /^kcseat:(\d{1,6})$/;
-/** Metadata key of the hand-off marker: set once the license's hand-off was queued. */
+/** Metadata key of the hand-off marker: set once LICENSE_WEBHOOK_URL took the license's hand-off. */
 export const HANDOFF_MARKER = 'keycrate_handoff';
 export const SEAT_METADATA = 'keycrate_sync_seat';
 export const ROOT_METADATA = 'keycrate_sync_root';
@@ -82,4 +82,15 @@ export function readLicense(raw: unknown, appId: string): FoundLicense | undefin
 	if (license.subscription_id === null || typeof license.subscription_id === 'string') found.tier = license.subscription_id;
 	if (typeof license.created_at === 'string') found.createdAt = license.created_at;
 	return found;
+}
+
+/** Marks a license as handed off (its metadata kept); a license deleted meanwhile needs no mark. */
+export async function markHandedOff(
+	api: { getLicense(key: string): Promise<KeycrateLicense | null>; updateMetadata(key: string, metadata: Record<string, unknown>): Promise<unknown> },
+	licenseKey: string,
+): Promise<void> {
+	const license = await api.getLicense(licenseKey);
+	const metadata = readLicense(license, '')?.metadata;
+	if (license === null || metadata === undefined || metadata[HANDOFF_MARKER] !== undefined) return;
+	await api.updateMetadata(licenseKey, { ...metadata, [HANDOFF_MARKER]: new Date().toISOString() });
 }

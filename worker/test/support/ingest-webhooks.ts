@@ -15,8 +15,8 @@ export function ingestConfig(env: Record<string, string>): Config {
 	);
 }
 
-/** A small event in Stripe's envelope shape (see stripe/openapi fixtures3.json `event`). */
-export function sampleEvent(overrides: Partial<{ id: string; type: string; livemode: boolean; created: number }> = {}) {
+/** A small event in Stripe's envelope shape (see stripe/openapi fixtures3.json `event`), about a subscription. */
+export function sampleEvent(overrides: Partial<{ id: string; type: string; livemode: boolean; created: number; object: Record<string, unknown> }> = {}) {
 	const created = overrides.created ?? Math.floor(Date.now() / 1000);
 	return {
 		id: overrides.id ?? `evt_${randomBytes(12).toString('hex')}`,
@@ -26,8 +26,8 @@ export function sampleEvent(overrides: Partial<{ id: string; type: string; livem
 		livemode: overrides.livemode ?? false,
 		pending_webhooks: 1,
 		request: { id: null, idempotency_key: null },
-		type: overrides.type ?? 'invoice.paid',
-		data: { object: { id: `in_${randomBytes(8).toString('hex')}`, object: 'invoice', status: 'paid' } },
+		type: overrides.type ?? 'customer.subscription.updated',
+		data: { object: overrides.object ?? { id: `sub_${randomBytes(8).toString('hex')}`, object: 'subscription', status: 'active' } },
 	};
 }
 

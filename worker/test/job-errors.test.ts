@@ -1,10 +1,13 @@
-// What a failed job leaves in Redis (failedReason, stacktrace) and in `dead-letters`: no secret, and the right kind.
+// What a failed job leaves in Redis (failedReason, stacktrace) and in `dead-letters`: no secret, and the right
+// kind; and when it runs again (the retry schedule, with a settle time or a Retry-After as a floor).
 
 import { UnrecoverableError } from 'bullmq';
-import { PermanentEventError } from '../src/handlers/index.js';
+import { parseRetrySchedule } from '../src/config.js';
+import { PermanentError, UnsettledWriteError } from '../src/errors.js';
+import { asJobError } from '../src/jobs/processor.js';
+import { retryDelay } from '../src/jobs/queues.js';
 import { KeycrateError } from '../src/keycrate/client.js';
 import { secretScrubber } from '../src/log.js';
-import { asJobError } from '../src/process.js';
 
 const scrub = secretScrubber(['kc_live_0123456789abcdef']);
 
@@ -18,7 +21,7 @@ describe('asJobError', () => {
 	});
 
 	it('fails at once on an event that can never be processed, keeping the field in the reason', () => {
-		const error = asJobError(new PermanentEventError('metadata.keycrate_duration_unit: must be one of …', 'metadata.keycrate_duration_unit'), scrub);
+		const error = asJobError(new PermanentError('metadata.keycrate_duration_unit: must be one of …', 'metadata.keycrate_duration_unit'), scrub);
 		expect(error).toBeInstanceOf(UnrecoverableError);
 		expect(error.message).toContain('metadata.keycrate_duration_unit');
 	});
@@ -32,5 +35,26 @@ describe('asJobError', () => {
 
 	it('turns a thrown non-error into an error with its text', () => {
 		expect(asJobError('plain text', scrub).message).toBe('plain text');
+	});
+});
+
+describe('retryDelay: the schedule, with what the failure asks for as a floor', () => {
+	const schedule = parseRetrySchedule('10s,1m,5m,30m,2h,6h,12h,24h');
+	const lost = new KeycrateError({ code: 'NETWORK_ERROR', endpoint: '/license/create', detail: 'timeout', ambiguous: true, retryable: true });
+
+	test.each([
+		[1, undefined, 10_000],
+		[2, undefined, 60_000],
+		[8, undefined, 86_400_000],
+		[9, undefined, 86_400_000],
+		[1, asJobError(new UnsettledWriteError(lost, 20_000), (text) => text), 20_000],
+		[2, asJobError(new UnsettledWriteError(lost, 20_000), (text) => text), 60_000],
+		[1, Object.assign(new Error('429'), { retryAfterMs: 45_000 }), 45_000],
+	])('retry %p after %p → %p ms', (attemptsMade, error, expected) => {
+		expect(retryDelay(schedule, attemptsMade, error)).toBe(expected);
+	});
+
+	test('the default schedule reaches a day: a Keycrate outage of hours heals itself', () => {
+		expect(schedule.reduce((sum, ms) => sum + ms, 0) / 3_600_000).toBeCloseTo(44.6, 1);
 	});
 });
