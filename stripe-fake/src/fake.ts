@@ -5,6 +5,7 @@ import { Deliverer, checkEndpoint, type DeliverOptions, type DeliveryRecord, typ
 import { FakeUsageError } from './errors';
 import { FaultInjector, type Faults } from './faults';
 import { newApiKey } from './ids';
+import { legacyEvent } from './legacy';
 import { Api } from './routes';
 import {
   World,
@@ -215,6 +216,15 @@ export class StripeFake {
   /** Every recorded event, oldest first: frozen snapshots (structuredClone one to edit it, e.g. into an older shape). */
   events(): Stripe.Event[] {
     return [...this.store.events];
+  }
+  /**
+   * The event as an endpoint pinned to an older API version receives it (default 2024-06-20: `invoice.subscription`,
+   * `invoice.payment_intent`, `charge.invoice`, the period on the subscription): deliver it with `deliver({ events })`.
+   */
+  legacyEvent(event: Stripe.Event | string, apiVersion?: string): Stripe.Event {
+    const found = typeof event === 'string' ? this.store.event(event) : event;
+    if (!found) throw new FakeUsageError('event', `no event ${String(event)} in this fake`);
+    return legacyEvent(found, this.store, apiVersion);
   }
   /** Events not yet handed to deliver() (or autoDeliver). */
   pendingEvents(): Stripe.Event[] {

@@ -8,6 +8,7 @@ export { USER_AGENT, seededRandom, type DeliverOptions, type DeliveryRecord, typ
 export { FakeUsageError } from './errors';
 export type { Faults } from './faults';
 export { newApiKey, newWebhookSecret } from './ids';
+export { LEGACY_API_VERSION } from './legacy';
 export { addInterval, checkMetadata } from './scenarios';
 export type {
   CheckoutPaymentParams,

@@ -279,6 +279,24 @@ test('events hold frozen snapshots: later changes do not reach earlier events; w
   expect(fake.events()[0].type).toBe('customer.created');
 });
 
+test('legacyEvent: the same event in the shape an endpoint on an older API version gets', () => {
+  const { subscription } = fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }], metadata: { tier: 'gold' } });
+  const renewal = fake.renewSubscription(subscription.id);
+  fake.refund({ payment_intent: renewal.payment_intent!.id });
+  const paid = fake.events().filter((event) => event.type === 'invoice.paid').at(-1)!;
+  const legacyInvoice = fake.legacyEvent(paid);
+  expect(legacyInvoice).toMatchObject({ id: paid.id, type: 'invoice.paid', api_version: '2024-06-20' });
+  expect(legacyInvoice.data.object).toMatchObject({ subscription: subscription.id, payment_intent: renewal.payment_intent!.id, charge: renewal.charge!.id, subscription_details: { metadata: { tier: 'gold' } } });
+  expect(legacyInvoice.data.object).not.toHaveProperty('parent');
+  const refunded = fake.events().find((event) => event.type === 'charge.refunded')!;
+  expect(fake.legacyEvent(refunded.id).data.object).toMatchObject({ id: renewal.charge!.id, invoice: renewal.invoice.id });
+  const updated = fake.events().filter((event) => event.type === 'customer.subscription.updated').at(-1)!;
+  const item = renewal.subscription.items.data[0];
+  expect(fake.legacyEvent(updated, '2025-01-27.acacia')).toMatchObject({ api_version: '2025-01-27.acacia', data: { object: { current_period_start: item.current_period_start, current_period_end: item.current_period_end } } });
+  expect(paid.data.object).toHaveProperty('parent');
+  expect(() => fake.legacyEvent('evt_missing')).toThrow(/^event: no event evt_missing/);
+});
+
 test('the clock: advanceClock moves created times forward, never back', () => {
   expect(fake.now()).toBe(START / 1000);
   expect(fake.advanceClock(3600)).toBe(START / 1000 + 3600);
