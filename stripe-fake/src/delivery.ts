@@ -225,7 +225,7 @@ export class Deliverer {
     });
   }
 
-  private attempt(delivery: Delivery, attempt: number, timeoutMs: number): Promise<number | 'error' | 'timeout'> {
+  private attempt(delivery: Delivery, attempt: number, timeoutMs: number, reconnected = false): Promise<number | 'error' | 'timeout'> {
     const url = new URL(delivery.endpoint.url);
     const secure = url.protocol === 'https:';
     // Signed with the wall clock: receivers check the timestamp against theirs, not the fake's.
@@ -263,7 +263,15 @@ export class Deliverer {
         request.destroy();
         finish('timeout');
       });
-      request.on('error', () => finish('error'));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the receiver closed while idle: nothing was delivered, so send again on a new one.
+        if (request.reusedSocket && !reconnected && !settled && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          settled = true;
+          this.attempt(delivery, attempt, timeoutMs, true).then(resolve);
+          return;
+        }
+        finish('error');
+      });
       request.end(delivery.body);
     });
   }

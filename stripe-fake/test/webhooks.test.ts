@@ -1,4 +1,6 @@
 /** Signed delivery: what Stripe's verifier accepts, duplicates and shuffles on request, automatic delivery with retries. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { USER_AGENT, startStripeFake, type StripeFake } from '../src';
 import { startReceiver, type Receiver } from './support';
@@ -114,6 +116,39 @@ test('failures are counted by status; retries resend until a 2xx', async () => {
   failures.clear();
   expect(await fake.deliver({ events: fake.events(), retries: 2 })).toEqual({ sent: total, byStatus: { 200: total } });
   expect(fake.deliveries().filter((record) => record.attempt === 1)).toHaveLength(total);
+});
+
+test('a kept-alive connection the receiver dropped is replaced, and the event sent again on a new one', async () => {
+  const requestsPerSocket = new WeakMap<object, number>();
+  let sockets = 0;
+  let answered = 0;
+  const dropping = createServer((request, response) => {
+    const seen = (requestsPerSocket.get(request.socket) ?? 0) + 1;
+    requestsPerSocket.set(request.socket, seen);
+    if (seen === 1) sockets++;
+    // The first connection's second request: the connection dies without an answer.
+    if (sockets === 1 && seen === 2) {
+      request.socket.destroy();
+      return;
+    }
+    request.resume();
+    request.on('end', () => {
+      answered++;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+  try {
+    purchase();
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/hook`;
+    const events = fake.events().slice(0, 2);
+    expect(await fake.deliver({ events, urls: [url], concurrency: 1 })).toEqual({ sent: 2, byStatus: { 200: 2 } });
+    expect(answered).toBe(2);
+    expect(sockets).toBe(2);
+  } finally {
+    dropping.closeAllConnections();
+    await new Promise<void>((resolve) => dropping.close(() => resolve()));
+  }
 });
 
 test('an unreachable URL is an error status, not a crash', async () => {
