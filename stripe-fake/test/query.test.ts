@@ -4,6 +4,7 @@ import { addInterval, seededRandom } from '../src';
 import { parseQuery, rangeParam } from '../src/query';
 import { shuffle } from '../src/delivery';
 import { apiKeyOf, isLoopbackAddress } from '../src/server';
+import { FaultInjector } from '../src/faults';
 
 test.each([
   ['expand[0]=a&expand[1]=b.c', { expand: ['a', 'b.c'] }],
@@ -104,4 +105,29 @@ test.each([
   [undefined, false],
 ])('isLoopbackAddress(%s)', (address, loopback) => {
   expect(isLoopbackAddress(address)).toBe(loopback);
+});
+
+test('the rate limiter admits the budget per rolling second, then 429s until calls age out', () => {
+  let now = 10_000;
+  const faults = new FaultInjector(() => 1, () => now);
+  faults.set({ rateLimitPerSecond: 2 });
+  faults.check();
+  now += 400;
+  faults.check();
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit' }));
+  now += 600; // the first call is a second old
+  faults.check();
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 429 }));
+  now += 1000;
+  faults.check();
+  faults.check();
+});
+
+test('injected 500s follow the rate on the random draw', () => {
+  const draws = [0.1, 0.3, 0.29];
+  const faults = new FaultInjector(() => draws.shift() ?? 1);
+  faults.set({ error500Rate: 0.3 });
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 500, type: 'api_error' }));
+  faults.check();
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 500 }));
 });
