@@ -82,6 +82,13 @@ const created: FilterParser = (_value, query) => {
   return ((item: Item) => inRange(item.created ?? 0, range)) as Filter;
 };
 
+/** Stripe keeps events for 30 days: older ones are neither listed nor retrievable (the fake clock decides). */
+export const EVENT_RETENTION_SECONDS = 30 * 86400;
+
+function retained(event: Stripe.Event, store: Store): boolean {
+  return event.created > store.now() - EVENT_RETENTION_SECONDS;
+}
+
 const SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'];
 
 /** `customer.subscription.*` style patterns, as the Events API takes them. */
@@ -283,7 +290,9 @@ export class Api {
 
   private object(resource: Resource, id: string): Item | undefined {
     const store = this.store();
-    return resource.kind === 'event' ? store.event(id) : store.get(resource.kind, id);
+    if (resource.kind !== 'event') return store.get(resource.kind, id);
+    const event = store.event(id);
+    return event && retained(event, store) ? event : undefined;
   }
 
   private retrieve(resource: Resource, id: string, query: Query): unknown {
@@ -305,6 +314,7 @@ export class Api {
     if (resource.kind === 'subscription' && query.status === undefined) filters.push(((s: Stripe.Subscription) => s.status !== 'canceled') as Filter);
     const store = this.store();
     const all: readonly Item[] = resource.kind === 'event' ? store.events : store.all(resource.kind);
+    if (resource.kind === 'event') filters.push(((event: Stripe.Event) => retained(event, store)) as Filter);
     const matching: Item[] = [];
     for (let i = all.length - 1; i >= 0; i--) {
       const item = all[i];

@@ -169,3 +169,21 @@ test('pagination: limit, starting_after, ending_before, has_more', async () => {
   const last = await stripe.events.list({ limit: 100, starting_after: ids[ids.length - 2] });
   expect(last).toMatchObject({ has_more: false, data: [{ id: ids[ids.length - 1] }] });
 });
+
+test('events older than 30 days (on the fake clock) are gone from the Events API, as on Stripe', async () => {
+  const { fake: aging, stripe: client } = await fakeWithClient({ now: () => Date.UTC(2026, 0, 1) });
+  try {
+    const old = aging.createCustomer({ email: 'old@example.com' });
+    aging.advanceClock(29 * 86400);
+    aging.createCustomer({ email: 'new@example.com' });
+    const [oldEvent, newEvent] = aging.events();
+    expect((await client.events.list()).data.map((e) => e.id)).toEqual([newEvent.id, oldEvent.id]);
+    aging.advanceClock(86400);
+    expect((await client.events.list()).data.map((e) => e.id)).toEqual([newEvent.id]);
+    await expect(client.events.retrieve(oldEvent.id)).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    expect(await client.customers.retrieve(old.id)).toMatchObject({ id: old.id });
+    expect(aging.events()).toHaveLength(2);
+  } finally {
+    await aging.stop();
+  }
+});
