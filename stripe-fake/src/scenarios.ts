@@ -129,6 +129,24 @@ const SUBSCRIPTION_STATUSES: readonly Stripe.Subscription.Status[] = [
   'paused',
 ];
 const INTERVALS: readonly string[] = ['day', 'week', 'month', 'year'];
+const REFUND_REASONS: readonly string[] = ['duplicate', 'fraudulent', 'requested_by_customer'];
+const DISPUTE_REASONS: readonly string[] = [
+  'bank_cannot_process',
+  'check_returned',
+  'credit_not_processed',
+  'customer_initiated',
+  'debit_not_authorized',
+  'duplicate',
+  'fraudulent',
+  'general',
+  'incorrect_account_details',
+  'insufficient_funds',
+  'noncompliant',
+  'product_not_received',
+  'product_unacceptable',
+  'subscription_canceled',
+  'unrecognized',
+];
 
 /** Stripe's metadata rules: ≤ 50 keys, key ≤ 40 characters, value a string ≤ 500 characters. */
 export function checkMetadata(value: unknown, field: string): Stripe.Metadata {
@@ -767,6 +785,7 @@ export class World {
     const remaining = charge.amount - charge.amount_refunded;
     if (remaining === 0) throw new FakeUsageError('payment_intent', `${charge.id} is refunded in full already`);
     const amount = params.amount === undefined ? remaining : positiveInteger(params.amount, 'amount');
+    if (params.reason !== undefined && !REFUND_REASONS.includes(params.reason)) throw new FakeUsageError('reason', `must be one of ${REFUND_REASONS.join(', ')}`);
     if (amount > remaining) throw new FakeUsageError('amount', `${amount} is more than the ${remaining} left to refund on ${charge.id}`);
     const refund = buildRefund(this.store.now(), charge, amount, params.reason ?? 'requested_by_customer');
     this.store.add('refund', refund);
@@ -783,6 +802,7 @@ export class World {
 
   dispute(params: { payment_intent: string; reason?: string }): Stripe.Dispute {
     const { charge } = this.chargeOf(params?.payment_intent);
+    if (params.reason !== undefined && !DISPUTE_REASONS.includes(params.reason)) throw new FakeUsageError('reason', `must be one of Stripe's dispute reasons (${DISPUTE_REASONS.join(', ')})`);
     if (this.store.all('dispute').some((dispute) => dispute.charge === charge.id)) throw new FakeUsageError('payment_intent', `${charge.id} is disputed already (one dispute per charge)`);
     const dispute = buildDispute(this.store.now(), charge, params.reason ?? 'fraudulent');
     this.store.add('dispute', dispute);

@@ -335,6 +335,8 @@ test.each([
   ['mixed intervals', () => fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }, { price: yearly.id }] }), /^items: prices with different billing intervals/],
   ['mixed currencies', () => fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }, { price: fake.createPrice({ unit_amount: 1, currency: 'eur' }).id }] }), /^lines: mixes currencies/],
   ['an inactive price', () => fake.checkoutPayment({ customer: customer.id, lines: [{ price: fake.updatePrice(oneTime.id, { active: false }).id }] }), /^lines\[0\]\.price: .* is inactive/],
+  ['an unknown refund reason', () => fake.refund({ payment_intent: fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }] }).payment_intent!.id, reason: 'changed_mind' as 'duplicate' }), /^reason: must be one of duplicate/],
+  ['an unknown dispute reason', () => fake.dispute({ payment_intent: fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }] }).payment_intent!.id, reason: 'angry' }), /^reason: must be one of Stripe's dispute reasons/],
   ['a later status at creation', () => fake.createSubscription({ customer: customer.id, items: [{ price: monthly.id }], status: 'past_due' as 'active' }), /^status: /],
   ['an unknown subscription', () => fake.renewSubscription('sub_missing'), /^subscription: no subscription sub_missing/],
   ['an unknown session', () => fake.completeAsyncPayment('cs_missing'), /^session: /],
