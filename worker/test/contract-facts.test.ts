@@ -6,12 +6,12 @@ import { parse } from 'yaml';
 import { CONTRACT_LIMITS, DURATION_UNITS, KEY_PATTERN } from '../src/config.js';
 
 const schemas = (parse(readFileSync(new URL('../../openapi/keycrate.openapi.yaml', import.meta.url), 'utf8')) as {
-	components: { schemas: Record<string, { enum?: string[]; pattern?: string; minLength?: number; maxLength?: number }> };
+	components: { schemas: Record<string, { enum?: string[]; pattern?: string; minLength?: number; maxLength?: number; maxItems?: number }> };
 }).components.schemas;
 
 describe('contract facts the worker copies', () => {
 	it('matches info.x-keycrate-limits', () => {
-		expect(CONTRACT_LIMITS).toEqual({ maxBatch: limits.max_batch, maxPerPage: limits.max_per_page });
+		expect(CONTRACT_LIMITS).toEqual({ maxBatch: limits.max_batch, maxPerPage: limits.max_per_page, maxTags: schemas.Tags.maxItems });
 	});
 
 	it('matches DurationUnit and KeyPattern', () => {

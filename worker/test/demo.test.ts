@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../src/redis-private.js';
+import { freePort } from './support/redis-private.js';
 import { SHARED_REDIS_URL } from './support/shared-redis.js';
 
-const DEMO = fileURLToPath(new URL('../src/demo.ts', import.meta.url));
+const DEMO = fileURLToPath(new URL('../demo/demo.ts', import.meta.url));
 
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
 	const started = Date.now();
@@ -52,8 +52,8 @@ describe('npm run demo', () => {
 		expect(result.code).toBe(0);
 		expect(result.ms).toBeLessThan(20000);
 		const deliveries = result.stdout.split('\n').filter((line) => line.includes('→ HTTP'));
-		expect(deliveries).toHaveLength(14);
-		for (const line of deliveries) expect(line).toContain('→ HTTP 200 {"received":true}');
+		expect(deliveries).toHaveLength(2);
+		for (const line of deliveries) expect(line).toMatch(/→ HTTP \{"200":\d+\}$/);
 		const rows = result.stdout.split('\n').filter((line) => /^ {2}[✓✗] /.test(line));
 		expect(rows).toHaveLength(4);
 		expect(rows.every((row) => row.startsWith('  ✓'))).toBe(true);
@@ -61,7 +61,7 @@ describe('npm run demo', () => {
 		expect(rows[1]).toMatch(/dave@example\.com\s+\S+\s+active\s+never \(lifetime\)/);
 		expect(rows[2]).toMatch(/bob@example\.com\s+\S+\s+active\s/);
 		expect(rows[3]).toMatch(/carol@example\.com\s+\S+\s+paused\s/);
-		expect(result.stdout).toContain('Licenses on Keycrate: 4');
+		expect(result.stdout).toContain('Licenses on Keycrate: 4;');
 		expect(result.stdout).toContain('/license/create ×4');
 		expect(result.stdout).toContain('Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Webhook node would email the key): 4');
 		expect(result.stdout).toContain('All as expected.');
@@ -89,7 +89,7 @@ describe('npm run demo', () => {
 		const result = await runDemo({ REDIS_URL: `redis://127.0.0.1:${port}`, PATH: bin });
 		expect(result.code).toBe(1);
 		expect(result.stderr).toBe(
-			`demo: no Redis answers at redis://127.0.0.1:${port} and redis-server is not installed; install Redis (apt-get install redis-server, brew install redis) or run "docker run -p 6379:6379 redis:7", or set REDIS_URL\n`,
+			`demo: no Redis answers at redis://127.0.0.1:${port} and redis-server is not installed; install Redis (apt-get install redis-server, brew install redis) or set REDIS_URL\n`,
 		);
 	});
 });

@@ -7,7 +7,8 @@ import { startIngest } from '../src/ingest/server.js';
 import { CENSOR, createLogger, describeRedisUrl, secretScrubber, secretValues } from '../src/log.js';
 import { runCli, spawnCli } from './support/ingest-cli.js';
 import { SECRET_A, SECRET_B, deliver, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
-import { deletePrefix } from '../src/redis-private.js';
+import { startStripeFake } from '@keycrate/stripe-fake';
+import { deletePrefix } from './support/redis-private.js';
 import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 
 const KEYCRATE_KEY = `kc_${randomBytes(12).toString('hex')}`;
@@ -118,7 +119,9 @@ describe('log scan of a running keycrate-worker', () => {
 			req.resume();
 			const message = `invalid credentials: ${JSON.stringify(req.headers)}`;
 			res.writeHead(401, { 'content-type': 'application/json' });
-			res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'UNAUTHORIZED', message } }));
+			// Stripe's error envelope on /v1/…, Keycrate's elsewhere.
+			const stripe = (req.url ?? '').startsWith('/v1/');
+			res.end(JSON.stringify(stripe ? { error: { type: 'invalid_request_error', code: 'UNAUTHORIZED', message } } : { error: message, error_code: 'INVALID_API_KEY' }));
 		});
 		await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
 	});
@@ -128,11 +131,16 @@ describe('log scan of a running keycrate-worker', () => {
 		await deletePrefix(SHARED_REDIS_URL, prefix);
 	});
 
-	test('stdout and stderr hold no API key or signing secret, even when upstream errors quote them', async () => {
+	test('stdout and stderr hold no API key or signing secret, even when Stripe and Keycrate errors quote them', async () => {
 		const upstream = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-		const run = spawnCli(['start'], {
+		// One purchase Stripe knows (its sync reaches Keycrate, which quotes the Keycrate key back) …
+		const fake = await startStripeFake({ port: 0, apiKey: STRIPE_KEY });
+		const customer = fake.createCustomer({ email: 'buyer@example.com' });
+		fake.createPrice({ id: 'price_logscan', unit_amount: 500, metadata: { keycrate_duration_unit: 'days', keycrate_duration_value: '30' } });
+		fake.checkoutPayment({ customer: customer.id, lines: [{ price: 'price_logscan', quantity: 1 }] });
+		const env = (stripeBase: string, queuePrefix: string) => ({
 			REDIS_URL: SHARED_REDIS_URL,
-			QUEUE_PREFIX: prefix,
+			QUEUE_PREFIX: queuePrefix,
 			HOST: '127.0.0.1',
 			PORT: '0',
 			LOG_LEVEL: 'trace',
@@ -141,55 +149,47 @@ describe('log scan of a running keycrate-worker', () => {
 			KEYCRATE_APP_ID: '6f1c1d2e-1111-4222-8333-444455556666',
 			STRIPE_WEBHOOK_SECRETS: `${SECRET_A},${SECRET_B}`,
 			STRIPE_API_KEY: STRIPE_KEY,
-			STRIPE_API_BASE: upstream,
+			STRIPE_API_BASE: stripeBase,
 			LICENSE_WEBHOOK_URL: `${upstream}/handoff`,
 			LICENSE_WEBHOOK_SECRET: HANDOFF_SECRET,
-			JOB_ATTEMPTS: '2',
-			JOB_BACKOFF_MS: '50',
+			RETRY_SCHEDULE: '50ms',
 		});
-		const listening = await run.waitForLog('ingest listening');
-		const url = String(listening.url);
+		const stripePrefix = `${prefix}-stripe`;
+		const runs = [spawnCli(['start'], env(fake.url, prefix)), spawnCli(['start'], env(upstream, stripePrefix))];
+		try {
+			const [keycrateRun, stripeRun] = runs;
+			const keycrateUrl = String((await keycrateRun.waitForLog('ingest listening')).url);
+			const stripeUrl = String((await stripeRun.waitForLog('ingest listening')).url);
+			const purchase = fake.events().find((event) => event.type === 'checkout.session.completed');
+			expect((await deliver(keycrateUrl, purchase as object, SECRET_A)).status).toBe(200);
+			// … and one whose read from Stripe is refused with the Stripe key quoted back.
+			expect((await deliver(stripeUrl, sampleEvent(), SECRET_B)).status).toBe(200);
+			expect((await deliver(keycrateUrl, sampleEvent(), FOREIGN_SECRET)).status).toBe(400);
 
-		// Needs its line items from the Stripe API (which quotes the Stripe key back).
-		const fetchesLineItems = sampleEvent({ type: 'checkout.session.completed' });
-		fetchesLineItems.data.object = { id: 'cs_test_logscan1', object: 'checkout.session', mode: 'payment', payment_status: 'paid', livemode: false } as never;
-		// Carries its line items: goes straight to Keycrate (which quotes the Keycrate key back).
-		const createsLicense = sampleEvent({ type: 'checkout.session.completed' });
-		createsLicense.data.object = {
-			id: 'cs_test_logscan2',
-			object: 'checkout.session',
-			mode: 'payment',
-			payment_status: 'paid',
-			payment_intent: 'pi_logscan2',
-			livemode: false,
-			customer_details: { email: 'buyer@example.com' },
-			line_items: {
-				object: 'list',
-				has_more: false,
-				data: [{ id: 'li_1', quantity: 1, price: { id: 'price_logscan', metadata: { keycrate_duration_unit: 'days', keycrate_duration_value: '30' } } }],
-			},
-		} as never;
-		expect((await deliver(url, fetchesLineItems, SECRET_A)).status).toBe(200);
-		expect((await deliver(url, createsLicense, SECRET_B)).status).toBe(200);
-		expect((await deliver(url, sampleEvent(), FOREIGN_SECRET)).status).toBe(400);
+			const deadline = Date.now() + 30000;
+			const deadLetters = () => runs.map((run) => run.output().stdout.split('\n').filter((line) => line.includes('"msg":"sync moved to the dead letters (keycrate-worker dead-letters)"')).length);
+			while (deadLetters().some((count) => count < 1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+			expect(deadLetters()).toEqual([1, 1]);
+			expect(echoed).toBeGreaterThanOrEqual(2);
 
-		const deadline = Date.now() + 30000;
-		// Both events end in the dead-letter set (the 401 is permanent or exhausts its 2 attempts).
-		const deadLetters = () => run.output().stdout.split('\n').filter((line) => line.includes('"msg":"event moved to the dead-letter set"')).length;
-		while (deadLetters() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-		expect(deadLetters()).toBe(2);
-		expect(echoed).toBeGreaterThanOrEqual(2);
+			for (const run of runs) run.child.kill('SIGTERM');
+			for (const run of runs) expect(await run.exited).toBe(0);
+			const everything = runs.map((run) => run.output().stdout + run.output().stderr).join('\n');
+			expectNoSecret(everything);
+			expect(everything).toContain('webhook refused');
+			expect(everything).toContain('INVALID_API_KEY');
 
-		run.child.kill('SIGTERM');
-		expect(await run.exited).toBe(0);
-		const { stdout, stderr } = run.output();
-		expectNoSecret(stdout + stderr);
-		expect(stdout).toContain('webhook refused');
-
-		// The dead-letter listing shows the failure reasons (which quoted the keys) scrubbed as well.
-		const listing = await runCli(['dead-letters'], { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: prefix, KEYCRATE_API_KEY: KEYCRATE_KEY });
-		expect(listing.code).toBe(0);
-		expect(listing.stdout).toContain(`2 dead-letter event(s) in ${prefix}`);
-		expectNoSecret(listing.stdout + listing.stderr);
+			// The dead-letter listings show the failure reasons (which quoted the keys) scrubbed as well.
+			for (const queuePrefix of [prefix, stripePrefix]) {
+				const listing = await runCli(['dead-letters'], { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: queuePrefix, KEYCRATE_API_KEY: KEYCRATE_KEY, STRIPE_API_KEY: STRIPE_KEY });
+				expect(listing.code).toBe(0);
+				expect(listing.stdout).toContain(`1 dead letter(s) in ${queuePrefix}`);
+				expectNoSecret(listing.stdout + listing.stderr);
+			}
+		} finally {
+			for (const run of runs) run.child.kill('SIGKILL');
+			await fake.stop();
+			await deletePrefix(SHARED_REDIS_URL, stripePrefix);
+		}
 	});
 });

@@ -273,8 +273,9 @@ export class Cluster {
 			// The emulator answers in milliseconds; a short timeout keeps the settle time after an unanswered
 			// write (2 × timeout) short in tests.
 			KEYCRATE_TIMEOUT_MS: '2000',
-			// Short locks, so a killed process's jobs are free again in seconds.
-			JOB_LOCK_MS: '3000',
+			// A killed process's jobs run again within ~2 × this. Not shorter: on two shared cores a starved
+			// process can miss its lock renewal, and its job would then run twice at once (see README, limits).
+			JOB_LOCK_MS: '8000',
 			SHUTDOWN_TIMEOUT_MS: '5000',
 			STRIPE_RATE_LIMIT: '0',
 			LICENSE_GRACE_SECONDS: String(this.graceSeconds),
