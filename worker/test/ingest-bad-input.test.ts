@@ -3,18 +3,8 @@
 // would retry for days; slow clients cannot hold a connection; the timestamp tolerance bounds both directions.
 
 import { connect } from 'node:net';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import type { Config } from '../src/config.js';
 import { checkRawPayload, jsonDepthExceeds, MAX_JSON_DEPTH } from '../src/ingest/payload.js';
-import { startIngest, type IngestServer } from '../src/ingest/server.js';
-import { SYNC_QUEUE } from '../src/jobs/queues.js';
-import { deletePrefix } from './support/redis-private.js';
-import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
-import { SECRET_A, ingestConfig, post, sampleEvent, signatureHeader } from './support/ingest-webhooks.js';
-
-const silent = pino({ level: 'silent' });
+import { SECRET_A, post, sampleEvent, signatureHeader, useIngest } from './support/ingest-webhooks.js';
 
 function nested(depth: number): unknown {
 	let value: unknown = 'bottom';
@@ -42,65 +32,43 @@ describe('payload bounds (pure)', () => {
 });
 
 describe('ingest refuses what could never be processed (shared Redis, unique prefix)', () => {
-	let prefix: string;
-	let config: Config;
-	let ingest: IngestServer;
-	let inspect: Redis;
-	let queue: Queue;
+	const t = useIngest();
 
-	async function startWith(env: Record<string, string> = {}) {
-		config = ingestConfig({ REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: prefix, ...env });
-		ingest = await startIngest(config, silent);
-	}
 
-	beforeEach(async () => {
-		prefix = uniquePrefix();
-		inspect = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null });
-		queue = new Queue(SYNC_QUEUE, { connection: inspect, prefix });
-		await startWith();
-	});
-
-	afterEach(async () => {
-		await ingest.close();
-		await queue.close();
-		await inspect.quit();
-		await deletePrefix(SHARED_REDIS_URL, prefix);
-	});
 
 	test('a signed event nested 5,000 levels deep → 400 too_deep (not 503), nothing queued; 60 levels pass', async () => {
 		// Built as text: JSON.stringify itself overflows the stack at this depth.
 		const deep = JSON.stringify({ ...sampleEvent(), data: { object: { id: 'sub_deep', object: 'subscription', metadata: 'HOLE' } } }).replace('"HOLE"', `${'{"n":'.repeat(5000)}1${'}'.repeat(5000)}`);
-		expect(await signedPost(ingest.url, deep)).toEqual({ status: 400, body: { error: 'too_deep', message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels` } });
+		expect(await signedPost(t.ingest.url, deep)).toEqual({ status: 400, body: { error: 'too_deep', message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels` } });
 		const fine = { ...sampleEvent(), data: { object: { id: 'sub_fine', object: 'subscription', metadata: nested(60) } } };
-		expect((await signedPost(ingest.url, JSON.stringify(fine))).status).toBe(200);
-		expect(await queue.count()).toBe(1);
-		expect(ingest.counters.rejected.too_deep).toBe(1);
+		expect((await signedPost(t.ingest.url, JSON.stringify(fine))).status).toBe(200);
+		expect(await t.queue.count()).toBe(1);
+		expect(t.ingest.counters.rejected.too_deep).toBe(1);
 	});
 
 	test('a signed event with a lone surrogate (\\ud800) → 400 invalid_text naming where, nothing queued', async () => {
 		const payload = JSON.stringify(sampleEvent({ object: { id: 'sub_x', object: 'subscription', metadata: { name: 'AB' } } })).replace('"AB"', '"A\\ud800B"');
-		expect(await signedPost(ingest.url, payload)).toEqual({ status: 400, body: { error: 'invalid_text', message: '$.data.object.metadata.name holds a lone UTF-16 surrogate' } });
-		expect(await queue.count()).toBe(0);
+		expect(await signedPost(t.ingest.url, payload)).toEqual({ status: 400, body: { error: 'invalid_text', message: '$.data.object.metadata.name holds a lone UTF-16 surrogate' } });
+		expect(await t.queue.count()).toBe(0);
 	});
 
 	test('a signed body with bytes that are not UTF-8 → 400 invalid_text', async () => {
 		const payload = Buffer.concat([Buffer.from(JSON.stringify(sampleEvent()).slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-		expect((await signedPost(ingest.url, payload)).body.error).toBe('invalid_text');
-		expect(await queue.count()).toBe(0);
+		expect((await signedPost(t.ingest.url, payload)).body.error).toBe('invalid_text');
+		expect(await t.queue.count()).toBe(0);
 	});
 
 	test('a signature timestamp in the future beyond the tolerance → 400 future_timestamp (t=9999999999 too); within it passes', async () => {
 		const payload = JSON.stringify(sampleEvent());
 		const now = Math.floor(Date.now() / 1000);
-		expect(await signedPost(ingest.url, payload, now + 301)).toMatchObject({ status: 400, body: { error: 'future_timestamp' } });
-		expect(await signedPost(ingest.url, payload, 9999999999)).toMatchObject({ status: 400, body: { error: 'future_timestamp' } });
-		expect((await signedPost(ingest.url, payload, now + 200)).status).toBe(200);
+		expect(await signedPost(t.ingest.url, payload, now + 301)).toMatchObject({ status: 400, body: { error: 'future_timestamp' } });
+		expect(await signedPost(t.ingest.url, payload, 9999999999)).toMatchObject({ status: 400, body: { error: 'future_timestamp' } });
+		expect((await signedPost(t.ingest.url, payload, now + 200)).status).toBe(200);
 	});
 
 	test('a body trickled byte by byte is cut off with 408 after HEADERS + BODY timeouts, not minutes', async () => {
-		await ingest.close();
-		await startWith({ HEADERS_TIMEOUT_MS: '500', BODY_TIMEOUT_MS: '1000' });
-		const { port } = new URL(ingest.url);
+		await t.restartWith({ HEADERS_TIMEOUT_MS: '500', BODY_TIMEOUT_MS: '1000' });
+		const { port } = new URL(t.ingest.url);
 		const started = Date.now();
 		const answer = await new Promise<string>((resolve) => {
 			const socket = connect(Number(port), '127.0.0.1');
@@ -118,9 +86,8 @@ describe('ingest refuses what could never be processed (shared Redis, unique pre
 	});
 
 	test('headers trickled byte by byte are cut off after HEADERS_TIMEOUT_MS', async () => {
-		await ingest.close();
-		await startWith({ HEADERS_TIMEOUT_MS: '500', BODY_TIMEOUT_MS: '1000' });
-		const { port } = new URL(ingest.url);
+		await t.restartWith({ HEADERS_TIMEOUT_MS: '500', BODY_TIMEOUT_MS: '1000' });
+		const { port } = new URL(t.ingest.url);
 		const started = Date.now();
 		await new Promise<void>((resolve) => {
 			const socket = connect(Number(port), '127.0.0.1');

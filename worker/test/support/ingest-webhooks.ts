@@ -3,7 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import Stripe from 'stripe';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
+import { startIngest, type IngestServer } from '../../src/ingest/server.js';
+import { SYNC_QUEUE } from '../../src/jobs/queues.js';
+import { deletePrefix } from './redis-private.js';
+import { SHARED_REDIS_URL, uniquePrefix } from './shared-redis.js';
 
 export const SECRET_A = `whsec_${randomBytes(16).toString('hex')}`;
 export const SECRET_B = `whsec_${randomBytes(16).toString('hex')}`;
@@ -60,4 +67,40 @@ export function post(url: string, body: string | Buffer, headers: Record<string,
 export function deliver(baseUrl: string, event: object, secret = SECRET_A, timestamp?: number): Promise<Delivery> {
 	const payload = JSON.stringify(event, null, 2);
 	return post(`${baseUrl}/webhooks/stripe`, payload, { 'stripe-signature': signatureHeader(payload, secret, timestamp) });
+}
+
+/** An in-process ingest on the shared Redis under a unique prefix, restarted per test (jest hooks). */
+export interface IngestUnderTest {
+	config: Config;
+	ingest: IngestServer;
+	inspect: Redis;
+	queue: Queue;
+	/** Restarts the ingest with more settings. */
+	restartWith(env: Record<string, string>): Promise<void>;
+}
+
+export function useIngest(): IngestUnderTest {
+	const state = {} as IngestUnderTest & { prefix: string };
+	const silent = pino({ level: 'silent' });
+	const startWith = async (env: Record<string, string> = {}) => {
+		state.config = ingestConfig({ REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: state.prefix, ...env });
+		state.ingest = await startIngest(state.config, silent);
+	};
+	state.restartWith = async (env) => {
+		await state.ingest.close();
+		await startWith(env);
+	};
+	beforeEach(async () => {
+		state.prefix = uniquePrefix();
+		state.inspect = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null });
+		state.queue = new Queue(SYNC_QUEUE, { connection: state.inspect, prefix: state.prefix });
+		await startWith();
+	});
+	afterEach(async () => {
+		await state.ingest.close();
+		await state.queue.close();
+		await state.inspect.quit();
+		await deletePrefix(SHARED_REDIS_URL, state.prefix);
+	});
+	return state;
 }
