@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,6 +9,7 @@ import { describeOperations } from './describe-operations';
 const root = join(__dirname, '../..');
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	dependencies?: Record<string, string>;
+	engines: Record<string, string>;
 	n8n: { nodes: string[]; credentials: string[] };
 };
 
@@ -50,5 +52,28 @@ describe('the built package', () => {
 		const { KeycrateApi } = require(join(root, credentialPath)) as { KeycrateApi: new () => ICredentialType };
 		expect(new KeycrateApi().name).toBe('keycrateApi');
 		expect(packageJson.dependencies ?? {}).toEqual({});
+	});
+
+	it('states the minimum n8n version (NodeConnectionTypes came with n8n 1.85.0) in package.json and the README', () => {
+		expect(packageJson.engines.n8n).toBe('>=1.85.0');
+		expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain('**Compatibility: n8n 1.85.0 or later**');
+	});
+
+	it('packs only the built nodes and credential, index.js and the package documents', () => {
+		const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+		const paths = packed.files.map((file) => file.path);
+		const outside = paths.filter((path) => !/^dist\/(nodes|credentials)\//.test(path) && !['index.js', 'package.json', 'README.md', 'LICENSE'].includes(path));
+		expect(outside).toEqual([]);
+		for (const listed of [...packageJson.n8n.nodes, ...packageJson.n8n.credentials]) expect(paths).toContain(listed);
+		for (const asset of ['dist/nodes/Keycrate/keycrate.svg', 'dist/nodes/Keycrate/keycrate.dark.svg', 'dist/nodes/Keycrate/Keycrate.node.json', 'dist/nodes/Keycrate/KeycrateTrigger.node.json']) {
+			expect(paths).toContain(asset);
+		}
+		// Every compiled module a node needs is packed (n8n loads them by relative require).
+		for (const path of paths.filter((p) => p.endsWith('.js') && p.startsWith('dist/'))) {
+			for (const [, required] of readFileSync(join(root, path), 'utf8').matchAll(/require\("(\.[^"]+)"\)/g)) {
+				const target = join(path, '..', required).replace(/\\/g, '/');
+				expect([path, paths.includes(`${target}.js`) || paths.includes(target)]).toEqual([path, true]);
+			}
+		}
 	});
 });

@@ -257,8 +257,10 @@ describe('the credential test', () => {
 	describe('against a server that is not Keycrate', () => {
 		let site: Server;
 		let reply = { status: 200, type: 'text/html', body: '' };
+		let hits = 0;
 		beforeAll(async () => {
 			site = createServer((incoming, outgoing) => {
+				hits++;
 				incoming.resume();
 				outgoing.writeHead(reply.status, { 'content-type': reply.type });
 				outgoing.end(reply.body);
@@ -294,6 +296,23 @@ describe('the credential test', () => {
 			});
 			expect(result.error?.message).toBe(`The Base URL ${siteUrl()} did not answer like the Keycrate API (HTTP 200, text/html instead of JSON)`);
 			expect(result.error?.description).toContain('Check the Base URL of the Keycrate API credential');
+		});
+
+		it('an HTML 502 on Create Many: one call, the Base URL named, and a warning that it may have applied', async () => {
+			reply = { status: 502, type: 'text/html', body: '<html>Bad Gateway</html>' };
+			hits = 0;
+			const result = await runKeycrate({
+				credentials: { ...keycrate.credentials, baseUrl: siteUrl() },
+				parameters: { resource: 'license', operation: 'createBulk', keyAmount: 5, durationUnit: 'days', durationValue: 1 },
+			});
+			expect(hits).toBe(1);
+			expect(result.error?.message).toBe(`The Base URL ${siteUrl()} did not answer like the Keycrate API (HTTP 502, text/html instead of JSON)`);
+			expect(result.error?.description).toContain('Keycrate may have applied this call; the node does not send it again.');
+			// A read is retried, then fails the same way.
+			hits = 0;
+			const read = await runKeycrate({ credentials: { ...keycrate.credentials, baseUrl: siteUrl() }, parameters: { resource: 'license', operation: 'get', licenseKey: 'K-1' } });
+			expect(hits).toBe(4);
+			expect(read.error?.description).not.toContain('may have applied');
 		});
 
 		it('fails when nothing answers', async () => {

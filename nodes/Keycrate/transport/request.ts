@@ -99,15 +99,17 @@ export async function keycratePost(
 		const envelope = errorEnvelope(response.body);
 		if (statusCode >= 200 && statusCode < 300 && !envelope) {
 			if (isJsonReply(response.body)) return response.body;
-			throw notJsonError(context.getNode(), call, response);
+			// A write-once call answered 2xx but not in JSON: it may well have been applied.
+			throw notJsonError(context.getNode(), call, response, writeOnce);
 		}
 		const decision = decideRetry({ kind: 'answered', statusCode }, writeOnce, call.retries);
 		if (decision === 'retry') {
 			await waitBeforeRetry(retryDelayMs(call.retries, response.headers['retry-after']));
 			continue;
 		}
-		if (!envelope && !isJsonReply(response.body)) throw notJsonError(context.getNode(), call, response);
-		throw keycrateApiError(context.getNode(), call, response, envelope, decision === 'fail-may-have-applied');
+		const unconfirmed = decision === 'fail-may-have-applied';
+		if (!envelope && !isJsonReply(response.body)) throw notJsonError(context.getNode(), call, response, unconfirmed);
+		throw keycrateApiError(context.getNode(), call, response, envelope, unconfirmed);
 	}
 }
 
@@ -183,10 +185,9 @@ function keycrateApiError(
 }
 
 /** A reply that is not JSON: usually a Base URL that points at a web page or a proxy, not the API. */
-function notJsonError(node: INode, call: CallInfo, response: IN8nHttpFullResponse): NodeApiError {
+function notJsonError(node: INode, call: CallInfo, response: IN8nHttpFullResponse, unconfirmed: boolean): NodeApiError {
 	const contentType = String(response.headers?.['content-type'] ?? 'no content type').split(';')[0];
-	const applied =
-		call.writeOnce && response.statusCode >= 200 && response.statusCode < 300 ? ` ${mayHaveApplied(call)}` : '';
+	const applied = unconfirmed ? ` ${mayHaveApplied(call)}` : '';
 	const error = new NodeApiError(node, {} as JsonObject, {
 		message: `The Base URL ${call.baseUrl} did not answer like the Keycrate API (HTTP ${response.statusCode}, ${contentType} instead of JSON)`,
 		description: `POST ${call.path} got a reply that is not JSON${afterRetries(call)}. Check the Base URL of the Keycrate API credential: it should be the API's address, e.g. https://api.keycrate.dev, not a web page or a proxy's error page.${applied}`,
