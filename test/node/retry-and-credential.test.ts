@@ -41,6 +41,18 @@ describe('retries', () => {
 		expect(keycrate.emulator.calls()['/license/get']).toEqual({ '500': 2, '200': 1 });
 	});
 
+	it('a delete retried after its first attempt applied says so when Keycrate no longer knows the key', async () => {
+		const key = await createLicense();
+		keycrate.emulator.setFaults([{ endpoint: '/license/delete', kind: 'commit_then_500', rate: 1 }]);
+		clearFaultsAfter(1);
+		const result = await keycrate.run({ resource: 'license', operation: 'delete', licenseKey: key });
+		expect(keycrate.emulator.calls()['/license/delete']).toEqual({ '500': 1, '404': 1 });
+		expect(result.error?.message).toMatch(/\[LICENSE_NOT_FOUND\]$/);
+		expect(result.error?.description).toBe(
+			'Check the license key. POST /license/delete answered HTTP 404 after 1 retries. An earlier attempt got a server error or no answer and may have been applied: this answer may be its result.',
+		);
+	});
+
 	it('retries a 429 on Create (nothing was applied)', async () => {
 		keycrate.emulator.setFaults([{ endpoint: '/license/create', kind: 'error_429', rate: 1, retry_after_s: 2 }]);
 		clearFaultsAfter(1);

@@ -89,6 +89,7 @@ export async function keycratePost(
 			if (code === undefined) throw asNodeError(context.getNode(), error, itemIndex);
 			const decision = decideRetry({ kind: 'network', code }, writeOnce, call.retries);
 			if (decision === 'retry') {
+				call.earlierAttemptUnanswered ||= code !== 'ECONNREFUSED' && code !== 'EAI_AGAIN';
 				await waitBeforeRetry(retryDelayMs(call.retries));
 				continue;
 			}
@@ -104,6 +105,7 @@ export async function keycratePost(
 		}
 		const decision = decideRetry({ kind: 'answered', statusCode }, writeOnce, call.retries);
 		if (decision === 'retry') {
+			call.earlierAttemptUnanswered ||= statusCode >= 500;
 			await waitBeforeRetry(retryDelayMs(call.retries, response.headers['retry-after']));
 			continue;
 		}
@@ -125,6 +127,8 @@ interface CallInfo {
 	writeOnce: boolean;
 	itemIndex?: number;
 	retries: number;
+	/** A retried attempt ended in a 5xx or a lost answer: it may have been applied. */
+	earlierAttemptUnanswered?: boolean;
 }
 
 export function trimBaseUrl(baseUrl: string): string {
@@ -169,6 +173,10 @@ function keycrateApiError(
 		unconfirmed ? mayHaveApplied(call) : code ? HINTS[code] : undefined,
 		keycrateError?.field ? `Field: ${keycrateError.field}.` : undefined,
 		`POST ${call.path} answered HTTP ${response.statusCode}${afterRetries(call)}.`,
+		// e.g. a delete retried after a 5xx answers LICENSE_NOT_FOUND when the first attempt did delete.
+		call.earlierAttemptUnanswered && response.statusCode < 500
+			? 'An earlier attempt got a server error or no answer and may have been applied: this answer may be its result.'
+			: undefined,
 	]
 		.filter(Boolean)
 		.join(' ');
