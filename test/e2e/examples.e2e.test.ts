@@ -1,24 +1,37 @@
 /**
  * Every example workflow in examples/*.json, in a real n8n with the package installed as a community
- * package: each is imported as a user imports it, every node type and version must be one this n8n has,
- * every Keycrate parameter one the node declares, and each example that needs no Stripe runs with
- * `n8n execute` against the emulator (Send Email goes to a local SMTP sink).
+ * package. Each is checked (node types and versions this n8n has, Keycrate parameters the node declares),
+ * imported with n8n's CLI, and, unless it needs Stripe, run against the emulator the way a user would after
+ * importing it (credentials chosen, placeholders filled in): from a Manual Trigger with `n8n execute`, or, for
+ * a webhook or polling trigger, activated in `n8n start`. Send Email goes to a local SMTP sink.
  */
-import { EmulatorUnderTest } from './support/emulator';
-import { bundledNodeTypes, exampleFiles, readExample, runnableCopy, unknownNodeTypes, type KnownNodeTypes, type RunCredentials } from './support/examples';
-import { N8nInstance, e2eEnvironment, type E2eEnvironment } from './support/n8n';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_NAME } from './support/community-package';
+import { EmulatorUnderTest, type License } from './support/emulator';
+import { bundledNodeTypes, exampleFiles, readExample, runPlan, unknownNodeTypes, type ExampleSetup, type ExampleWorkflow, type KnownNodeTypes } from './support/examples';
+import { N8nInstance, OwnerSession, e2eEnvironment, type E2eEnvironment, type N8nServer } from './support/n8n';
 import { describePackedPackage, undeclaredParameters, type PackedPackage } from './support/package';
 import { SmtpSink } from './support/smtp-sink';
-import { KEYCRATE_CREDENTIAL_TYPE } from './support/workflows';
-import { PACKAGE_NAME } from './support/community-package';
+import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE, KEYCRATE_TRIGGER_NODE_TYPE, type CredentialRef } from './support/workflows';
 
 const ON_N8N = `on n8n ${process.env.KEYCRATE_E2E_N8N_VERSION ?? '(unset)'}`;
 const FILES = exampleFiles();
-const CREDENTIALS: RunCredentials = {
-  [KEYCRATE_CREDENTIAL_TYPE]: { id: 'kcE2eExampleKc01', name: 'Keycrate (emulator)' },
-  smtp: { id: 'kcE2eExampleSmtp', name: 'SMTP (sink)' },
-};
+const KEYCRATE_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleKc01', name: 'Keycrate (emulator)' };
+const SMTP_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleSmtp', name: 'SMTP (sink)' };
 const EMAIL_SEND = 'n8n-nodes-base.emailSend';
+const HANDOFF_SECRET = 'e2e-license-webhook-secret';
+const DAY_MS = 86_400_000;
+/** How long a running n8n may take to act on an activated trigger or a webhook call. */
+const ACTIVATED_RUN_TIMEOUT_MS = 90_000;
+
+/** What the emulator holds before the examples run: a tier with licenses, and licenses near their expiry. */
+const SEED = {
+  tierLicenses: 3,
+  /** Expire within 7 days and carry a customer email: "License Expiring Soon" → one reminder each. */
+  expiringWithEmail: ['ana@example.com', 'ben@example.com'],
+} as const;
 
 let e2e: E2eEnvironment;
 let packed: PackedPackage;
@@ -26,6 +39,141 @@ let known: KnownNodeTypes;
 let emulator: EmulatorUnderTest;
 let smtp: SmtpSink;
 let n8n: N8nInstance;
+let setup: ExampleSetup;
+let tierKeys: string[];
+let otherKeys: string[];
+let expiringKeys: Map<string, string>;
+
+const sleepUntil = async (what: string, condition: () => Promise<boolean> | boolean, timeoutMs = ACTIVATED_RUN_TIMEOUT_MS): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+};
+
+async function licensesByKey(): Promise<Map<string, License>> {
+  return new Map((await emulator.app()).licenses.map((license) => [license.license_key, license]));
+}
+
+async function seed(): Promise<void> {
+  const appId = emulator.appId;
+  const tier = await emulator.call<{ subscription_id: string }>('/subscription/create', { app_id: appId, name: 'Examples: Pro', level: 2 });
+  const create = (body: Record<string, unknown>) => emulator.call<{ license_key: string }>('/license/create', { app_id: appId, ...body });
+  tierKeys = [];
+  for (let index = 0; index < SEED.tierLicenses; index++) {
+    tierKeys.push((await create({ subscription_id: tier.subscription_id, duration_unit: 'days', duration_value: 60 })).license_key);
+  }
+  otherKeys = [
+    // Outside the tier, and outside the 7-day window.
+    (await create({ duration_unit: 'days', duration_value: 60 })).license_key,
+    // Due, but no email to remind.
+    (await create({ duration_unit: 'days', duration_value: 3 })).license_key,
+    // Has an email, not due yet.
+    (await create({ duration_unit: 'days', duration_value: 20, metadata: { email: 'later@example.com' } })).license_key,
+  ];
+  expiringKeys = new Map();
+  for (const email of SEED.expiringWithEmail) {
+    expiringKeys.set((await create({ duration_unit: 'days', duration_value: 3, metadata: { email } })).license_key, email);
+  }
+  setup = {
+    credentialsByNodeType: {
+      [KEYCRATE_NODE_TYPE]: { [KEYCRATE_CREDENTIAL_TYPE]: KEYCRATE_CREDENTIAL },
+      [KEYCRATE_TRIGGER_NODE_TYPE]: { [KEYCRATE_CREDENTIAL_TYPE]: KEYCRATE_CREDENTIAL },
+      [EMAIL_SEND]: { smtp: SMTP_CREDENTIAL },
+    },
+    placeholders: { REPLACE_WITH_LICENSE_WEBHOOK_SECRET: HANDOFF_SECRET },
+    subscriptionId: tier.subscription_id,
+  };
+}
+
+/** An id for the example's runnable copy: 16 letters and digits, as n8n makes them. */
+const runId = (file: string) => `kcE2eExample${String(FILES.indexOf(file)).padStart(4, '0')}`;
+
+/** The example's file with the id n8n 2.x's import needs (its editor assigns one on import too). */
+const asImported = (file: string, workflow: ExampleWorkflow): ExampleWorkflow =>
+  workflow.id ? workflow : { ...workflow, id: `kcE2eImport${String(FILES.indexOf(file)).padStart(5, '0')}` };
+
+/** Runs the worker's own hand-off delivery (support/deliver-handoff.ts) in a child process. */
+async function deliverHandoff(delivery: { url: string; secret: string; email: string; licenseKey: string; expiresAt: string | null }): Promise<{ status?: number; error?: string }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, 'support', 'deliver-handoff.ts'), JSON.stringify(delivery)]);
+  return JSON.parse(stdout) as { status?: number; error?: string };
+}
+
+/** Starts n8n with the workflow active, runs `drive` against it, and stops n8n whatever happens. */
+async function withActiveWorkflow(workflowId: string, drive: (server: N8nServer, owner: OwnerSession) => Promise<void>): Promise<void> {
+  await n8n.activate(workflowId);
+  const server = await n8n.startServer();
+  try {
+    await drive(server, await OwnerSession.setUp(server));
+  } finally {
+    await server.stop();
+    // Later examples start n8n again: this one's trigger must not fire there.
+    await n8n.deactivate(workflowId);
+  }
+}
+
+/** Waits until the workflow has `count` executions and none still running. */
+async function executionsSettled(owner: OwnerSession, workflowId: string, count: number): Promise<void> {
+  await sleepUntil(`${count} finished executions of ${workflowId}`, async () => {
+    const executions = await owner.executions(workflowId);
+    return executions.length >= count && executions.every((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+  });
+}
+
+/** What each example must do when it runs, beyond finishing without an error. */
+const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = {
+  'extend-tier.json': async (workflow) => {
+    const before = await licensesByKey();
+    const run = await n8n.execute(String(workflow.id));
+    expect(run.output.data.resultData.error).toBeUndefined();
+    const after = await licensesByKey();
+    const moved = (key: string) => Date.parse(String(after.get(key)?.expires_at)) - Date.parse(String(before.get(key)?.expires_at));
+    // Every license of the chosen tier moved by 30 days; nothing else moved.
+    expect(tierKeys.map(moved)).toEqual(tierKeys.map(() => 30 * DAY_MS));
+    expect([...otherKeys, ...expiringKeys.keys()].map(moved)).toEqual([...otherKeys, ...expiringKeys.keys()].map(() => 0));
+  },
+
+  'expiring-licenses-email.json': async (workflow) => {
+    const mailsBefore = smtp.messages.length;
+    // n8n polls a polling trigger once when it activates the workflow.
+    await withActiveWorkflow(String(workflow.id), async (_server, owner) => {
+      await sleepUntil('a reminder per expiring license with an email', () => smtp.messages.length - mailsBefore >= expiringKeys.size);
+      await executionsSettled(owner, String(workflow.id), 1);
+    });
+    const mails = smtp.messages.slice(mailsBefore);
+    const texts = smtp.texts().slice(mailsBefore);
+    expect(mails.map((mail) => mail.to).sort()).toEqual([...expiringKeys.values()].map((email) => [email]).sort());
+    for (const [key, email] of expiringKeys) {
+      expect(texts[mails.findIndex((mail) => mail.to.includes(email))]).toContain(key);
+    }
+  },
+
+  'worker-handoff-email.json': async (workflow) => {
+    const mailsBefore = smtp.messages.length;
+    const license = { licenseKey: [...expiringKeys.keys()][0], expiresAt: new Date(Date.now() + 365 * DAY_MS).toISOString() };
+    const path = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook')?.parameters.path;
+    await withActiveWorkflow(String(workflow.id), async (server, owner) => {
+      const handoff = { url: `${server.url}/webhook/${String(path)}`, secret: HANDOFF_SECRET, email: 'buyer@example.com', ...license };
+      // The webhook is registered while n8n finishes starting: a 404 means not yet.
+      let first: { status?: number; error?: string } = {};
+      await sleepUntil('the hand-off webhook to answer', async () => {
+        first = await deliverHandoff(handoff);
+        return first.status !== 404;
+      });
+      expect(first).toEqual({ status: 200 });
+      await sleepUntil('the license key email', () => smtp.messages.length - mailsBefore >= 1);
+      // The worker re-sends a hand-off (same Idempotency-Key) when it is not sure it arrived: no second email.
+      expect(await deliverHandoff(handoff)).toEqual({ status: 200 });
+      // Signed with another secret: refused, and the worker does not retry a 4xx.
+      expect(await deliverHandoff({ ...handoff, secret: 'not-the-secret' })).toEqual({ error: 'HandoffRejectedError', status: 401 });
+      await executionsSettled(owner, String(workflow.id), 3);
+    });
+    const mails = smtp.messages.slice(mailsBefore);
+    expect(mails.map((mail) => mail.to)).toEqual([['buyer@example.com']]);
+    expect(smtp.texts()[mailsBefore]).toContain(license.licenseKey);
+  },
+};
 
 beforeAll(async () => {
   e2e = e2eEnvironment();
@@ -38,13 +186,10 @@ beforeAll(async () => {
   emulator = await EmulatorUnderTest.start();
   smtp = await SmtpSink.start();
   await n8n.importCredentials([
-    { ...CREDENTIALS[KEYCRATE_CREDENTIAL_TYPE], type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: emulator.apiKey, baseUrl: emulator.url, appId: emulator.appId } },
-    {
-      ...CREDENTIALS.smtp,
-      type: 'smtp',
-      data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '', hostName: '' },
-    },
+    { ...KEYCRATE_CREDENTIAL, type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: emulator.apiKey, baseUrl: emulator.url, appId: emulator.appId } },
+    { ...SMTP_CREDENTIAL, type: 'smtp', data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '', hostName: '' } },
   ]);
+  await seed();
 });
 
 afterAll(async () => {
@@ -60,6 +205,7 @@ describe(`example workflows ${ON_N8N}`, () => {
   // jest's .each refuses an empty table; the test above fails then.
   describe.each(FILES.length > 0 ? FILES : ['(none)'])('examples/%s', (file) => {
     if (file === '(none)') return;
+
     test('uses only node types and versions this n8n has, and only parameters the Keycrate nodes declare', () => {
       const workflow = readExample(file);
       expect(unknownNodeTypes(workflow, known)).toEqual([]);
@@ -67,32 +213,20 @@ describe(`example workflows ${ON_N8N}`, () => {
     });
 
     test('imports with `n8n import:workflow`', async () => {
-      await n8n.importWorkflows([readExample(file)]);
+      await n8n.importWorkflows([asImported(file, readExample(file))]);
     });
 
     test('runs against the emulator unless it needs Stripe', async () => {
-      const plan = runnableCopy(readExample(file), `kcE2eExample${String(FILES.indexOf(file)).padStart(4, '0')}`, CREDENTIALS);
+      const plan = runPlan(readExample(file), runId(file), setup);
       if (!plan.runnable) {
         // Only Stripe is out of reach; any other reason is a gap in this suite.
         expect(plan.reason).toBe('needs Stripe');
         return;
       }
-      const callsBefore = await emulator.calls();
-      const mailsBefore = smtp.messages.length;
+      const scenario = SCENARIOS[file];
+      if (!scenario) throw new Error(`examples/${file} needs no Stripe: add what it must do to SCENARIOS in ${__filename}`);
       await n8n.importWorkflows([plan.workflow]);
-      const run = await n8n.execute(String(plan.workflow.id));
-      expect(run.output.data.resultData.error).toBeUndefined();
-
-      const keycrateNodes = plan.workflow.nodes.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`)).map((node) => node.name);
-      expect(run.executedNodes.filter((name) => keycrateNodes.includes(name)).length).toBeGreaterThan(0);
-      const callsAfter = await emulator.calls();
-      const total = (calls: typeof callsAfter) => Object.values(calls).flatMap((byStatus) => Object.values(byStatus)).reduce((sum, n) => sum + n, 0);
-      expect(total(callsAfter)).toBeGreaterThan(total(callsBefore));
-
-      // Every Send Email that ran sent its mails to the sink.
-      const emailNodes = plan.workflow.nodes.filter((node) => node.type === EMAIL_SEND).map((node) => node.name);
-      const sent = emailNodes.filter((name) => run.executedNodes.includes(name)).reduce((sum, name) => sum + run.items(name).length, 0);
-      expect(smtp.messages.length - mailsBefore).toBe(sent);
+      await scenario(plan.workflow);
     });
   });
 });

@@ -7,7 +7,7 @@
 import { contractPaths } from '@keycrate/emulator';
 import { EmulatorUnderTest, type License } from './support/emulator';
 import { ExecutionFailed, N8nInstance, e2eEnvironment, type ExecutionResult, type E2eEnvironment } from './support/n8n';
-import { describePackedPackage, packedManifest, type PackedPackage } from './support/package';
+import { describePackedPackage, packedManifest, undeclaredParameters, type PackedPackage } from './support/package';
 import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE } from './support/workflows';
 import {
   BULK,
@@ -20,15 +20,16 @@ import {
   buildWorkflows,
 } from './scenarios';
 
-/** The issue's 22 operations: resource → operation values, exactly. */
+/** The node's 23 operations over Keycrate's 22 endpoints (HWID Set and Clear share /hwid/edit): resource → operation values, exactly. */
 const EXPECTED_OPERATIONS: Record<string, string[]> = {
   license: [
     'create', 'createBulk', 'extend', 'extendBulk', 'delete', 'deleteBulk', 'get', 'getMany',
     'updateStatus', 'updateStatusBulk', 'updateSubscription', 'updateUserCredentials', 'updateMetadata',
   ],
-  hwid: ['edit', 'toggleLock', 'toggleLockBulk', 'toggleResetAllowed', 'updateResetInterval'],
-  subscription: ['create', 'edit', 'delete', 'getMany'],
+  hwid: ['set', 'clear', 'setLock', 'setLockBulk', 'setResetAllowed', 'updateResetInterval'],
+  subscription: ['create', 'update', 'delete', 'getMany'],
 };
+const OPERATION_COUNT = Object.values(EXPECTED_OPERATIONS).flat().length;
 
 const WRONG_API_KEY = 'kc_e2e_wrong_key_0123456789';
 const MAX_BATCH = 1000;
@@ -90,11 +91,11 @@ const actionNode = () => {
 };
 
 describe(`the packed package, installed as a community package ${ON_N8N}`, () => {
-  test('lists the 22 Keycrate operations (loaded with the runtime\'s Node and n8n-workflow)', () => {
+  test(`lists the ${OPERATION_COUNT} Keycrate operations (loaded with the runtime's Node and n8n-workflow)`, () => {
     // The action node and its polling trigger (License Created / Expiring Soon).
     expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger']);
     const listed = actionNode().operations;
-    expect(listed).toHaveLength(22);
+    expect(listed).toHaveLength(OPERATION_COUNT);
     const byResource: Record<string, string[]> = {};
     for (const { resource, operation } of listed) (byResource[resource] ??= []).push(operation);
     for (const resource of Object.keys(EXPECTED_OPERATIONS)) {
@@ -126,22 +127,7 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
 
 
   test('set only parameters the packed node declares for their operation (n8n would ignore others)', () => {
-    const declared = packed.nodes[0].parameters;
-    const unknown: string[] = [];
-    for (const workflow of buildWorkflows(1)) {
-      for (const node of workflow.nodes.filter((candidate) => candidate.type === KEYCRATE_NODE_TYPE)) {
-        const { resource, operation, ...parameters } = node.parameters;
-        const known = declared[`${resource}.${operation}`] ?? {};
-        for (const [name, value] of Object.entries(parameters)) {
-          if (!(name in known)) unknown.push(`${node.name}: ${name}`);
-          const options = known[name];
-          if (options && value && typeof value === 'object') {
-            for (const option of Object.keys(value)) if (!options.includes(option)) unknown.push(`${node.name}: ${name}.${option}`);
-          }
-        }
-      }
-    }
-    expect(unknown).toEqual([]);
+    expect(undeclaredParameters(buildWorkflows(1).flatMap((workflow) => workflow.nodes), packed)).toEqual([]);
   });
 
   test('license lifecycle: every single-license, HWID and subscription-tier operation', async () => {
@@ -166,7 +152,12 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
       metadata: { order: 42 },
     });
     expect(run.first('Get License')).toEqual(created);
-    expect(sameInstant(run.first('Extend License').expires_at, isoPlusSeconds(created.expires_at, LIFECYCLE.extendSeconds))).toBe(true);
+    // Simplify (the default) keeps fewer fields, each as the full object has it.
+    const simplified = run.first('Get Simplified');
+    expect(Object.keys(simplified).length).toBeLessThan(Object.keys(created).length);
+    expect(simplified).toEqual(Object.fromEntries(Object.keys(simplified).map((field) => [field, created[field]])));
+    expect(simplified).toMatchObject({ license_key: key, status: 'active' });
+    expect(sameInstant(run.first('Extend License').expires_at, isoPlusSeconds(created.expires_at, LIFECYCLE.extend.seconds))).toBe(true);
     expect(run.first('Pause License').status).toBe('paused');
     expect(run.first('Move License').subscription_id).toBe(tierB.subscription_id);
     expect(run.first('Set Login')).toMatchObject({ username: LIFECYCLE.username, has_password: true });
@@ -174,15 +165,22 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
     expect(run.first('Set Metadata').metadata).toEqual(LIFECYCLE.metadata);
     expect(run.first('Bind HWID').hwid).toBe(LIFECYCLE.hwid);
     expect(run.first('Lock HWID').hwid_lock).toBe(true);
+    expect(run.first('Lock HWID Again').hwid_lock).toBe(true);
     expect(run.first('Allow HWID Reset').hwid_reset_allowed).toBe(true);
     expect(run.first('Set Reset Interval').hwid_reset_interval).toBe(LIFECYCLE.resetIntervalHours);
 
     const spareKey = run.first('Create Spare').license_key;
-    expect(run.first('Create Spare')).toMatchObject({ duration_unit: 'lifetime', expires_at: null });
+    // Custom API Call outputs Keycrate's reply as it came (here with its `data` wrapper).
+    const customReply = run.first('Custom Get');
+    expect(customReply.data ?? customReply).toEqual(run.first('Read Back'));
+    expect(run.first('Create Spare')).toMatchObject({ duration_unit: 'lifetime', expires_at: null, subscription_id: tierA.subscription_id });
+    expect(run.first('Bind Spare HWID').hwid).toBe(LIFECYCLE.spareHwid);
+    expect(run.first('Clear Spare HWID').hwid ?? null).toBeNull();
+    expect(run.first('Detach Spare').subscription_id ?? null).toBeNull();
     expect(run.first('Delete Spare')).toEqual({ license_key: spareKey, deleted: true });
     const doomedKey = run.first('Create Doomed').license_key;
     expect(run.first('Delete Tier A')).toEqual({ subscription_id: tierA.subscription_id, deleted: true, deleted_license_count: 1 });
-    expect(run.first('Edit Tier B')).toMatchObject({ subscription_id: tierB.subscription_id, name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel });
+    expect(run.first('Update Tier B')).toMatchObject({ subscription_id: tierB.subscription_id, name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel });
     expect(run.json('List Tiers').map((tier) => tier.subscription_id)).toEqual([tierB.subscription_id]);
 
     // The emulator holds what the workflow did.
@@ -222,6 +220,7 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
         allSucceeded: true,
       });
     }
+    // The first key was listed twice: one result (and one deletion) per distinct key.
     expect(run.json('Delete Two').map((result) => [result.license_key, result.success])).toEqual(keys.slice(0, BULK.deleteCount).map((key) => [key, true]));
     // 5 keys with Batch Size 2 → 3 calls; the other bulk steps use the default (1,000) → 1 call each.
     expect(callsDuring('/license/extend-bulk')).toBe(Math.ceil(BULK.amount / BULK.batchSize));
@@ -234,7 +233,7 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
     for (const key of keys.slice(BULK.deleteCount)) {
       const stored = await emulator.license(key);
       expect(stored).toMatchObject({ status: 'paused', hwid_lock: true, tags: [BULK.tag] });
-      expect(sameInstant(stored?.expires_at, isoPlusSeconds(createdByKey.get(key)?.expires_at, BULK.extendSeconds))).toBe(true);
+      expect(sameInstant(stored?.expires_at, isoPlusSeconds(createdByKey.get(key)?.expires_at, BULK.extend.seconds))).toBe(true);
     }
   });
 
@@ -270,7 +269,7 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
 
     const storedByKey = new Map((await emulator.app()).licenses.map((license) => [license.license_key, license]));
     const notMoved = created.filter(
-      (license) => !sameInstant(storedByKey.get(String(license.license_key))?.expires_at, isoPlusSeconds(license.expires_at, EXTEND_2500.extendSeconds)),
+      (license) => !sameInstant(storedByKey.get(String(license.license_key))?.expires_at, isoPlusSeconds(license.expires_at, EXTEND_2500.extend.seconds)),
     );
     expect(notMoved).toEqual([]);
   });

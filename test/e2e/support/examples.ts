@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CredentialRef, WorkflowNodeJson } from './workflows';
+import { KEYCRATE_TRIGGER_NODE_TYPE, type CredentialRef, type WorkflowNodeJson } from './workflows';
 
 /** examples/ of this repository (KEYCRATE_E2E_EXAMPLES_DIR points elsewhere, to try a workflow out). */
 export const EXAMPLES_DIR = process.env.KEYCRATE_E2E_EXAMPLES_DIR ?? resolve(__dirname, '../../../examples');
@@ -39,8 +39,10 @@ export function readExample(file: string): ExampleWorkflow {
 
 const STICKY_NOTE = 'n8n-nodes-base.stickyNote';
 const MANUAL_TRIGGER = 'n8n-nodes-base.manualTrigger';
-/** Starts that emit one item and nothing a workflow reads: a Manual Trigger stands in for them under `n8n execute`. */
-const REPLACEABLE_STARTS = new Set([MANUAL_TRIGGER, 'n8n-nodes-base.scheduleTrigger']);
+/** Starts `n8n execute` can run from; a Schedule Trigger (one item, nothing a workflow reads) is swapped for a Manual Trigger. */
+const EXECUTABLE_STARTS = new Set([MANUAL_TRIGGER, 'n8n-nodes-base.scheduleTrigger']);
+/** Starts that need an active workflow in a running n8n: a webhook, or a polling trigger (polled once at activation). */
+const ACTIVATED_STARTS = new Set(['n8n-nodes-base.webhook', KEYCRATE_TRIGGER_NODE_TYPE]);
 
 /** Nodes nothing connects into (sticky notes aside): where the workflow starts. */
 export function startNodes(workflow: ExampleWorkflow): WorkflowNodeJson[] {
@@ -87,33 +89,58 @@ export function unknownNodeTypes(workflow: ExampleWorkflow, known: KnownNodeType
     .map((node) => `${node.name}: ${node.type}@${node.typeVersion}`);
 }
 
-export interface RunCredentials {
-  /** Credential type → the credential that replaces whatever the example names. */
-  [credentialType: string]: CredentialRef;
+export interface ExampleSetup {
+  /** Node type → the credentials its nodes get (an example leaves them to the user). */
+  credentialsByNodeType: Record<string, Record<string, CredentialRef>>;
+  /** `REPLACE_WITH_…` placeholder → the value a user would put there. */
+  placeholders: Record<string, string>;
+  /** The tier an empty subscription-tier locator gets (a user picks one from the list). */
+  subscriptionId: string;
 }
 
-export type RunPlan = { runnable: true; workflow: ExampleWorkflow } | { runnable: false; reason: string };
+export type RunMode = 'execute' | 'activate';
+export type RunPlan = { runnable: true; mode: RunMode; workflow: ExampleWorkflow } | { runnable: false; reason: string };
+
+/** Copies `value`, replacing placeholders and empty tier locators; records unknown placeholders. */
+function fillIn(value: unknown, key: string, setup: ExampleSetup, unknown: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/REPLACE_WITH_[A-Z0-9_]+/g, (placeholder) => {
+      if (placeholder in setup.placeholders) return setup.placeholders[placeholder];
+      unknown.add(placeholder);
+      return placeholder;
+    });
+  }
+  if (Array.isArray(value)) return value.map((entry) => fillIn(entry, key, setup, unknown));
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.__rl === true && record.value === '' && key === 'subscriptionId') return { __rl: true, mode: 'id', value: setup.subscriptionId };
+    return Object.fromEntries(Object.entries(record).map(([name, entry]) => [name, fillIn(entry, name, setup, unknown)]));
+  }
+  return value;
+}
 
 /**
- * The example as `n8n execute` can run it, or why it cannot: it must need no Stripe, use only credentials
- * we can give it, and start from a Manual Trigger (a Schedule Trigger is swapped for one, under its name).
+ * The example as a user makes it run after importing it (credentials chosen, placeholders and the tier
+ * filled in), with the id it is imported under, and how it runs: `execute` (Manual or Schedule Trigger,
+ * the latter swapped for a Manual Trigger) or `activate` (a webhook or polling trigger in `n8n start`).
+ * Not runnable: it needs Stripe, or something the suite has no stand-in for.
  */
-export function runnableCopy(workflow: ExampleWorkflow, id: string, credentials: RunCredentials): RunPlan {
+export function runPlan(workflow: ExampleWorkflow, id: string, setup: ExampleSetup): RunPlan {
   if (needsStripe(workflow)) return { runnable: false, reason: 'needs Stripe' };
   const starts = startNodes(workflow);
-  const unrunnableStart = starts.find((node) => !REPLACEABLE_STARTS.has(node.type));
-  if (unrunnableStart) {
-    return { runnable: false, reason: `starts at ${unrunnableStart.type} ("${unrunnableStart.name}"); n8n execute starts only from a Manual Trigger` };
-  }
-  const missing = [...new Set(workflow.nodes.flatMap((node) => Object.keys(node.credentials ?? {})))].filter((type) => !(type in credentials));
-  if (missing.length > 0) return { runnable: false, reason: `needs credentials the suite has no stand-in for: ${missing.join(', ')}` };
+  const mode: RunMode = starts.every((node) => EXECUTABLE_STARTS.has(node.type)) ? 'execute' : 'activate';
+  const unrunnable = starts.find((node) => !EXECUTABLE_STARTS.has(node.type) && !ACTIVATED_STARTS.has(node.type));
+  if (unrunnable) return { runnable: false, reason: `starts at ${unrunnable.type} ("${unrunnable.name}"), which the suite cannot trigger` };
+  const foreign = workflow.nodes.flatMap((node) => Object.keys(node.credentials ?? {}).filter((type) => !setup.credentialsByNodeType[node.type]?.[type]));
+  if (foreign.length > 0) return { runnable: false, reason: `needs credentials the suite has no stand-in for: ${[...new Set(foreign)].join(', ')}` };
+  const unknown = new Set<string>();
   const nodes = workflow.nodes.map((node) => {
-    const copy: WorkflowNodeJson = { ...node };
-    if (starts.includes(node)) Object.assign(copy, { type: MANUAL_TRIGGER, typeVersion: 1, parameters: {} });
-    if (node.credentials) {
-      copy.credentials = Object.fromEntries(Object.keys(node.credentials).map((type) => [type, credentials[type]]));
-    }
+    const copy: WorkflowNodeJson = { ...node, parameters: fillIn(node.parameters, '', setup, unknown) as Record<string, unknown> };
+    const credentials = setup.credentialsByNodeType[node.type];
+    if (credentials) copy.credentials = credentials;
+    if (mode === 'execute' && starts.includes(node)) Object.assign(copy, { type: MANUAL_TRIGGER, typeVersion: 1, parameters: {} });
     return copy;
   });
-  return { runnable: true, workflow: { ...workflow, id, nodes } };
+  if (unknown.size > 0) return { runnable: false, reason: `placeholders the suite cannot fill: ${[...unknown].join(', ')}` };
+  return { runnable: true, mode, workflow: { ...workflow, id, nodes } };
 }

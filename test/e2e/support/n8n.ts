@@ -106,6 +106,42 @@ export interface N8nServer {
   stop(): Promise<void>;
 }
 
+/** The instance owner the suite sets up through n8n's REST API (n8n's password rules: 8+ chars, a digit, a capital). */
+export const OWNER = { email: 'owner@example.com', firstName: 'Kim', lastName: 'Owner', password: 'Keycrate-e2e-1' };
+
+/** n8n's REST API (/rest) as the owner: set up on first use, then authenticated by the n8n-auth cookie. */
+export class OwnerSession {
+  private constructor(
+    private readonly url: string,
+    private readonly cookie: string,
+  ) {}
+
+  /** Sets the owner up on a new instance, or logs the owner in on one set up before. */
+  static async setUp(server: N8nServer): Promise<OwnerSession> {
+    const post = (path: string, body: object) =>
+      fetch(`${server.url}/rest${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    let response = await post('/owner/setup', OWNER);
+    if (response.status === 400) response = await post('/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+    if (!response.ok) throw new Error(`owner setup / login: HTTP ${response.status} ${await response.text()}`);
+    const cookie = response.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
+    if (!cookie) throw new Error('owner setup set no n8n-auth cookie');
+    return new OwnerSession(server.url, cookie);
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.url}/rest${path}`, { headers: { cookie: this.cookie } });
+    if (!response.ok) throw new Error(`GET /rest${path}: HTTP ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { data: T }).data;
+  }
+
+  /** The executions of a workflow, newest first (status: success, error, running, …). */
+  async executions(workflowId: string): Promise<Array<{ id: string; status: string; finished?: boolean }>> {
+    const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+    const { results } = await this.get<{ results: Array<{ id: string; status: string; finished?: boolean }> }>(`/executions?filter=${filter}&limit=100`);
+    return results;
+  }
+}
+
 /** A TCP port free on loopback right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -178,7 +214,7 @@ export class N8nInstance {
   }
 
   /**
-   * `n8n start` on a free loopback port, resolved once n8n answers /healthz/readiness. The server's output
+   * `n8n start` on a free loopback port, resolved once n8n's REST API answers. The server's output
    * goes to `n8n-server.log` in the user folder.
    */
   async startServer(): Promise<N8nServer> {
@@ -211,7 +247,8 @@ export class N8nInstance {
     const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
     for (;;) {
       if (exited !== undefined) throw new Error(exited);
-      const ready = await fetch(`${url}/healthz/readiness`).then((response) => response.ok, () => false);
+      // /healthz/readiness answers before 1.x has mounted its REST routes; /rest/settings needs them.
+      const ready = await fetch(`${url}/rest/settings`).then((response) => response.ok, () => false);
       if (ready) return { url, stop };
       if (Date.now() > deadline) {
         await stop();
@@ -271,6 +308,18 @@ export class N8nInstance {
   /** `n8n import:workflow`: the suite's workflows, or an example file's content as it is. */
   async importWorkflows(workflows: Array<WorkflowJson | ExampleWorkflow>): Promise<void> {
     await this.runOrThrow(['import:workflow', `--input=${this.writeImportFile('workflows', workflows)}`]);
+  }
+
+  /** Marks a workflow active, so that `n8n start` activates its trigger (1.x: update:workflow; 2.x: publish:workflow). */
+  async activate(workflowId: string): Promise<void> {
+    const args = majorVersion(this.e2e.n8nVersion) >= 2 ? ['publish:workflow', `--id=${workflowId}`] : ['update:workflow', `--id=${workflowId}`, '--active=true'];
+    await this.runOrThrow(args);
+  }
+
+  /** The reverse of activate (1.x: update:workflow --active=false; 2.x: unpublish:workflow). */
+  async deactivate(workflowId: string): Promise<void> {
+    const args = majorVersion(this.e2e.n8nVersion) >= 2 ? ['unpublish:workflow', `--id=${workflowId}`] : ['update:workflow', `--id=${workflowId}`, '--active=false'];
+    await this.runOrThrow(args);
   }
 
   /** `n8n execute --id … --rawOutput`; throws with n8n's log when the execution fails. */

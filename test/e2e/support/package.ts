@@ -64,6 +64,8 @@ const nodes = manifest.nodes.flatMap(load).map((node) => {
     parameters[resource + '.' + operation] = visible;
   }
   const propertyNames = [...new Set(d.properties.map((p) => p.name))];
+  // n8n gives every polling node a Poll Times parameter of its own.
+  if (d.polling) propertyNames.push('pollTimes');
   return { name: d.name, displayName: d.displayName, description: d.description, group: d.group, version: d.version, usableAsTool: d.usableAsTool === true, operations, parameters, propertyNames };
 });
 const credentials = manifest.credentials.flatMap(load).map((c) => ({ name: c.name, properties: c.properties.map((p) => p.name) }));
