@@ -41,8 +41,6 @@ type PathOf<Op extends keyof operations> = {
 export type RequestBody<Op extends OperationId> =
 	operations[Op]['requestBody']['content']['application/json'];
 
-export type ResponseBody<Op extends OperationId> =
-	operations[Op]['responses'][200]['content']['application/json'];
 
 /**
  * Calls that change something relative to its current state (a new license, expiry + N seconds):
