@@ -49,6 +49,8 @@ describe('bad input is refused before any request, naming the parameter', () => 
 		['no username or password', { resource: 'license', operation: 'updateUserCredentials', licenseKey: 'K-1', additionalFields: {} }, 'Nothing to update: set Username or Password under Additional Fields'],
 		['a subscription update that changes nothing', { resource: 'subscription', operation: 'update', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', updateFields: {} }, 'Nothing to update: add Name, Level or Single Key Per HWID under Update Fields'],
 		['an empty subscription name', { resource: 'subscription', operation: 'create', name: ' ', level: 1 }, 'Name is empty'],
+		['an empty subscription name on update', { resource: 'subscription', operation: 'update', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', updateFields: { name: '={{ "" }}' } }, 'Name is empty'],
+		['an operation this version does not have (a name from before issue 8)', { resource: 'hwid', operation: 'toggleLock', licenseKey: 'K-1' }, 'The operation "toggleLock" is not known for "hwid"'],
 		['a number that is not whole, from an expression', { resource: 'license', operation: 'extend', licenseKey: 'K-1', extendBy: '={{ "1.5" }}', extendUnit: 'days' }, 'Extend By must be a whole number from 1 to 36500, got "1.5"'],
 		['a number out of range', { resource: 'hwid', operation: 'updateResetInterval', licenseKey: 'K-1', resetInterval: 9000 }, 'Reset Interval (Hours) must be a whole number from 0 to 8760, got 9000'],
 		['a level out of range on update', { resource: 'subscription', operation: 'update', subscriptionId: '6f1f2f3e-1111-4222-8333-944455556666', updateFields: { level: 1001 } }, 'Level must be a whole number from 0 to 1000, got 1001'],
@@ -64,6 +66,14 @@ describe('bad input is refused before any request, naming the parameter', () => 
 			expect(result.requests).toEqual([]);
 		});
 	}
+});
+
+describe('an operation of an earlier version', () => {
+	it('says what replaced it', async () => {
+		const result = await keycrate.run({ resource: 'hwid', operation: 'toggleLock', licenseKey: 'K-1' });
+		expect(result.error?.description).toBe('It was replaced: choose HWID → Set Lock, with the value the lock should have.');
+		expect(result.requests).toEqual([]);
+	});
 });
 
 describe('Keycrate errors', () => {
