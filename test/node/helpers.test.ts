@@ -83,6 +83,8 @@ describe('reading replies', () => {
 		expect(readPage({ data: items, pagination: { page: 2, total_pages: 2 } })).toEqual({ items, hasMore: false });
 		expect(readPage({ data: items, has_more: false })).toEqual({ items, hasMore: false });
 		expect(readPage({})).toEqual({ items: [], hasMore: undefined });
+		expect(readPage({ data: { licenses: items, pagination: { has_more: true } } })).toEqual({ items, hasMore: true });
+		expect(readPage({ data: { licenses: items }, pagination: { has_more: false } })).toEqual({ items, hasMore: false });
 		expect(readPage('<html>')).toEqual({ items: [], hasMore: undefined });
 	});
 

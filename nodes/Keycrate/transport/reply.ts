@@ -39,8 +39,8 @@ export interface PageReading {
 }
 
 /**
- * The items of a list reply: a bare array, `{data: [...]}`, or the one array-valued field of an
- * object (e.g. `{licenses: [...]}`); and whether more pages follow, from `pagination.has_more`,
+ * The items of a list reply: a bare array, `{data: [...]}`, the one array-valued field of an
+ * object (e.g. `{licenses: [...]}`), or either inside `data`; and whether more pages follow, from `pagination.has_more`,
  * or `page`/`total_pages`, when present.
  */
 export function readPage(body: unknown): PageReading {
@@ -50,7 +50,11 @@ export function readPage(body: unknown): PageReading {
 	else if (isObject(body)) {
 		envelope = body;
 		if (Array.isArray(body.data)) list = body.data;
-		else {
+		else if (isObject(body.data)) {
+			// {data: {licenses: [...], pagination}}: one level down.
+			const inner = readPage(body.data);
+			return { items: inner.items, hasMore: readHasMore(body) ?? inner.hasMore };
+		} else {
 			const arrays = Object.values(body).filter((value): value is unknown[] => Array.isArray(value));
 			if (arrays.length === 1) list = arrays[0];
 		}
