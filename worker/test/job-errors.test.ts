@@ -2,6 +2,7 @@
 // kind; and when it runs again (the retry schedule, with a settle time or a Retry-After as a floor).
 
 import { UnrecoverableError } from 'bullmq';
+import Stripe from 'stripe';
 import { parseRetrySchedule } from '../src/config.js';
 import { PermanentError, UnsettledWriteError } from '../src/errors.js';
 import { asJobError } from '../src/jobs/processor.js';
@@ -56,5 +57,19 @@ describe('retryDelay: the schedule, with what the failure asks for as a floor', 
 
 	test('the default schedule reaches a day: a Keycrate outage of hours heals itself', () => {
 		expect(schedule.reduce((sum, ms) => sum + ms, 0) / 3_600_000).toBeCloseTo(44.6, 1);
+	});
+});
+
+describe('Stripe refusals', () => {
+	test('a key Stripe refuses or lacks a permission is a dead letter at once, saying where to look; a 404 or a 500 is not', () => {
+		const auth = new Stripe.errors.StripeAuthenticationError({ message: 'Invalid API Key provided: rk_test_****abcd', type: 'invalid_request_error' } as never);
+		const permission = new Stripe.errors.StripePermissionError({ message: 'The provided key does not have the required permissions for this endpoint', type: 'invalid_request_error' } as never);
+		const outage = new Stripe.errors.StripeAPIError({ message: 'An unknown error occurred', type: 'api_error' } as never);
+		for (const error of [auth, permission]) {
+			const jobError = asJobError(error, scrub);
+			expect(jobError).toBeInstanceOf(UnrecoverableError);
+			expect(jobError.message).toMatch(/^Stripe refused the read \(check STRIPE_API_KEY and its read permissions\): /);
+		}
+		expect(asJobError(outage, scrub)).not.toBeInstanceOf(UnrecoverableError);
 	});
 });

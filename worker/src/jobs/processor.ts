@@ -9,7 +9,7 @@ import { isPermanentKeycrateError } from '../keycrate/errors.js';
 import type { LicenseApi } from '../keycrate/execute.js';
 import { markHandedOff } from '../keycrate/record.js';
 import { secretScrubber, secretValues, type Logger } from '../log.js';
-import { createStripeClient, isStripeRateLimit, StripeBudget, StripeRateLimited } from '../stripe/client.js';
+import { createStripeClient, isPermanentStripeError, isStripeRateLimit, StripeBudget, StripeRateLimited } from '../stripe/client.js';
 import { buildHandoffPayload, deliverHandoff, type HandoffPayload } from './handoff.js';
 import {
 	enqueueSync,
@@ -46,8 +46,11 @@ const STRIPE_RATE_LIMIT_PAUSE_MS = 1000;
  */
 export function asJobError(error: unknown, scrub: (text: string) => string): Error {
 	const original = error instanceof Error ? error : new Error(String(error));
-	const permanent = error instanceof PermanentError || error instanceof UnrecoverableError || isPermanentKeycrateError(error);
-	const jobError = permanent ? new UnrecoverableError(scrub(original.message)) : new Error(scrub(original.message));
+	const stripeRefusal = isPermanentStripeError(error);
+	const permanent = error instanceof PermanentError || error instanceof UnrecoverableError || isPermanentKeycrateError(error) || stripeRefusal;
+	// Stripe's message says what it refused; say where to look.
+	const message = stripeRefusal ? `Stripe refused the read (check STRIPE_API_KEY and its read permissions): ${original.message}` : original.message;
+	const jobError = permanent ? new UnrecoverableError(scrub(message)) : new Error(scrub(message));
 	jobError.stack = scrub(original.stack ?? original.message);
 	// The backoff strategy reads these: a settle time or a Retry-After is a floor under the scheduled delay.
 	for (const field of ['settleMs', 'retryAfterMs'] as const) {

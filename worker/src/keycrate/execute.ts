@@ -10,7 +10,7 @@ import { UnsettledWriteError } from '../errors.js';
 import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, SettableStatus, UnixSeconds } from '../model.js';
 import { isKeycrateError, mayStillCommit } from './errors.js';
 import type { Action } from './plan.js';
-import { rankSeatLicenses } from './plan.js';
+import { rankSeatLicenses, subscriptionDuration } from './plan.js';
 import { readLicense, rootTag } from './record.js';
 
 /** The Keycrate calls a sync makes (keycrate/client.ts; tests may wrap it). */
@@ -82,8 +82,11 @@ async function seatLicenses(ctx: ExecuteContext, appId: string, seat: number): P
 
 async function create(ctx: ExecuteContext, action: Extract<Action, { type: 'create' }>, done: Done[]): Promise<KeycrateLicense> {
 	for (let attempt = 0; ; attempt++) {
+		// A subscription seat's duration from the time of this call, not of the plan (see subscriptionDuration).
+		const request =
+			action.expiresAt === undefined ? action.request : { ...action.request, ...subscriptionDuration(action.expiresAt, Math.floor(Date.now() / 1000)) };
 		try {
-			const license = await write(ctx, () => ctx.api.createLicense(action.request));
+			const license = await write(ctx, () => ctx.api.createLicense(request));
 			done.push({ action: 'create', seat: action.seat, licenseKey: license.license_key });
 			return license;
 		} catch (error) {

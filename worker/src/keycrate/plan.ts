@@ -46,11 +46,18 @@ export function rankSeatLicenses(licenses: FoundLicense[]): FoundLicense[] {
 }
 
 /**
- * A subscription seat's first duration: the largest whole unit count that does not pass the target, so the
- * extend that follows (by target − the expiry Keycrate answered) lands on it exactly and never overshoots.
+ * How far below its target a subscription seat's license is created. Keycrate counts the duration from when the
+ * create lands, which can be seconds after `now` (retries, load); the extend that follows closes the gap exactly.
+ */
+export const CREATE_MARGIN_SECONDS = 300;
+
+/**
+ * A subscription seat's first duration: the largest whole unit count that cannot pass the target even if the
+ * create lands CREATE_MARGIN_SECONDS late, so the extend that follows (by target − the expiry Keycrate answered)
+ * lands on it exactly and never overshoots.
  */
 export function subscriptionDuration(expiresAt: UnixSeconds | undefined, now: UnixSeconds): Pick<LicenseCreateRequest, 'duration_unit' | 'duration_value'> {
-	const remaining = expiresAt === undefined ? 0 : expiresAt - now;
+	const remaining = expiresAt === undefined ? 0 : expiresAt - now - CREATE_MARGIN_SECONDS;
 	for (const [unit, size] of [['minutes', 60], ['hours', 3600], ['days', 86400]] as const) {
 		const count = Math.floor(remaining / size);
 		if (count <= MAX_DURATION_VALUE) return { duration_unit: unit, duration_value: Math.max(1, count) };

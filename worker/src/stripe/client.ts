@@ -54,3 +54,15 @@ export class StripeBudget {
 		throw new StripeRateLimited(1000);
 	}
 }
+
+/**
+ * A Stripe refusal no retry can fix until someone acts: a key Stripe does not accept, a restricted key without a
+ * read permission the sync needs, a request Stripe calls invalid. The job becomes a dead letter at once.
+ */
+export function isPermanentStripeError(error: unknown): boolean {
+	return (
+		error instanceof Stripe.errors.StripeAuthenticationError ||
+		error instanceof Stripe.errors.StripePermissionError ||
+		(error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode !== 404)
+	);
+}

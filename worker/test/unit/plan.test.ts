@@ -48,20 +48,20 @@ function brief(actions: Action[]): string[] {
 }
 
 const cases: [string, PlanInput, string[]][] = [
-	['nothing yet → create (exact expiry reached by the extend after it)', input([seat(0)], []), ['create 0 minutes:43200 active']],
+	['nothing yet → create (exact expiry reached by the extend after it)', input([seat(0)], []), ['create 0 minutes:43195 active']],
 	['in sync → nothing', input([seat(0)], [license('K1', 0)]), []],
 	['renewal: expiry before the target → extend by the difference', input([seat(0)], [license('K1', 0, { expiresAt: TARGET - 3600 })]), ['extend K1 +3600']],
 	['expiry after the target → never shortened', input([seat(0)], [license('K1', 0, { expiresAt: TARGET + 3600 })]), []],
 	['lifetime license → no extend', input([seat(0)], [license('K1', 0, { expiresAt: null })]), []],
 	['expiry missing from the reply → no extend (nothing to subtract from)', input([seat(0)], [license('K1', 0, { expiresAt: undefined })]), []],
-	['quantity up 1 → 3: create seats 1 and 2', input([seat(0), seat(1), seat(2)], [license('K1', 0)]), ['create 1 minutes:43200 active', 'create 2 minutes:43200 active']],
+	['quantity up 1 → 3: create seats 1 and 2', input([seat(0), seat(1), seat(2)], [license('K1', 0)]), ['create 1 minutes:43195 active', 'create 2 minutes:43195 active']],
 	['quantity down 3 → 1: extra seats paused, not deleted', input([seat(0)], [license('K1', 0), license('K2', 1), license('K3', 2, { status: 'paused' })]), ['paused K2']],
 	['quantity up again → the paused seat is active again', input([seat(0), seat(1)], [license('K1', 0), license('K2', 1, { status: 'paused' })]), ['active K2']],
 	['canceled → pause', input([seat(0, { status: 'paused' })], [license('K1', 0)]), ['paused K1']],
 	['resume after pause → activate', input([seat(0)], [license('K1', 0, { status: 'paused' })]), ['active K1']],
 	['expired and should be paused → pause', input([seat(0, { status: 'paused' })], [license('K1', 0, { status: 'expired' })]), ['paused K1']],
 	['status missing from the reply → set it (idempotent)', input([seat(0)], [license('K1', 0, { status: undefined })]), ['active K1']],
-	['first sync of a canceled subscription → create, then pause', input([seat(0, { status: 'paused' })], []), ['create 0 minutes:43200 paused']],
+	['first sync of a canceled subscription → create, then pause', input([seat(0, { status: 'paused' })], []), ['create 0 minutes:43195 paused']],
 	['tier changed → set the tier', input([seat(0, { plan: { subscriptionId: PRO } })], [license('K1', 0)]), ['tier K1 PRO']],
 	['a plan without a tier leaves the license tier alone', input([seat(0, { plan: {} })], [license('K1', 0, { tier: PRO })]), []],
 	['two licenses on one seat, one handed off → keep it, delete the other', input([seat(0)], [license('OLD', 0, { handedOff: false, createdAt: '2026-01-01T00:00:00Z' }), license('NEW', 0, { createdAt: '2026-01-02T00:00:00Z' })]), ['delete OLD keep NEW']],
@@ -96,13 +96,13 @@ describe('plan', () => {
 	});
 });
 
-describe('subscriptionDuration: the largest whole count that does not pass the target', () => {
+describe('subscriptionDuration: the largest whole count that cannot pass the target, even landing 5 min late', () => {
 	test.each([
 		[NOW + 90, { duration_unit: 'minutes', duration_value: 1 }],
-		[NOW + 3599, { duration_unit: 'minutes', duration_value: 59 }],
-		[NOW + 100000 * 60, { duration_unit: 'minutes', duration_value: 100000 }],
-		[NOW + 365 * 86400, { duration_unit: 'hours', duration_value: 8760 }],
-		[NOW + 20 * 365 * 86400, { duration_unit: 'days', duration_value: 7300 }],
+		[NOW + 3599, { duration_unit: 'minutes', duration_value: 54 }],
+		[NOW + 100000 * 60 + 300, { duration_unit: 'minutes', duration_value: 100000 }],
+		[NOW + 365 * 86400, { duration_unit: 'hours', duration_value: 8759 }],
+		[NOW + 20 * 365 * 86400, { duration_unit: 'days', duration_value: 7299 }],
 		[NOW - 86400, { duration_unit: 'minutes', duration_value: 1 }],
 		[undefined, { duration_unit: 'minutes', duration_value: 1 }],
 	])('target %p', (target, expected) => {
