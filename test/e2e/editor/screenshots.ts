@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { EmulatorUnderTest } from '../support/emulator';
-import { N8nInstance, OWNER, e2eEnvironment } from '../support/n8n';
+import { LOGIN, N8nInstance, OWNER, e2eEnvironment } from '../support/n8n';
 import { describePackedPackage, type PackedPackage } from '../support/package';
 import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE, KEYCRATE_TRIGGER_NODE_TYPE, type WorkflowJson, type WorkflowNodeJson } from '../support/workflows';
 
@@ -111,9 +111,12 @@ const lines = (text: string): string[] =>
     .map((line) => line.trim())
     .filter((line) => line !== '' && !EDITOR_CHROME.has(line));
 
+/** The owner set up and logged in through the REST API; the browser context keeps the auth cookie. */
 async function setUpOwner(context: BrowserContext, url: string): Promise<void> {
-  const response = await context.request.post(`${url}/rest/owner/setup`, { data: OWNER });
-  if (!response.ok()) throw new Error(`owner setup: HTTP ${response.status()} ${await response.text()}`);
+  const setup = await context.request.post(`${url}/rest/owner/setup`, { data: OWNER });
+  if (!setup.ok()) throw new Error(`owner setup: HTTP ${setup.status()} ${await setup.text()}`);
+  const login = await context.request.post(`${url}/rest/login`, { data: LOGIN });
+  if (!login.ok()) throw new Error(`login: HTTP ${login.status()} ${await login.text()}`);
 }
 
 /** Waits for the canvas of the page's workflow; closes whatever modal n8n greets a new owner with. */
