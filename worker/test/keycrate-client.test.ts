@@ -135,7 +135,7 @@ describe('calls without faults', () => {
 });
 
 describe('error_500: retried for idempotent calls only', () => {
-	it('retries a read after 200 ms and 800 ms (never longer in-process), then gives up with a retryable error', async () => {
+	it('retries a read after 50 ms and 500 ms (never longer in-process), then gives up with a retryable error', async () => {
 		const { client } = harness();
 		const license = await client.createLicense(createBody());
 		faults({ endpoint: '/license/get', kind: 'error_500' });
@@ -151,7 +151,7 @@ describe('error_500: retried for idempotent calls only', () => {
 		const { client, waits } = harness({ onSleep: (done) => done.length === 2 && faults() });
 		faults({ endpoint: '/license/update-status', kind: 'error_500' });
 		expect((await client.updateStatus(license.license_key, 'paused')).status).toBe('paused');
-		expect(waits).toEqual([200, 800]);
+		expect(waits).toEqual([50, 500]);
 	});
 
 	it('does not re-send a create: it may have been applied', async () => {
@@ -200,7 +200,7 @@ describe('commit_then_500: the change happened, the reply was lost', () => {
 		const { client, waits } = harness({ onSleep: () => faults() });
 		faults({ endpoint: '/license/update-status', kind: 'commit_then_500' });
 		expect((await client.updateStatus(license.license_key, 'paused')).status).toBe('paused');
-		expect(waits).toEqual([200]);
+		expect(waits).toEqual([50]);
 		expect(calls('/license/update-status')).toEqual({ '500': 1, '200': 1 });
 	});
 });
@@ -248,7 +248,7 @@ describe('drop_connection and timeouts: no reply at all', () => {
 		const { client, waits } = harness({ onSleep: () => faults() });
 		faults({ endpoint: '/license/get', kind: 'drop_connection' });
 		expect((await client.getLicense(license.license_key))?.license_key).toBe(license.license_key);
-		expect(waits).toEqual([200]);
+		expect(waits).toEqual([50]);
 	});
 
 	it('does not re-send a status update that got no answer: it may still land (the sync retries after it settled)', async () => {
@@ -275,7 +275,7 @@ describe('drop_connection and timeouts: no reply at all', () => {
 		const { client, waits } = harness({ url });
 		const error = await failure(client.createLicense(createBody()));
 		expect(error).toMatchObject({ code: 'UNREACHABLE', ambiguous: false, retryable: true });
-		expect(waits).toEqual([200, 800]);
+		expect(waits).toEqual([50, 500]);
 	});
 });
 
@@ -344,7 +344,7 @@ describe('replies the contract does not promise (a local fake server)', () => {
 		reply = { status: 502, body: 'Bad Gateway' };
 		const { client, waits } = harness({ url, apiKey });
 		expect(await failure(client.getLicense('ABCD'))).toMatchObject({ code: 'SERVER_ERROR', status: 502, ambiguous: true, retryable: true });
-		expect(waits).toEqual([200, 800]);
+		expect(waits).toEqual([50, 500]);
 		reply = { status: 418, body: '' };
 		expect(await failure(client.getLicense('ABCD'))).toMatchObject({ code: 'BAD_RESPONSE', status: 418, permanent: true });
 	});

@@ -29,7 +29,7 @@ export type SettableStatus = Schemas['SettableStatus'];
 type ErrorEnvelope = Schemas['Error'];
 
 /** In-process waits between attempts: short, so that a job never holds its slot long (the job backoff waits longer). */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [200, 800];
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [50, 500];
 /** A Retry-After longer than this goes to the job's backoff instead of an in-process wait. */
 const MAX_IN_PROCESS_WAIT_MS = 1000;
 const PAGE_SIZE = CONTRACT_LIMITS.maxPerPage;
