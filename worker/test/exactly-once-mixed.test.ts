@@ -77,6 +77,7 @@ describe('the mixed run (Must show)', () => {
 		for (const root of renewed) running.stripe.renewSubscription(root.root);
 		const lastStats = await running.deliver({ copies: 1, seed: SEED });
 		deliveries += lastStats.deliveries;
+		for (const [status, count] of Object.entries(lastStats.byStatus)) byStatus[status] = (byStatus[status] ?? 0) + count;
 		const admin = new Redis(redis.url);
 		const pendingAtFlush = await running.jobCounts();
 		await admin.flushall();
