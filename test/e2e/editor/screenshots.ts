@@ -194,7 +194,12 @@ async function main(): Promise<void> {
     const actions = page.locator('[data-test-id="node-creator-action-item"]');
     await actions.first().waitFor();
     await settled(page.locator('[data-test-id="node-creator"]').first());
-    // The whole list, with its section headers (actions, triggers).
+    // The triggers' section starts folded: open it, then read the whole list with its section headers.
+    const triggers = page.locator('[data-test-id="node-creator"]').getByText(/^Triggers \(\d+\)$/);
+    if ((await triggers.count()) > 0) {
+      await triggers.first().click();
+      await settled(page.locator('[data-test-id="node-creator"]').first());
+    }
     report.keycrateActions = lines(await page.locator('[data-test-id="node-creator"]').first().innerText());
     await page.screenshot({ path: shot('nodes-panel-keycrate-actions') });
 
