@@ -9,5 +9,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/e2e/tsconfig.json' }] },
   // One n8n process at a time: each `n8n execute` is CPU-heavy and they share one user folder.
   maxWorkers: 1,
-  testTimeout: 180000,
+  // A test that starts `n8n start` waits for it (up to 3 min on a busy machine) and then for its executions.
+  testTimeout: 360000,
 };
