@@ -191,7 +191,12 @@ async function deadLetters(args: string[]): Promise<void> {
 			handoffs.getFailed(0, limit - 1),
 		]);
 		const all = [...syncJobs.map((job) => letterOf('sync', job)), ...handoffJobs.map((job) => letterOf('hand-off', job))];
-		return { letters: all.slice(0, limit), total: syncTotal + handoffTotal };
+		// A root can fail again after its dead letter (an event that came meanwhile): show it once, newest first.
+		const seen = new Set<string>();
+		const unique = all
+			.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? ''))
+			.filter((letter) => !seen.has(`${letter.kind} ${letter.id}`) && seen.add(`${letter.kind} ${letter.id}`));
+		return { letters: unique.slice(0, limit), total: unique.length + Math.max(0, syncTotal + handoffTotal - all.length) };
 	});
 	// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
 	const scrub = secretScrubber(secretValues(config));

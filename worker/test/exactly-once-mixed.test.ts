@@ -74,6 +74,8 @@ describe('the mixed run (Must show)', () => {
 		const renewed = stories
 			.map((story) => story.expected())
 			.filter((root) => root.kind === 'subscription' && !/canceled|pause|refund/.test(root.story));
+		// The queue is paused meanwhile, so that those syncs are certainly still queued when Redis empties.
+		await running.queue.pause();
 		for (const root of renewed) running.stripe.renewSubscription(root.root);
 		const lastStats = await running.deliver({ copies: 1, seed: SEED });
 		deliveries += lastStats.deliveries;
@@ -83,7 +85,7 @@ describe('the mixed run (Must show)', () => {
 		await admin.flushall();
 		admin.disconnect();
 		await running.waitForDrain(180000, 500);
-		const beforeResync = checkLicenses(running.licenses(), stories.map((story) => story.expected()));
+		const beforeResync = checkLicenses(running.licenses(), stories.map((story) => story.expected()), { maxProblems: 100000 });
 
 		// Heal what the FLUSHALL lost: every root named by Stripe's events since the run began, synced again.
 		// Asynchronously: the Stripe fake it reads runs in this process.
@@ -136,7 +138,8 @@ describe('the mixed run (Must show)', () => {
 
 		expect(stories.length).toBeGreaterThanOrEqual(600);
 		expect(kills).toBe(KILLS);
-		expect(beforeResync.problems.length).toBeGreaterThan(0);
+		// Every renewal lost with Redis left its licenses short, one problem per seat.
+		expect(beforeResync.problems.length).toBe(renewed.reduce((sum, root) => sum + root.seats.length, 0));
 		expect(summary.problems).toEqual([]);
 		expect(summary.licenses).toBe(summary.seats);
 		expect(failed).toEqual([]);

@@ -20,8 +20,8 @@ function storiesFor(book: StoryBook, count: number): Story[] {
 	return Array.from({ length: count }, (_, index) => (index % 2 === 0 ? book.oneOff({ async: false }) : book.subscription()));
 }
 
-async function playAll(cluster: Cluster, stories: Story[], copies = 1): Promise<void> {
-	for (let phase = 0; playPhase(stories, phase) > 0; phase++) await cluster.deliver({ copies, seed: SEED + phase });
+async function playAll(cluster: Cluster, stories: Story[], fromPhase = 0): Promise<void> {
+	for (let phase = fromPhase; playPhase(stories, phase) > 0; phase++) await cluster.deliver({ copies: 1, seed: SEED + phase });
 }
 
 describe('worker processes killed, stopped, competing', () => {
@@ -50,7 +50,7 @@ describe('worker processes killed, stopped, competing', () => {
 		const committedBeforeRestart = cluster.calls()['/license/create']?.['200'] ?? 0;
 		cluster.setFaults([]);
 		await cluster.spawnWorker('process');
-		await playAll(cluster, stories);
+		await playAll(cluster, stories, 1);
 		await cluster.waitForDrain(60000);
 		expect(committedBeforeRestart).toBeGreaterThan(0);
 		expect(await cluster.failedJobs()).toEqual([]);
@@ -112,7 +112,7 @@ describe('worker processes killed, stopped, competing', () => {
 		await worker.kill('SIGTERM');
 		const stoppedInMs = Date.now() - started;
 		expect(worker.exitCode).toBe(0);
-		expect(stoppedInMs).toBeLessThan(4000);
+		expect(stoppedInMs).toBeLessThan(5000);
 		expect(worker.text()).toContain('active jobs did not finish in time: left for a retry');
 		cluster.setFaults([]);
 		await cluster.spawnWorker('all');
@@ -126,11 +126,15 @@ describe('worker processes killed, stopped, competing', () => {
 		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1_000_000 }] });
 		const worker = await cluster.spawnWorker('all');
 		await cluster.deliver({ copies: 3, seed: 1 });
-		await until(async () => (await cluster.failedJobs()).length === 1, 'the dead letter', 20000);
-		const [letter] = await cluster.failedJobs();
-		expect(letter.root).toBe(bought.payment_intent?.id);
-		expect(letter.reason).toContain('asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100): none were created');
-		expect(letter.attempts).toBe(1);
+		await until(async () => (await cluster.failedJobs()).length >= 1, `the dead letter\n${worker.text().slice(-3000)}`, 20000);
+		// Copies that arrived while it ran are synced once more after it (one waits per root): same reason.
+		const letters = await cluster.failedJobs();
+		for (const letter of letters) {
+			expect(letter.root).toBe(bought.payment_intent?.id);
+			expect(letter.reason).toContain('asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100): none were created');
+			expect(letter.attempts).toBe(1);
+		}
+		expect(letters.length).toBeLessThanOrEqual(2);
 		expect(cluster.calls()['/license/create']).toBeUndefined();
 		const started = Date.now();
 		await worker.kill('SIGTERM');

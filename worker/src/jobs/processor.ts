@@ -193,6 +193,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 			// Active jobs get SHUTDOWN_TIMEOUT_MS to finish; then the sync stops between two calls and its job is
 			// left to run again (another process takes it once its lock lapses): a stop never hangs on a job.
 			const graceful = Promise.all([syncWorker.close(), handoffWorker?.close()]);
+			graceful.catch(() => undefined); // after a timeout it may fail on the connection we drop
 			let timer: NodeJS.Timeout | undefined;
 			const timedOut = await Promise.race([
 				graceful.then(() => false),
@@ -202,9 +203,13 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 			]);
 			clearTimeout(timer);
 			if (timedOut) {
+				// BullMQ's close() cannot be hurried once called; stop between two calls and let the process go.
+				// The jobs stay active in Redis and run again once their lock lapses.
 				log.warn({ afterMs: config.shutdownTimeoutMs }, 'active jobs did not finish in time: left for a retry');
 				stopping.abort();
-				await Promise.all([syncWorker.close(true), handoffWorker?.close(true)]);
+				unwatch();
+				if (!deps.connection) connection.disconnect();
+				return;
 			}
 			await Promise.all([syncs.close(), handoffs?.close()]);
 			unwatch();
