@@ -15,8 +15,6 @@ export interface Config {
 	keycrateApiKey: string;
 	/** The app licenses are created in unless a plan names another (`keycrate_app_id`). */
 	keycrateAppId: string;
-	/** Largest list per Keycrate bulk call (the contract's max_batch unless the real service differs). */
-	keycrateMaxBatch: number;
 	keycrateTimeoutMs: number;
 	stripeWebhookSecrets: string[];
 	/** Accepted distance of a signature's timestamp from now, in the past and in the future. */
@@ -69,7 +67,7 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const WHOLE_NUMBER = /^[0-9]+$/;
 /**
  * The contract's `info.x-keycrate-limits` the worker relies on (worker/test/contract-facts.test.ts keeps them equal
- * to openapi/). KEYCRATE_MAX_BATCH overrides max_batch for a service that differs.
+ * to openapi/).
  */
 export const CONTRACT_LIMITS = { maxBatch: 1000, maxPerPage: 100, maxTags: 20 } as const;
 /** 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h: a Keycrate or Stripe outage of up to ~45 hours heals itself. */
@@ -283,7 +281,6 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		keycrateApiUrl: httpUrl(env, 'KEYCRATE_API_URL', 'https://api.keycrate.dev') as string,
 		keycrateApiKey,
 		keycrateAppId,
-		keycrateMaxBatch: integer(env, 'KEYCRATE_MAX_BATCH', CONTRACT_LIMITS.maxBatch, 1, 100000),
 		keycrateTimeoutMs: integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000),
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),

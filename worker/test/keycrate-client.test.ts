@@ -26,7 +26,7 @@ interface Harness {
 }
 
 /** A client on the emulator whose sleeps are recorded; `onSleep` runs at each wait (e.g. to lift a fault). */
-function harness(options: { apiKey?: string; appId?: string; url?: string; timeoutMs?: number; maxBatch?: number; onSleep?: (waits: number[]) => void } = {}): Harness {
+function harness(options: { apiKey?: string; appId?: string; url?: string; timeoutMs?: number; onSleep?: (waits: number[]) => void } = {}): Harness {
 	const waits: number[] = [];
 	const client = createKeycrateClient(
 		{
@@ -34,7 +34,6 @@ function harness(options: { apiKey?: string; appId?: string; url?: string; timeo
 			keycrateApiKey: options.apiKey ?? emu.apiKey,
 			keycrateAppId: options.appId ?? emu.appId,
 			keycrateTimeoutMs: options.timeoutMs ?? 5000,
-			keycrateMaxBatch: options.maxBatch ?? 1000,
 		},
 		{
 			sleep: async (ms) => {

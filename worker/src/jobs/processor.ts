@@ -99,6 +99,18 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 		settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelay(config.retryScheduleMs, attemptsMade, error) },
 	};
 
+	/** Logs a worker's own Redis errors (watchRedis says when Redis goes and comes back) and its dead letters. */
+	function reportFailures<T>(worker: Worker<T>, what: string, fields: (job: Job<T>) => object): void {
+		worker.on('error', (error) => {
+			if (connection.status === 'ready') log.error({ err: error.message }, `${what} worker error`);
+		});
+		worker.on('failed', (job, error) => {
+			if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
+				log.error({ ...fields(job), reason: error.message }, `${what} moved to the dead letters (keycrate-worker dead-letters)`);
+			}
+		});
+	}
+
 	const syncWorker: Worker<SyncJobData> = new Worker<SyncJobData>(
 		SYNC_QUEUE,
 		async (job: Job<SyncJobData>) => {
@@ -145,15 +157,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 		},
 		{ ...workerSettings, concurrency: config.workerConcurrency },
 	);
-	// Errors of the worker's own Redis commands: watchRedis already says when Redis goes and comes back.
-	syncWorker.on('error', (error) => {
-		if (connection.status === 'ready') log.error({ err: error.message }, 'sync worker error');
-	});
-	syncWorker.on('failed', (job, error) => {
-		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
-			log.error({ root: job.data.root, reason: error.message }, 'sync moved to the dead letters (keycrate-worker dead-letters)');
-		}
-	});
+	reportFailures(syncWorker, 'sync', (job) => ({ root: job.data.root }));
 
 	const handoffWorker = handoffs
 		? new Worker<HandoffPayload & { delivered?: boolean }>(
@@ -176,14 +180,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				{ ...workerSettings, concurrency: Math.min(config.workerConcurrency, 10) },
 			)
 		: undefined;
-	handoffWorker?.on('error', (error) => {
-		if (connection.status === 'ready') log.error({ err: error.message }, 'hand-off worker error');
-	});
-	handoffWorker?.on('failed', (job, error) => {
-		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
-			log.error({ licenseKey: job.data.data.license_key, reason: error.message }, 'hand-off moved to the dead letters');
-		}
-	});
+	if (handoffWorker) reportFailures(handoffWorker, 'hand-off', (job) => ({ licenseKey: job.data.data.license_key }));
 
 	let running = true;
 	return {

@@ -43,7 +43,6 @@ export interface KeycrateClientOptions {
 	apiKey: string;
 	appId: string;
 	timeoutMs: number;
-	maxBatch: number;
 	/** Waits between attempts when no Retry-After is given; its length is the number of retries. */
 	retryDelaysMs?: readonly number[];
 	/** Injected in tests so that a retry schedule runs without waiting. */
@@ -246,7 +245,7 @@ export class KeycrateClient {
 }
 
 export function createKeycrateClient(
-	config: Pick<Config, 'keycrateApiUrl' | 'keycrateApiKey' | 'keycrateAppId' | 'keycrateTimeoutMs' | 'keycrateMaxBatch'>,
+	config: Pick<Config, 'keycrateApiUrl' | 'keycrateApiKey' | 'keycrateAppId' | 'keycrateTimeoutMs'>,
 	overrides: Pick<KeycrateClientOptions, 'retryDelaysMs' | 'sleep'> = {},
 ): KeycrateClient {
 	return new KeycrateClient({
@@ -254,7 +253,6 @@ export function createKeycrateClient(
 		apiKey: config.keycrateApiKey,
 		appId: config.keycrateAppId,
 		timeoutMs: config.keycrateTimeoutMs,
-		maxBatch: config.keycrateMaxBatch,
 		...overrides,
 	});
 }
