@@ -53,6 +53,8 @@ export interface PriceInfo {
 
 /** One line of what was bought: a Checkout line item or a subscription item. */
 export interface Line {
+	/** Stable id of the line (`si_…`, `li_…`): its seats are numbered within it, so one line's change never moves another's. */
+	key?: string;
 	price?: PriceInfo;
 	quantity: number;
 	/** Subscription items: the end of the period paid for. */
@@ -111,9 +113,12 @@ export type RootState =
 	/** Stripe does not know the object, or it sold nothing through Checkout or a subscription. */
 	| { kind: 'none'; root: RootId; reason: string };
 
+/** A seat: `<line key>:<n>`, the n-th license of one line. */
+export type SeatKey = string;
+
 /** One seat as it should be on Keycrate. */
 export interface DesiredSeat {
-	seat: number;
+	seat: SeatKey;
 	appId: string;
 	status: SettableStatus;
 	plan: Plan;
@@ -133,7 +138,7 @@ export interface FoundLicense {
 	licenseKey: string;
 	appId: string;
 	/** Undefined when neither its tags nor its metadata say (not ours to touch). */
-	seat?: number;
+	seat?: SeatKey;
 	status?: string;
 	/** Seconds; null = lifetime; undefined = the reply did not say. */
 	expiresAt?: UnixSeconds | null;

@@ -46,7 +46,7 @@ beforeEach(() => {
 	answer = 200;
 });
 
-const license: HandoffLicense = { licenseKey: 'ABCD-EFGH-IJKL-MNOP', expiresAt: '2026-12-27T06:00:00.000Z', status: 'active', seat: 0 };
+const license: HandoffLicense = { licenseKey: 'ABCD-EFGH-IJKL-MNOP', expiresAt: '2026-12-27T06:00:00.000Z', status: 'active', seat: 'li_1:0' };
 
 const linkage: Linkage = { customerId: 'cus_Test', email: 'ada@example.com', checkoutSessionId: 'cs_test_a1Test', paymentIntentId: 'pi_3QxTest', livemode: false };
 

@@ -1,7 +1,7 @@
 // The BullMQ workers: sync jobs (jobs/sync.ts) and hand-off jobs (jobs/handoff.ts), their retry schedule,
 // what counts as a dead letter, Stripe's rate limits, Redis outages and a bounded stop.
 
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { PermanentError } from '../errors.js';
@@ -113,8 +113,15 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 
 	const syncWorker: Worker<SyncJobData> = new Worker<SyncJobData>(
 		SYNC_QUEUE,
-		async (job: Job<SyncJobData>) => {
+		async (job: Job<SyncJobData & { settledAtStart?: number }>, token?: string) => {
 			const { root } = job.data;
+			// Cut off mid-run before (its process died, or lost its lock): a write it sent may still land on
+			// Keycrate. Wait until it must have, once, without using an attempt; then read what it did.
+			if (job.attemptsStarted > job.attemptsMade + 1 && job.data.settledAtStart !== job.attemptsStarted && token !== undefined) {
+				await job.updateData({ ...job.data, settledAtStart: job.attemptsStarted + 1 });
+				await job.moveToDelayed(Date.now() + 2 * config.keycrateTimeoutMs, token);
+				throw new DelayedError();
+			}
 			try {
 				const outcome = await syncRoot(
 					{
@@ -155,7 +162,8 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				throw asJobError(error, scrub);
 			}
 		},
-		{ ...workerSettings, concurrency: config.workerConcurrency },
+		// A limiter (never reached) makes BullMQ honour worker.rateLimit() in every process, not just this one.
+		{ ...workerSettings, concurrency: config.workerConcurrency, limiter: { max: 100000, duration: 1000 } },
 	);
 	reportFailures(syncWorker, 'sync', (job) => ({ root: job.data.root }));
 
@@ -167,6 +175,11 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 					try {
 						// A retry after the post was taken only marks: the receiver is not posted to again.
 						if (job.data.delivered !== true) {
+							// A license deleted meanwhile (a duplicate cleaned up) is not handed off: the kept one is.
+							if ((await deps.api.getLicense(licenseKey)) === null) {
+								log.info({ licenseKey }, 'hand-off dropped: the license no longer exists');
+								return;
+							}
 							await deliverHandoff(config, job.data);
 							await job.updateData({ ...job.data, delivered: true });
 							log.info({ licenseKey }, 'license handed off');

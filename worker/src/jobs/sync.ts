@@ -6,8 +6,9 @@ import type { Config } from '../config.js';
 import type { Done, ExecuteContext, HandoffLicense, LicenseApi } from '../keycrate/execute.js';
 import { execute } from '../keycrate/execute.js';
 import { plan, type Action } from '../keycrate/plan.js';
-import { readLicense, rootTag } from '../keycrate/record.js';
-import type { FoundLicense, Linkage, RootId, SkipReason } from '../model.js';
+import { belongsTo, readLicense, rootTag } from '../keycrate/record.js';
+import { PermanentError } from '../errors.js';
+import type { Desired, FoundLicense, Linkage, RootId, SkipReason } from '../model.js';
 import { desired } from '../stripe/desired.js';
 import { fetchRoot, type StripeAccess } from '../stripe/fetch.js';
 
@@ -32,14 +33,23 @@ export type SyncOutcome =
 
 /** Every license of the root, in each app its seats live in (the default app included: a plan may have moved). */
 async function licensesOf(deps: SyncDeps, root: RootId, appIds: Set<string>): Promise<FoundLicense[]> {
-	const found: FoundLicense[] = [];
+	const found = new Map<string, FoundLicense>();
 	for (const appId of appIds) {
 		for (const raw of await deps.api.findLicensesByTag(rootTag(root), appId)) {
-			const license = readLicense(raw, appId);
-			if (license !== undefined) found.push(license);
+			// Only this root's, each once: the tag filter is inferred, and an app filter may be ignored too.
+			const license = belongsTo(raw, root) ? readLicense(raw, appId) : undefined;
+			if (license !== undefined && !found.has(license.licenseKey)) found.set(license.licenseKey, license);
 		}
 	}
-	return found;
+	return [...found.values()];
+}
+
+/** Pauses every license the root holds in the default app (no create, no hand-off). */
+async function pauseAll(deps: SyncDeps, root: RootId): Promise<void> {
+	const licenses = await licensesOf(deps, root, new Set([deps.config.keycrateAppId]));
+	if (licenses.length === 0) return;
+	const actions = plan({ root, rootKind: 'payment', seats: [], linkage: {}, licenses, licenseTag: deps.config.licenseTag, handoff: false, now: 0 });
+	await execute({ api: deps.api, root, settleMs: 2 * deps.config.keycrateTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) }, actions, licenses);
 }
 
 export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcome> {
@@ -53,13 +63,21 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 		return { kind: 'skipped', root, reason: 'unknown_object', detail: state.reason };
 	}
 	const { config } = deps;
-	const want = desired(state, {
-		plans: config.plans,
-		defaultAppId: config.keycrateAppId,
-		graceSeconds: config.graceSeconds,
-		pastDueStatus: config.pastDueStatus,
-		maxSeatsPerRoot: config.maxSeatsPerRoot,
-	});
+	let want: Desired;
+	try {
+		want = desired(state, {
+			plans: config.plans,
+			defaultAppId: config.keycrateAppId,
+			graceSeconds: config.graceSeconds,
+			pastDueStatus: config.pastDueStatus,
+			maxSeatsPerRoot: config.maxSeatsPerRoot,
+		});
+	} catch (error) {
+		// The root cannot be licensed as Stripe has it now (too many seats, bad metadata): whatever it already
+		// holds is paused before the dead letter, so a cancellation or refund behind it is never left undone.
+		if (error instanceof PermanentError) await pauseAll(deps, root);
+		throw error;
+	}
 	if (want.kind === 'skip') {
 		await deps.recordSkipped(root, want.reason, want.detail);
 		return { kind: 'skipped', root, reason: want.reason, detail: want.detail };

@@ -7,11 +7,11 @@
 // settled (2 × KEYCRATE_TIMEOUT_MS): no sleeping here, no lock.
 
 import { UnsettledWriteError } from '../errors.js';
-import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, SettableStatus, UnixSeconds } from '../model.js';
+import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, SeatKey, SettableStatus, UnixSeconds } from '../model.js';
 import { isKeycrateError, mayStillCommit } from './errors.js';
 import type { Action } from './plan.js';
 import { rankSeatLicenses, subscriptionDuration } from './plan.js';
-import { readLicense, rootTag } from './record.js';
+import { belongsTo, readLicense, rootTag } from './record.js';
 
 /** The Keycrate calls a sync makes (keycrate/client.ts; tests may wrap it). */
 export interface LicenseApi {
@@ -30,7 +30,7 @@ export interface HandoffLicense {
 	licenseKey: string;
 	expiresAt: string | null;
 	status: string;
-	seat: number;
+	seat: SeatKey;
 }
 
 export interface ExecuteContext {
@@ -46,7 +46,7 @@ export interface ExecuteContext {
 
 export interface Done {
 	action: Action['type'] | 'adopted';
-	seat: number;
+	seat: SeatKey;
 	licenseKey: string;
 }
 
@@ -70,10 +70,10 @@ function isoOrNull(seconds: UnixSeconds | null | undefined): string | null {
 }
 
 /** The seat's licenses as Keycrate has them now, best first. */
-async function seatLicenses(ctx: ExecuteContext, appId: string, seat: number): Promise<{ found: FoundLicense; raw: unknown }[]> {
+async function seatLicenses(ctx: ExecuteContext, appId: string, seat: SeatKey): Promise<{ found: FoundLicense; raw: unknown }[]> {
 	const raws = await ctx.api.findLicensesByTag(rootTag(ctx.root), appId);
 	const found = raws.flatMap((raw) => {
-		const license = readLicense(raw, appId);
+		const license = belongsTo(raw, ctx.root) ? readLicense(raw, appId) : undefined;
 		return license !== undefined && license.seat === seat ? [{ found: license, raw }] : [];
 	});
 	const order = rankSeatLicenses(found.map((entry) => entry.found));

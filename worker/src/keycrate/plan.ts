@@ -10,17 +10,17 @@
 //   status differs                → set it; seats above the quantity are paused, not deleted
 //   created but not handed off    → hand off (when LICENSE_WEBHOOK_URL is set)
 
-import type { DesiredSeat, FoundLicense, LicenseCreateRequest, Linkage, RootId, RootKind, SettableStatus, UnixSeconds } from '../model.js';
+import type { DesiredSeat, FoundLicense, LicenseCreateRequest, Linkage, RootId, RootKind, SeatKey, SettableStatus, UnixSeconds } from '../model.js';
 import { licenseMetadata, licenseTags } from './record.js';
 
 export type Action =
-	| { type: 'delete'; seat: number; licenseKey: string; keptKey: string }
-	| { type: 'create'; seat: number; request: LicenseCreateRequest; status: SettableStatus; expiresAt?: UnixSeconds }
-	| { type: 'setTier'; seat: number; licenseKey: string; tier: string }
+	| { type: 'delete'; seat: SeatKey; licenseKey: string; keptKey: string }
+	| { type: 'create'; seat: SeatKey; request: LicenseCreateRequest; status: SettableStatus; expiresAt?: UnixSeconds }
+	| { type: 'setTier'; seat: SeatKey; licenseKey: string; tier: string }
 	/** `seconds` = target − the expiry read in this sync; `target` lets a retry after an answered 5xx re-check. */
-	| { type: 'extend'; seat: number; licenseKey: string; seconds: number; target: UnixSeconds }
-	| { type: 'setStatus'; seat: number; licenseKey: string; status: SettableStatus }
-	| { type: 'handoff'; seat: number; licenseKey: string };
+	| { type: 'extend'; seat: SeatKey; licenseKey: string; seconds: number; target: UnixSeconds }
+	| { type: 'setStatus'; seat: SeatKey; licenseKey: string; status: SettableStatus }
+	| { type: 'handoff'; seat: SeatKey; licenseKey: string };
 
 export interface PlanInput {
 	root: RootId;
@@ -83,21 +83,26 @@ function createAction(input: PlanInput, seat: DesiredSeat): Action {
 	return { type: 'create', seat: seat.seat, request, status: seat.status, ...(input.rootKind === 'subscription' && seat.expiresAt !== undefined ? { expiresAt: seat.expiresAt } : {}) };
 }
 
-function statusAction(seat: number, license: FoundLicense, wanted: SettableStatus): Action[] {
+function statusAction(seat: SeatKey, license: FoundLicense, wanted: SettableStatus): Action[] {
 	// Unknown status (an inferred field missing) → set it: the call is idempotent.
 	const differs = wanted === 'paused' ? license.status !== 'paused' : license.status === 'paused' || license.status === undefined;
 	return differs ? [{ type: 'setStatus', seat, licenseKey: license.licenseKey, status: wanted }] : [];
 }
 
 export function plan(input: PlanInput): Action[] {
-	const bySeat = new Map<number, FoundLicense[]>();
+	const wanted = new Map(input.seats.map((seat) => [seat.seat, seat]));
+	const bySeat = new Map<SeatKey, FoundLicense[]>();
+	const elsewhere: FoundLicense[] = [];
 	for (const license of input.licenses) {
 		if (license.seat === undefined) continue;
-		bySeat.set(license.seat, [...(bySeat.get(license.seat) ?? []), license]);
+		// A license in another app than its seat's plan names (the plan moved) is not that seat's: paused below.
+		const seat = wanted.get(license.seat);
+		if (seat !== undefined && seat.appId !== license.appId) elsewhere.push(license);
+		else bySeat.set(license.seat, [...(bySeat.get(license.seat) ?? []), license]);
 	}
 	const actions: Action[] = [];
-	const keepers = new Map<number, FoundLicense>();
-	for (const [seat, licenses] of [...bySeat.entries()].sort(([a], [b]) => a - b)) {
+	const keepers = new Map<SeatKey, FoundLicense>();
+	for (const [seat, licenses] of [...bySeat.entries()].sort(([a], [b]) => a.localeCompare(b))) {
 		const [keeper, ...extra] = rankSeatLicenses(licenses);
 		keepers.set(seat, keeper);
 		for (const license of extra) actions.push({ type: 'delete', seat, licenseKey: license.licenseKey, keptKey: keeper.licenseKey });
@@ -119,9 +124,11 @@ export function plan(input: PlanInput): Action[] {
 		if (input.handoff && !license.handedOff) actions.push({ type: 'handoff', seat: seat.seat, licenseKey: key });
 	}
 
-	// Seats above the quantity (it went down) keep their license, paused: a seller can see and reuse it.
+	// Seats no line asks for any more (a quantity went down, an item was removed) keep their license, paused: a
+	// seller can see and reuse it. Likewise a license left in another app.
 	for (const [seat, license] of keepers) {
-		if (seat >= input.seats.length) actions.push(...statusAction(seat, license, 'paused'));
+		if (!wanted.has(seat)) actions.push(...statusAction(seat, license, 'paused'));
 	}
+	for (const license of elsewhere) actions.push(...statusAction(license.seat as SeatKey, license, 'paused'));
 	return actions;
 }

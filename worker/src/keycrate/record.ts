@@ -5,10 +5,10 @@
 
 import { createHash } from 'node:crypto';
 import { CONTRACT_LIMITS } from '../config.js';
-import type { FoundLicense, KeycrateLicense, Linkage, RootId, UnixSeconds } from '../model.js';
+import type { FoundLicense, KeycrateLicense, Linkage, RootId, SeatKey, UnixSeconds } from '../model.js';
 
 const TAG_MAX = 64;
-const SEAT_TAG = /^kcseat:(\d{1,6})$/;
+const SEAT_TAG = /^kcseat:(.+)$/;
 /** Metadata key of the hand-off marker: set once LICENSE_WEBHOOK_URL took the license's hand-off. */
 export const HANDOFF_MARKER = 'keycrate_handoff';
 export const SEAT_METADATA = 'keycrate_sync_seat';
@@ -20,20 +20,21 @@ export function rootTag(root: RootId): string {
 	return tag.length <= TAG_MAX ? tag : `kcsync:#${createHash('sha256').update(root).digest('hex').slice(0, 40)}`;
 }
 
-export function seatTag(seat: number): string {
-	return `kcseat:${seat}`;
+export function seatTag(seat: SeatKey): string {
+	const tag = `kcseat:${seat}`;
+	return tag.length <= TAG_MAX ? tag : `kcseat:#${createHash('sha256').update(seat).digest('hex').slice(0, 40)}`;
 }
 
-export function licenseTags(root: RootId, seat: number, licenseTag: string, planTags: string[] = []): string[] {
+export function licenseTags(root: RootId, seat: SeatKey, licenseTag: string, planTags: string[] = []): string[] {
 	// Ours first, so the cap on tags never drops the ones a sync needs.
 	return [...new Set([rootTag(root), seatTag(seat), licenseTag, ...planTags])].slice(0, CONTRACT_LIMITS.maxTags);
 }
 
-export function licenseMetadata(root: RootId, seat: number, linkage: Linkage): Record<string, string | boolean> {
+export function licenseMetadata(root: RootId, seat: SeatKey, linkage: Linkage): Record<string, string | boolean> {
 	const metadata: Record<string, string | boolean | undefined> = {
 		source: 'stripe',
 		[ROOT_METADATA]: root,
-		[SEAT_METADATA]: String(seat),
+		[SEAT_METADATA]: seat,
 		stripe_customer: linkage.customerId,
 		stripe_email: linkage.email,
 		stripe_checkout_session: linkage.checkoutSessionId,
@@ -44,15 +45,27 @@ export function licenseMetadata(root: RootId, seat: number, linkage: Linkage): R
 	return Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== undefined)) as Record<string, string | boolean>;
 }
 
-function seatOf(license: Partial<KeycrateLicense>): number | undefined {
+function seatOf(license: Partial<KeycrateLicense>): SeatKey | undefined {
+	// The metadata holds the seat in full; the tag may be hashed (a very long line id).
+	const fromMetadata = (license.metadata as Record<string, unknown> | undefined)?.[SEAT_METADATA];
+	if (typeof fromMetadata === 'string' && fromMetadata !== '') return fromMetadata;
 	for (const tag of Array.isArray(license.tags) ? license.tags : []) {
 		const match = typeof tag === 'string' ? SEAT_TAG.exec(tag) : null;
-		if (match) return Number(match[1]);
+		if (match) return match[1];
 	}
-	const fromMetadata = (license.metadata as Record<string, unknown> | undefined)?.[SEAT_METADATA];
-	if (typeof fromMetadata === 'number' && Number.isInteger(fromMetadata) && fromMetadata >= 0) return fromMetadata;
-	if (typeof fromMetadata === 'string' && /^\d{1,6}$/.test(fromMetadata)) return Number(fromMetadata);
 	return undefined;
+}
+
+/**
+ * The license names this root (its tag, else its metadata). A search by tag is only inferred to filter: a
+ * Keycrate that ignored the filter would return other customers' licenses, which must never be touched.
+ */
+export function belongsTo(raw: unknown, root: RootId): boolean {
+	if (typeof raw !== 'object' || raw === null) return false;
+	const license = raw as Partial<KeycrateLicense>;
+	if (Array.isArray(license.tags) && license.tags.includes(rootTag(root))) return true;
+	const metadata = license.metadata as Record<string, unknown> | undefined;
+	return typeof metadata === 'object' && metadata !== null && metadata[ROOT_METADATA] === root;
 }
 
 function seconds(value: unknown): UnixSeconds | null | undefined {
@@ -90,7 +103,10 @@ export async function markHandedOff(
 	licenseKey: string,
 ): Promise<void> {
 	const license = await api.getLicense(licenseKey);
-	const metadata = readLicense(license, '')?.metadata;
-	if (license === null || metadata === undefined || metadata[HANDOFF_MARKER] !== undefined) return;
+	const raw = license?.metadata;
+	// Metadata it cannot read is left as it is: writing only the mark would erase the root, seat and Stripe ids.
+	if (license === null || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+	const metadata = raw as Record<string, unknown>;
+	if (metadata[HANDOFF_MARKER] !== undefined) return;
 	await api.updateMetadata(licenseKey, { ...metadata, [HANDOFF_MARKER]: new Date().toISOString() });
 }

@@ -33,7 +33,7 @@ export function isStripeRateLimit(error: unknown): boolean {
 
 /**
  * A fixed-window budget of Stripe requests per second across all processes: one INCR per request on a key
- * that lives two seconds. Over budget, `acquire` waits for the next second (at most 1 s).
+ * that lives two seconds. Over budget, `acquire` waits for the next second once (at most 1 s), then leaves the wait to the queue.
  */
 export class StripeBudget {
 	constructor(
@@ -44,14 +44,14 @@ export class StripeBudget {
 
 	async acquire(): Promise<void> {
 		if (this.perSecond <= 0) return;
-		for (let tries = 0; tries < 2; tries++) {
+		for (let tries = 0; ; tries++) {
 			const second = Math.floor(Date.now() / 1000);
 			const key = `${this.prefix}:stripe-budget:${second}`;
 			const [[, used]] = (await this.redis.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number], unknown];
 			if (used <= this.perSecond) return;
+			if (tries === 1) throw new StripeRateLimited(1000);
 			await new Promise((resolve) => setTimeout(resolve, (second + 1) * 1000 - Date.now() + 5));
 		}
-		throw new StripeRateLimited(1000);
 	}
 }
 

@@ -23,16 +23,18 @@ export interface DesiredOptions {
 interface LicensedLine {
 	line: Line;
 	plan: Plan;
+	/** The line's key, or its position when Stripe gave none. */
+	key: string;
 }
 
 function licensedLines(lines: Line[], ownerPlan: Plan | undefined, plans: PlanMap): { licensed: LicensedLine[]; unlicensed: string[] } {
 	const licensed: LicensedLine[] = [];
 	const unlicensed: string[] = [];
-	for (const line of lines) {
+	lines.forEach((line, index) => {
 		const plan = planForPrice(ownerPlan, line.price, plans);
 		if (plan === undefined) unlicensed.push(line.price?.id ?? '(a line without a price)');
-		else licensed.push({ line, plan });
-	}
+		else licensed.push({ line, plan, key: line.key ?? `line${index}` });
+	});
 	return { licensed, unlicensed };
 }
 
@@ -52,9 +54,9 @@ function checkSeatBound(root: string, count: number, options: DesiredOptions): v
 
 function seatsOf(licensed: LicensedLine[], options: DesiredOptions, seat: (line: Line, plan: Plan) => Omit<DesiredSeat, 'seat' | 'appId' | 'plan'>): DesiredSeat[] {
 	const seats: DesiredSeat[] = [];
-	for (const { line, plan } of licensed) {
+	for (const { line, plan, key } of licensed) {
 		for (let unit = 0; unit < Math.floor(line.quantity); unit++) {
-			seats.push({ seat: seats.length, appId: plan.appId ?? options.defaultAppId, plan, ...seat(line, plan) });
+			seats.push({ seat: `${key}:${unit}`, appId: plan.appId ?? options.defaultAppId, plan, ...seat(line, plan) });
 		}
 	}
 	return seats;

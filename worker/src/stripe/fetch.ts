@@ -59,7 +59,12 @@ async function subscriptionState(access: StripeAccess, id: string): Promise<Root
 	const subscription = await read(access, (stripe) =>
 		stripe.subscriptions.retrieve(id, { expand: ['items.data.price', 'customer', 'latest_invoice'] }),
 	);
-	const lines: Line[] = subscription.items.data.map((item) => ({
+	// A subscription lists its first items; a long one is read to the end.
+	const items = subscription.items.has_more
+		? await read(access, (stripe) => stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ['data.price'] }).autoPagingToArray({ limit: MAX_LINE_ITEMS }))
+		: subscription.items.data;
+	const lines: Line[] = items.map((item) => ({
+		key: item.id,
 		...(priceInfo(item.price) ? { price: priceInfo(item.price) } : {}),
 		quantity: item.quantity ?? 1,
 		...(typeof item.current_period_end === 'number' ? { periodEnd: item.current_period_end } : {}),
@@ -93,7 +98,7 @@ async function sessionLines(access: StripeAccess, session: Stripe.Checkout.Sessi
 	if (items === undefined || session.line_items?.has_more) {
 		items = await read(access, (stripe) => stripe.checkout.sessions.listLineItems(session.id, { limit: 100 }).autoPagingToArray({ limit: MAX_LINE_ITEMS }));
 	}
-	return items.map((item) => ({ ...(priceInfo(item.price) ? { price: priceInfo(item.price) } : {}), quantity: item.quantity ?? 1 }));
+	return items.map((item) => ({ key: item.id, ...(priceInfo(item.price) ? { price: priceInfo(item.price) } : {}), quantity: item.quantity ?? 1 }));
 }
 
 function sessionLinkage(session: Stripe.Checkout.Session): Linkage {

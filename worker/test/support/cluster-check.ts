@@ -1,5 +1,5 @@
-// Compares the emulator's licenses with what every story must leave: exactly one license per seat (found by
-// its root and seat tags), no stray license, the expiry in whole seconds, the status, the tier and the linkage
+// Compares the emulator's licenses with what every story must leave: for each root as many seats as it should
+// have, exactly one license per seat (found by its root and seat metadata, carrying both tags), no stray license, the expiry in whole seconds, the status, the tier and the linkage
 // metadata. Returns readable problems (none = pass).
 
 import { rootTag, seatTag } from '../../src/keycrate/record.js';
@@ -17,23 +17,31 @@ const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 export function checkLicenses(licenses: readonly License[], expected: readonly ExpectedRoot[], options: { maxProblems?: number } = {}): CheckSummary {
 	const problems: string[] = [];
-	const bySeat = new Map<string, License[]>();
+	// root → seat → licenses (the seat is `<line key>:<n>`, from the license's metadata)
+	const byRoot = new Map<string, Map<string, License[]>>();
 	for (const license of licenses) {
 		const root = license.metadata?.keycrate_sync_root;
 		const seat = license.metadata?.keycrate_sync_seat;
-		const key = typeof root === 'string' && typeof seat === 'string' ? `${root}#${seat}` : `(no keycrate_sync_root/seat: ${license.license_key})`;
-		bySeat.set(key, [...(bySeat.get(key) ?? []), license]);
+		const rootKey = typeof root === 'string' ? root : `(no keycrate_sync_root: ${license.license_key})`;
+		const seats = byRoot.get(rootKey) ?? new Map<string, License[]>();
+		const seatKey = typeof seat === 'string' ? seat : `(no keycrate_sync_seat: ${license.license_key})`;
+		seats.set(seatKey, [...(seats.get(seatKey) ?? []), license]);
+		byRoot.set(rootKey, seats);
 	}
-	const expectedSeats = new Set<string>();
+	const expectedRoots = new Set(expected.map((root) => root.root));
 	let seatCount = 0;
 	for (const root of expected) {
-		for (let seat = 0; seat < root.seats.length; seat++) {
-			seatCount += 1;
-			const key = `${root.root}#${seat}`;
-			expectedSeats.add(key);
-			const want = root.seats[seat];
-			const found = bySeat.get(key) ?? [];
+		const seats = [...(byRoot.get(root.root) ?? new Map<string, License[]>()).entries()].sort(([a], [b]) => a.localeCompare(b));
+		seatCount += root.seats.length;
+		if (seats.length !== root.seats.length) {
+			problems.push(`${root.root} [${root.story}]: ${seats.length} seats with licenses, expected ${root.seats.length} (${seats.map(([seat]) => seat).join(', ')})`);
+		}
+		for (const [index, [seatKey, found]] of seats.entries()) {
+			const want = root.seats[Math.min(index, root.seats.length - 1)];
+			const key = `${root.root}#${seatKey}`;
+			const seat = seatKey;
 			const where = `${key} [${root.story}]`;
+			if (want === undefined) continue;
 			if (found.length !== 1) {
 				problems.push(`${where}: ${found.length} licenses, expected exactly 1${found.length > 1 ? ` (${found.map((l) => l.license_key).join(', ')})` : ''}`);
 				if (found.length === 0) continue;
@@ -61,8 +69,8 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 			}
 		}
 	}
-	for (const [key, found] of bySeat) {
-		if (!expectedSeats.has(key)) problems.push(`unexpected license(s) for ${key}: ${found.map((l) => l.license_key).join(', ')}`);
+	for (const [root, seats] of byRoot) {
+		if (!expectedRoots.has(root)) problems.push(`unexpected license(s) for ${root}: ${[...seats.values()].flat().map((l) => l.license_key).join(', ')}`);
 	}
 	const max = options.maxProblems ?? 50;
 	const shown = problems.length > max ? [...problems.slice(0, max), `… and ${problems.length - max} more`] : problems;

@@ -55,8 +55,8 @@ function seats(result: Desired): unknown {
 	return result.seats.map((seat) => [seat.seat, seat.status, seat.expiresAt ?? null, seat.plan.subscriptionId ?? null, seat.plan.durationUnit ?? null, seat.appId === APP ? 'app' : seat.appId]);
 }
 
-const active = (seat: number, tier: string | null = TIER) => [seat, 'active', END + GRACE, tier, null, 'app'];
-const paused = (seat: number, tier: string | null = TIER) => [seat, 'paused', END + GRACE, tier, null, 'app'];
+const active = (seat: number | string, tier: string | null = TIER) => [typeof seat === 'number' ? `line0:${seat}` : seat, 'active', END + GRACE, tier, null, 'app'];
+const paused = (seat: number | string, tier: string | null = TIER) => [typeof seat === 'number' ? `line0:${seat}` : seat, 'paused', END + GRACE, tier, null, 'app'];
 
 const cases: [string, SubscriptionState | PaymentState, unknown][] = [
 	['tier-only subscription price: no duration needed, expiry = period end + grace', subscription(), [active(0)]],
@@ -74,17 +74,18 @@ const cases: [string, SubscriptionState | PaymentState, unknown][] = [
 	['incomplete → nothing yet', subscription({ status: 'incomplete' }), { skip: 'not_paid' }],
 	['incomplete_expired → nothing', subscription({ status: 'incomplete_expired' }), { skip: 'not_paid' }],
 	['subscription metadata names the tier for every item', subscription({ metadata: { keycrate_subscription_id: PRO }, lines: [{ price: { id: 'price_x', metadata: {} }, quantity: 1, periodEnd: END }] }), [active(0, PRO)]],
-	['PLANS_FILE by lookup_key (a duration there is ignored for subscriptions)', subscription({ lines: [{ price: { id: 'price_y', lookupKey: 'lookup_yearly', metadata: {} }, quantity: 1, periodEnd: END }] }), [[0, 'active', END + GRACE, PRO, 'years', 'app']]],
-	['an unlicensed item beside a licensed one', subscription({ lines: [{ price: { id: 'price_tshirt', metadata: {} }, quantity: 2, periodEnd: END }, { price: tierPrice, quantity: 1, periodEnd: END }] }), [active(0)]],
+	['PLANS_FILE by lookup_key (a duration there is ignored for subscriptions)', subscription({ lines: [{ price: { id: 'price_y', lookupKey: 'lookup_yearly', metadata: {} }, quantity: 1, periodEnd: END }] }), [['line0:0', 'active', END + GRACE, PRO, 'years', 'app']]],
+	['an unlicensed item beside a licensed one', subscription({ lines: [{ price: { id: 'price_tshirt', metadata: {} }, quantity: 2, periodEnd: END }, { price: tierPrice, quantity: 1, periodEnd: END }] }), [active('line1:0')]],
+	['seats are numbered within their item (si_…): one item changing never renumbers another', subscription({ lines: [{ key: 'si_A', price: tierPrice, quantity: 1, periodEnd: END }, { key: 'si_B', price: { id: 'price_pro', metadata: { keycrate_subscription_id: PRO } }, quantity: 2, periodEnd: END }] }), [active('si_A:0'), active('si_B:0', PRO), active('si_B:1', PRO)]],
 	['no licensed item at all', subscription({ lines: [{ price: { id: 'price_tshirt', metadata: {} }, quantity: 1, periodEnd: END }] }), { skip: 'no_plan' }],
-	['a plan may name another Keycrate app', subscription({ lines: [{ price: { id: 'p', metadata: { keycrate_app_id: OTHER_APP, keycrate_subscription_id: TIER } }, quantity: 1, periodEnd: END }] }), [[0, 'active', END + GRACE, TIER, null, OTHER_APP]]],
-	['one-off Checkout purchase priced through PLANS_FILE', payment(), [[0, 'active', null, null, 'days', 'app']]],
-	['one-off, quantity 2', payment({ lines: [{ price: { id: 'price_plans_file', metadata: {} }, quantity: 2 }] }), [[0, 'active', null, null, 'days', 'app'], [1, 'active', null, null, 'days', 'app']]],
-	['one-off fully refunded → paused', payment({ payment: { refunded: true, disputed: false } }), [[0, 'paused', null, null, 'days', 'app']]],
-	['one-off disputed → paused', payment({ payment: { refunded: false, disputed: true } }), [[0, 'paused', null, null, 'days', 'app']]],
+	['a plan may name another Keycrate app', subscription({ lines: [{ price: { id: 'p', metadata: { keycrate_app_id: OTHER_APP, keycrate_subscription_id: TIER } }, quantity: 1, periodEnd: END }] }), [['line0:0', 'active', END + GRACE, TIER, null, OTHER_APP]]],
+	['one-off Checkout purchase priced through PLANS_FILE', payment(), [['line0:0', 'active', null, null, 'days', 'app']]],
+	['one-off, quantity 2', payment({ lines: [{ price: { id: 'price_plans_file', metadata: {} }, quantity: 2 }] }), [['line0:0', 'active', null, null, 'days', 'app'], ['line0:1', 'active', null, null, 'days', 'app']]],
+	['one-off fully refunded → paused', payment({ payment: { refunded: true, disputed: false } }), [['line0:0', 'paused', null, null, 'days', 'app']]],
+	['one-off disputed → paused', payment({ payment: { refunded: false, disputed: true } }), [['line0:0', 'paused', null, null, 'days', 'app']]],
 	['one-off not paid yet (async payment) → nothing yet', payment({ paid: false }), { skip: 'not_paid' }],
-	['one-off priced by its price metadata', payment({ lines: [{ price: { id: 'p', metadata: { keycrate_duration_unit: 'lifetime' } }, quantity: 1 }] }), [[0, 'active', null, null, 'lifetime', 'app']]],
-	['one-off whose session metadata names the plan, line items unknown', payment({ lines: [], metadata: { keycrate_duration_unit: 'months', keycrate_duration_value: '12' } }), [[0, 'active', null, null, 'months', 'app']]],
+	['one-off priced by its price metadata', payment({ lines: [{ price: { id: 'p', metadata: { keycrate_duration_unit: 'lifetime' } }, quantity: 1 }] }), [['line0:0', 'active', null, null, 'lifetime', 'app']]],
+	['one-off whose session metadata names the plan, line items unknown', payment({ lines: [], metadata: { keycrate_duration_unit: 'months', keycrate_duration_value: '12' } }), [['line0:0', 'active', null, null, 'months', 'app']]],
 	['one-off of nothing licensed', payment({ lines: [{ price: { id: 'price_tshirt', metadata: {} }, quantity: 1 }] }), { skip: 'no_plan' }],
 ];
 

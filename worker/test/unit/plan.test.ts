@@ -9,11 +9,11 @@ const PRO = '44444444-4444-4444-8444-444444444444';
 const NOW = 1_700_000_000;
 const TARGET = NOW + 30 * 86400;
 
-const seat = (n: number, overrides: Partial<DesiredSeat> = {}): DesiredSeat => ({ seat: n, appId: APP, status: 'active', plan: { subscriptionId: TIER }, expiresAt: TARGET, ...overrides });
+const seat = (n: number, overrides: Partial<DesiredSeat> = {}): DesiredSeat => ({ seat: `si_1:${n}`, appId: APP, status: 'active', plan: { subscriptionId: TIER }, expiresAt: TARGET, ...overrides });
 const license = (key: string, n: number | undefined, overrides: Partial<FoundLicense> = {}): FoundLicense => ({
 	licenseKey: key,
 	appId: APP,
-	...(n === undefined ? {} : { seat: n }),
+	...(n === undefined ? {} : { seat: `si_1:${n}` }),
 	status: 'active',
 	expiresAt: TARGET,
 	tier: TIER,
@@ -48,29 +48,31 @@ function brief(actions: Action[]): string[] {
 }
 
 const cases: [string, PlanInput, string[]][] = [
-	['nothing yet → create (exact expiry reached by the extend after it)', input([seat(0)], []), ['create 0 minutes:43195 active']],
+	['nothing yet → create (exact expiry reached by the extend after it)', input([seat(0)], []), ['create si_1:0 minutes:43195 active']],
 	['in sync → nothing', input([seat(0)], [license('K1', 0)]), []],
 	['renewal: expiry before the target → extend by the difference', input([seat(0)], [license('K1', 0, { expiresAt: TARGET - 3600 })]), ['extend K1 +3600']],
 	['expiry after the target → never shortened', input([seat(0)], [license('K1', 0, { expiresAt: TARGET + 3600 })]), []],
 	['lifetime license → no extend', input([seat(0)], [license('K1', 0, { expiresAt: null })]), []],
 	['expiry missing from the reply → no extend (nothing to subtract from)', input([seat(0)], [license('K1', 0, { expiresAt: undefined })]), []],
-	['quantity up 1 → 3: create seats 1 and 2', input([seat(0), seat(1), seat(2)], [license('K1', 0)]), ['create 1 minutes:43195 active', 'create 2 minutes:43195 active']],
+	['quantity up 1 → 3: create seats 1 and 2', input([seat(0), seat(1), seat(2)], [license('K1', 0)]), ['create si_1:1 minutes:43195 active', 'create si_1:2 minutes:43195 active']],
 	['quantity down 3 → 1: extra seats paused, not deleted', input([seat(0)], [license('K1', 0), license('K2', 1), license('K3', 2, { status: 'paused' })]), ['paused K2']],
 	['quantity up again → the paused seat is active again', input([seat(0), seat(1)], [license('K1', 0), license('K2', 1, { status: 'paused' })]), ['active K2']],
 	['canceled → pause', input([seat(0, { status: 'paused' })], [license('K1', 0)]), ['paused K1']],
 	['resume after pause → activate', input([seat(0)], [license('K1', 0, { status: 'paused' })]), ['active K1']],
 	['expired and should be paused → pause', input([seat(0, { status: 'paused' })], [license('K1', 0, { status: 'expired' })]), ['paused K1']],
 	['status missing from the reply → set it (idempotent)', input([seat(0)], [license('K1', 0, { status: undefined })]), ['active K1']],
-	['first sync of a canceled subscription → create, then pause', input([seat(0, { status: 'paused' })], []), ['create 0 minutes:43195 paused']],
+	['first sync of a canceled subscription → create, then pause', input([seat(0, { status: 'paused' })], []), ['create si_1:0 minutes:43195 paused']],
 	['tier changed → set the tier', input([seat(0, { plan: { subscriptionId: PRO } })], [license('K1', 0)]), ['tier K1 PRO']],
 	['a plan without a tier leaves the license tier alone', input([seat(0, { plan: {} })], [license('K1', 0, { tier: PRO })]), []],
 	['two licenses on one seat, one handed off → keep it, delete the other', input([seat(0)], [license('OLD', 0, { handedOff: false, createdAt: '2026-01-01T00:00:00Z' }), license('NEW', 0, { createdAt: '2026-01-02T00:00:00Z' })]), ['delete OLD keep NEW']],
 	['two licenses on one seat, neither handed off → keep the older, hand it off', input([seat(0)], [license('NEW', 0, { handedOff: false, createdAt: '2026-01-02T00:00:00Z' }), license('OLD', 0, { handedOff: false, createdAt: '2026-01-01T00:00:00Z' })]), ['delete NEW keep OLD', 'handoff OLD']],
 	['created but never handed off → hand off', input([seat(0)], [license('K1', 0, { handedOff: false })]), ['handoff K1']],
 	['hand-offs off → none planned', input([seat(0)], [license('K1', 0, { handedOff: false })], { handoff: false }), []],
+	['an item removed: its seats are no longer asked for → paused', input([seat(0)], [license('K1', 0), { ...license('GONE', undefined), seat: 'si_2:0' }]), ['paused GONE']],
+	['a plan moved to another app: the old license is paused, a new one created in the new app', input([seat(0, { appId: '22222222-2222-4222-8222-222222222222' })], [license('K1', 0)]), ['create si_1:0 minutes:43195 active', 'paused K1']],
 	['a license of the root whose seat cannot be read is left alone', input([seat(0)], [license('K1', 0), license('MANUAL', undefined, { status: 'paused' })]), []],
-	['one-off purchase: create with the plan duration, never extend', input([seat(0, { plan: { durationUnit: 'days', durationValue: 30 }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create 0 days:30 active']],
-	['one-off lifetime', input([seat(0, { plan: { durationUnit: 'lifetime' }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create 0 lifetime:- active']],
+	['one-off purchase: create with the plan duration, never extend', input([seat(0, { plan: { durationUnit: 'days', durationValue: 30 }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create si_1:0 days:30 active']],
+	['one-off lifetime', input([seat(0, { plan: { durationUnit: 'lifetime' }, expiresAt: undefined })], [], { rootKind: 'payment' }), ['create si_1:0 lifetime:- active']],
 	['one-off refunded → pause', input([seat(0, { status: 'paused', plan: { durationUnit: 'days', durationValue: 30 }, expiresAt: undefined })], [license('K1', 0, { expiresAt: NOW })], { rootKind: 'payment' }), ['paused K1']],
 ];
 
@@ -88,8 +90,8 @@ describe('plan', () => {
 				subscription_id: TIER,
 				key_pattern: 'AB-****',
 				hwid_lock: true,
-				tags: ['kcsync:sub_1', 'kcseat:2', 'stripe', 'pro'],
-				metadata: { source: 'stripe', keycrate_sync_root: 'sub_1', keycrate_sync_seat: '2', stripe_subscription: 'sub_1', stripe_email: 'a@b.c' },
+				tags: ['kcsync:sub_1', 'kcseat:si_1:2', 'stripe', 'pro'],
+				metadata: { source: 'stripe', keycrate_sync_root: 'sub_1', keycrate_sync_seat: 'si_1:2', stripe_subscription: 'sub_1', stripe_email: 'a@b.c' },
 			},
 			expiresAt: TARGET,
 		});
