@@ -4,9 +4,8 @@
 
 import type { Config } from '../config.js';
 import type { Done, ExecuteContext, HandoffLicense, LicenseApi } from '../keycrate/execute.js';
-import { execute } from '../keycrate/execute.js';
+import { execute, readRootLicenses } from '../keycrate/execute.js';
 import { plan, type Action } from '../keycrate/plan.js';
-import { belongsTo, readLicense, rootTag } from '../keycrate/record.js';
 import { PermanentError } from '../errors.js';
 import type { Desired, FoundLicense, Linkage, RootId, SkipReason } from '../model.js';
 import { desired } from '../stripe/desired.js';
@@ -31,25 +30,28 @@ export type SyncOutcome =
 	| { kind: 'skipped'; root: RootId; reason: SkipReason; detail: string }
 	| { kind: 'redirected'; root: RootId; to: RootId };
 
-/** Every license of the root, in each app its seats live in (the default app included: a plan may have moved). */
-async function licensesOf(deps: SyncDeps, root: RootId, appIds: Set<string>): Promise<FoundLicense[]> {
-	const found = new Map<string, FoundLicense>();
-	for (const appId of appIds) {
-		for (const raw of await deps.api.findLicensesByTag(rootTag(root), appId)) {
-			// Only this root's, each once: the tag filter is inferred, and an app filter may be ignored too.
-			const license = belongsTo(raw, root) ? readLicense(raw, appId) : undefined;
-			if (license !== undefined && !found.has(license.licenseKey)) found.set(license.licenseKey, license);
-		}
-	}
-	return [...found.values()];
+/** Every license of the root, read as a sync plans with them. */
+async function licensesOf(deps: SyncDeps, root: RootId, appIds: Iterable<string>): Promise<FoundLicense[]> {
+	return (await readRootLicenses(deps.api, root, appIds)).map((license) => license.found);
+}
+
+function executeContext(deps: SyncDeps, root: RootId, linkage?: Linkage): ExecuteContext {
+	const handoff = deps.handoff;
+	return {
+		api: deps.api,
+		root,
+		settleMs: 2 * deps.config.keycrateTimeoutMs,
+		...(handoff && linkage ? { handoff: (license: HandoffLicense) => handoff(linkage, license) } : {}),
+		...(deps.signal ? { signal: deps.signal } : {}),
+	};
 }
 
 /** Pauses every license the root holds in the default app (no create, no hand-off). */
 async function pauseAll(deps: SyncDeps, root: RootId): Promise<void> {
-	const licenses = await licensesOf(deps, root, new Set([deps.config.keycrateAppId]));
+	const licenses = await licensesOf(deps, root, [deps.config.keycrateAppId]);
 	if (licenses.length === 0) return;
 	const actions = plan({ root, rootKind: 'payment', seats: [], linkage: {}, licenses, licenseTag: deps.config.licenseTag, handoff: false, now: 0 });
-	await execute({ api: deps.api, root, settleMs: 2 * deps.config.keycrateTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) }, actions, licenses);
+	await execute(executeContext(deps, root), actions, licenses);
 }
 
 export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcome> {
@@ -82,7 +84,8 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 		await deps.recordSkipped(root, want.reason, want.detail);
 		return { kind: 'skipped', root, reason: want.reason, detail: want.detail };
 	}
-	const licenses = await licensesOf(deps, root, new Set([config.keycrateAppId, ...want.seats.map((seat) => seat.appId)]));
+	// In each app its seats live in, the default app included: a plan may have moved.
+	const licenses = await licensesOf(deps, root, [config.keycrateAppId, ...want.seats.map((seat) => seat.appId)]);
 	const now = deps.now?.() ?? Math.floor(Date.now() / 1000);
 	const actions = plan({
 		root,
@@ -94,14 +97,6 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 		handoff: deps.handoff !== undefined,
 		now,
 	});
-	const handoff = deps.handoff;
-	const context: ExecuteContext = {
-		api: deps.api,
-		root,
-		settleMs: 2 * config.keycrateTimeoutMs,
-		...(handoff ? { handoff: (license: HandoffLicense) => handoff(want.linkage, license) } : {}),
-		...(deps.signal ? { signal: deps.signal } : {}),
-	};
-	const done = await execute(context, actions, licenses);
+	const done = await execute(executeContext(deps, root, want.linkage), actions, licenses);
 	return { kind: 'synced', root, planned: actions.map((action) => action.type), done, warnings: want.warnings };
 }

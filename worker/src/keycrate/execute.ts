@@ -10,7 +10,7 @@ import { UnsettledWriteError } from '../errors.js';
 import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, SeatKey, SettableStatus, UnixSeconds } from '../model.js';
 import { isKeycrateError, mayStillCommit } from './errors.js';
 import type { Action } from './plan.js';
-import { rankSeatLicenses, subscriptionDuration } from './plan.js';
+import { bestFirst, subscriptionDuration } from './plan.js';
 import { belongsTo, readLicense, rootTag } from './record.js';
 
 /** The Keycrate calls a sync makes (keycrate/client.ts; tests may wrap it). */
@@ -38,7 +38,11 @@ export interface ExecuteContext {
 	root: RootId;
 	/** How long an unanswered write may take to land: 2 × KEYCRATE_TIMEOUT_MS. */
 	settleMs: number;
-	/** Queues the hand-off of a license (LICENSE_WEBHOOK_URL); absent when hand-offs are off. */
+	/**
+	 * Queues the hand-off of a license (LICENSE_WEBHOOK_URL); absent when hand-offs are off. Only queued (job id =
+	 * the license key); the hand-off job marks the license once the post was taken, so a hand-off lost with
+	 * Redis is queued again by the next sync.
+	 */
 	handoff?: (license: HandoffLicense) => Promise<void>;
 	/** Set when the process is stopping: the sync ends between two calls, to be retried. */
 	signal?: AbortSignal;
@@ -69,15 +73,25 @@ function isoOrNull(seconds: UnixSeconds | null | undefined): string | null {
 	return seconds === null || seconds === undefined ? null : new Date(seconds * 1000).toISOString();
 }
 
-/** The seat's licenses as Keycrate has them now, best first. */
-async function seatLicenses(ctx: ExecuteContext, appId: string, seat: SeatKey): Promise<{ found: FoundLicense; raw: unknown }[]> {
-	const raws = await ctx.api.findLicensesByTag(rootTag(ctx.root), appId);
-	const found = raws.flatMap((raw) => {
-		const license = belongsTo(raw, ctx.root) ? readLicense(raw, appId) : undefined;
-		return license !== undefined && license.seat === seat ? [{ found: license, raw }] : [];
-	});
-	const order = rankSeatLicenses(found.map((entry) => entry.found));
-	return order.map((license) => found.find((entry) => entry.found === license) as { found: FoundLicense; raw: unknown });
+/** A license as read (`found`) and as Keycrate sent it (`raw`). */
+export interface RootLicense {
+	found: FoundLicense;
+	raw: unknown;
+}
+
+/**
+ * Every license of the root in these apps, each once. Only licenses that name the root: the tag filter of
+ * get-bulk is inferred, and an app filter may be ignored too.
+ */
+export async function readRootLicenses(api: LicenseApi, root: RootId, appIds: Iterable<string>): Promise<RootLicense[]> {
+	const byKey = new Map<string, RootLicense>();
+	for (const appId of new Set(appIds)) {
+		for (const raw of await api.findLicensesByTag(rootTag(root), appId)) {
+			const found = belongsTo(raw, root) ? readLicense(raw, appId) : undefined;
+			if (found !== undefined && !byKey.has(found.licenseKey)) byKey.set(found.licenseKey, { found, raw });
+		}
+	}
+	return [...byKey.values()];
 }
 
 async function create(ctx: ExecuteContext, action: Extract<Action, { type: 'create' }>, done: Done[]): Promise<KeycrateLicense> {
@@ -91,8 +105,10 @@ async function create(ctx: ExecuteContext, action: Extract<Action, { type: 'crea
 			return license;
 		} catch (error) {
 			if (!answeredAmbiguous(error) || attempt >= 1) throw error;
-			// Answered but maybe applied: the seat's tag finds what it made, if anything.
-			const [existing] = await seatLicenses(ctx, action.request.app_id, action.seat);
+			// Answered but maybe applied: the root's tag finds what it made, if anything.
+			const [existing] = (await readRootLicenses(ctx.api, ctx.root, [action.request.app_id]))
+				.filter((license) => license.found.seat === action.seat)
+				.sort((a, b) => bestFirst(a.found, b.found));
 			if (existing !== undefined) {
 				done.push({ action: 'adopted', seat: action.seat, licenseKey: existing.found.licenseKey });
 				return existing.raw as KeycrateLicense;
@@ -116,12 +132,6 @@ async function extendTo(ctx: ExecuteContext, licenseKey: string, seconds: number
 		if (typeof expiry !== 'number' || expiry >= target) return now ?? undefined;
 		return write(ctx, () => ctx.api.extendLicense(licenseKey, target - expiry));
 	}
-}
-
-async function handOff(ctx: ExecuteContext, license: HandoffLicense): Promise<void> {
-	// Only queued here (job id = the license key: a re-queue while one is kept is a no-op); the hand-off job
-	// marks the license once the post was taken, so a hand-off lost with Redis is queued again by the next sync.
-	await ctx.handoff?.(license);
 }
 
 function checkStopping(ctx: ExecuteContext): void {
@@ -149,7 +159,7 @@ export async function execute(ctx: ExecuteContext, actions: Action[], licenses: 
 			case 'handoff': {
 				const license = byKey.get(action.licenseKey);
 				const status = license?.status ?? 'active';
-				await handOff(ctx, { licenseKey: action.licenseKey, expiresAt: isoOrNull(license?.expiresAt), status, seat: action.seat });
+				await ctx.handoff?.({ licenseKey: action.licenseKey, expiresAt: isoOrNull(license?.expiresAt), status, seat: action.seat });
 				break;
 			}
 			case 'create': {
@@ -165,7 +175,7 @@ export async function execute(ctx: ExecuteContext, actions: Action[], licenses: 
 					done.push({ action: 'setStatus', seat: action.seat, licenseKey: key });
 				}
 				if (ctx.handoff !== undefined) {
-					await handOff(ctx, { licenseKey: key, expiresAt: license.expires_at ?? null, status: license.status ?? action.status, seat: action.seat });
+					await ctx.handoff({ licenseKey: key, expiresAt: license.expires_at ?? null, status: license.status ?? action.status, seat: action.seat });
 					done.push({ action: 'handoff', seat: action.seat, licenseKey: key });
 				}
 				continue;

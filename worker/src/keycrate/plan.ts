@@ -36,13 +36,11 @@ export interface PlanInput {
 
 const MAX_DURATION_VALUE = 100000;
 
-/** The licenses of a seat, best first: handed off, then oldest, then by key (a stable order for ties). */
-export function rankSeatLicenses(licenses: FoundLicense[]): FoundLicense[] {
-	return [...licenses].sort((a, b) => {
-		if (a.handedOff !== b.handedOff) return a.handedOff ? -1 : 1;
-		const byAge = (a.createdAt ?? '\uffff').localeCompare(b.createdAt ?? '\uffff');
-		return byAge !== 0 ? byAge : a.licenseKey.localeCompare(b.licenseKey);
-	});
+/** The order of a seat's licenses, best first: handed off, then oldest, then by key (a stable order for ties). */
+export function bestFirst(a: FoundLicense, b: FoundLicense): number {
+	if (a.handedOff !== b.handedOff) return a.handedOff ? -1 : 1;
+	const byAge = (a.createdAt ?? '\uffff').localeCompare(b.createdAt ?? '\uffff');
+	return byAge !== 0 ? byAge : a.licenseKey.localeCompare(b.licenseKey);
 }
 
 /**
@@ -103,7 +101,7 @@ export function plan(input: PlanInput): Action[] {
 	const actions: Action[] = [];
 	const keepers = new Map<SeatKey, FoundLicense>();
 	for (const [seat, licenses] of [...bySeat.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-		const [keeper, ...extra] = rankSeatLicenses(licenses);
+		const [keeper, ...extra] = [...licenses].sort(bestFirst);
 		keepers.set(seat, keeper);
 		for (const license of extra) actions.push({ type: 'delete', seat, licenseKey: license.licenseKey, keptKey: keeper.licenseKey });
 	}
