@@ -154,7 +154,8 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				if (isStripeRateLimit(error) || error instanceof StripeRateLimited) {
 					// Not the job's fault: pause the queue (every process) and run it again without losing an attempt.
 					const wait = error instanceof StripeRateLimited ? error.retryAfterMs : STRIPE_RATE_LIMIT_PAUSE_MS;
-					log.warn({ root, waitMs: wait }, 'Stripe rate limit: pausing syncs');
+					// `by`: Stripe answered 429, or our own STRIPE_RATE_LIMIT budget is spent for now.
+					log.warn({ root, waitMs: wait, by: error instanceof StripeRateLimited ? 'STRIPE_RATE_LIMIT' : 'stripe' }, 'Stripe rate limit: pausing syncs');
 					await syncWorker.rateLimit(wait);
 					throw Worker.RateLimitError();
 				}

@@ -1,6 +1,7 @@
 // The Stripe API client of the sync job: the `stripe` package at its pinned API version (so every object is
 // read in one shape), pointed at STRIPE_API_BASE when set, behind a request budget shared by every process.
 
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import type { Config } from '../config.js';
@@ -32,25 +33,40 @@ export function isStripeRateLimit(error: unknown): boolean {
 }
 
 /**
- * A fixed-window budget of Stripe requests per second across all processes: one INCR per request on a key
- * that lives two seconds. Over budget, `acquire` waits for the next second once (at most 1 s), then leaves the wait to the queue.
+ * A budget of Stripe requests per second across all processes, over a sliding second (a fixed window would let
+ * twice the budget through around its edge, as Stripe counts it). One MULTI per request on a sorted set of the
+ * last second's requests; over budget, `acquire` takes its entry back, waits once until the oldest leaves the
+ * window (at most 1 s), then leaves the wait to the queue.
  */
 export class StripeBudget {
+	private readonly key: string;
+
 	constructor(
 		private readonly redis: Redis,
-		private readonly prefix: string,
+		prefix: string,
 		private readonly perSecond: number,
-	) {}
+	) {
+		this.key = `${prefix}:stripe-budget`;
+	}
 
 	async acquire(): Promise<void> {
 		if (this.perSecond <= 0) return;
 		for (let tries = 0; ; tries++) {
-			const second = Math.floor(Date.now() / 1000);
-			const key = `${this.prefix}:stripe-budget:${second}`;
-			const [[, used]] = (await this.redis.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number], unknown];
-			if (used <= this.perSecond) return;
+			const now = Date.now();
+			const entry = `${now}:${randomBytes(6).toString('hex')}`;
+			const replies = (await this.redis
+				.multi()
+				.zremrangebyscore(this.key, 0, now - 1000)
+				.zadd(this.key, now, entry)
+				.zcard(this.key)
+				.zrange(this.key, 0, 0, 'WITHSCORES')
+				.pexpire(this.key, 2000)
+				.exec()) as [Error | null, unknown][];
+			if ((replies[2][1] as number) <= this.perSecond) return;
+			await this.redis.zrem(this.key, entry);
 			if (tries === 1) throw new StripeRateLimited(1000);
-			await new Promise((resolve) => setTimeout(resolve, (second + 1) * 1000 - Date.now() + 5));
+			const oldest = Number((replies[3][1] as string[])[1] ?? now);
+			await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, oldest + 1000 - now)) + 5));
 		}
 	}
 }

@@ -10,6 +10,7 @@
 
 import Stripe from 'stripe';
 import type { Line, Linkage, PaymentFacts, PriceInfo, RootState, SubscriptionStatus } from '../model.js';
+import { isStripeRateLimit } from './client.js';
 import { idOf } from './roots.js';
 
 /** Dispute statuses under which the money is held or gone; won, prevented and closed inquiries are not. */
@@ -23,9 +24,24 @@ export interface StripeAccess {
 	beforeRequest?: () => Promise<void>;
 }
 
+/** Times one read is tried again after a 429 before the job gives way (the queue then pauses for everyone). */
+const RATE_LIMIT_RETRIES = 4;
+
+/**
+ * One Stripe read, within the shared budget. A 429 is waited out here, briefly and with jitter, so that a job
+ * keeps the reads it already made and waiting jobs do not all come back at once; after RATE_LIMIT_RETRIES the
+ * error goes up and the processor pauses the queue.
+ */
 async function read<T>(access: StripeAccess, call: (stripe: Stripe) => Promise<T>): Promise<T> {
-	await access.beforeRequest?.();
-	return call(access.stripe);
+	for (let attempt = 0; ; attempt++) {
+		await access.beforeRequest?.();
+		try {
+			return await call(access.stripe);
+		} catch (error) {
+			if (!isStripeRateLimit(error) || attempt >= RATE_LIMIT_RETRIES) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 750));
+		}
+	}
 }
 
 function isMissing(error: unknown): boolean {
