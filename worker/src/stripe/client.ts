@@ -35,9 +35,12 @@ export function isStripeRateLimit(error: unknown): boolean {
 /**
  * A budget of Stripe requests per second across all processes, over a sliding second (a fixed window would let
  * twice the budget through around its edge, as Stripe counts it). One MULTI per request on a sorted set of the
- * last second's requests; over budget, `acquire` takes its entry back, waits once until the oldest leaves the
- * window (at most 1 s), then leaves the wait to the queue.
+ * last second's requests; over budget, `acquire` takes its entry back and waits until the oldest leaves the
+ * window (at most 1 s, jittered), up to BUDGET_WAITS times, then leaves the wait to the queue.
  */
+/** Waits (each at most 1 s) for budget before a read gives way to the queue's pause. */
+const BUDGET_WAITS = 4;
+
 export class StripeBudget {
 	private readonly key: string;
 
@@ -64,9 +67,11 @@ export class StripeBudget {
 				.exec()) as [Error | null, unknown][];
 			if ((replies[2][1] as number) <= this.perSecond) return;
 			await this.redis.zrem(this.key, entry);
-			if (tries === 1) throw new StripeRateLimited(1000);
+			if (tries === BUDGET_WAITS) throw new StripeRateLimited(1000);
+			// Until the oldest leaves the window, plus jitter: waiting jobs must not all come back at once (and
+			// a job that gives up loses the reads it made, so it waits a few times first).
 			const oldest = Number((replies[3][1] as string[])[1] ?? now);
-			await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, oldest + 1000 - now)) + 5));
+			await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, oldest + 1000 - now) + Math.random() * 250)));
 		}
 	}
 }
