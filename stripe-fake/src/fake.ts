@@ -9,13 +9,21 @@ import { legacyEvent } from './legacy';
 import { Api } from './routes';
 import {
   World,
+  type CaptureResult,
   type CheckoutPaymentParams,
   type CheckoutPaymentResult,
   type CheckoutSubscriptionParams,
   type CheckoutSubscriptionResult,
   type CustomerParams,
+  type DisputeOutcome,
+  type DisputeParams,
+  type EndTrialOptions,
+  type EndTrialResult,
+  type PaymentResult,
   type PriceParams,
   type PriceUpdate,
+  type RefundParams,
+  type RenewOptions,
   type SubscriptionParams,
   type SubscriptionUpdate,
   type SubscriptionResult,
@@ -148,8 +156,14 @@ export class StripeFake {
   createSubscription(params: SubscriptionParams): SubscriptionResult {
     return this.change(() => this.world.createSubscription(params));
   }
-  renewSubscription(id: string, options?: { paid?: boolean }): SubscriptionResult {
+  renewSubscription(id: string, options?: RenewOptions): SubscriptionResult {
     return this.change(() => this.world.renewSubscription(id, options));
+  }
+  finalizeInvoice(invoiceId: string, options?: { collect?: 'paid' | 'failed' }): SubscriptionResult {
+    return this.change(() => this.world.finalizeInvoice(invoiceId, options));
+  }
+  endTrial(id: string, options: EndTrialOptions): EndTrialResult {
+    return this.change(() => this.world.endTrial(id, options));
   }
   payInvoice(invoiceId: string): SubscriptionResult {
     return this.change(() => this.world.payInvoice(invoiceId));
@@ -175,13 +189,25 @@ export class StripeFake {
   cancelSubscription(id: string, options?: { at_period_end?: boolean }): Stripe.Subscription {
     return this.change(() => this.world.cancelSubscription(id, options));
   }
-  refund(params: { payment_intent: string; amount?: number; reason?: Stripe.Refund.Reason }): Stripe.Refund {
+  capturePayment(paymentIntentId: string): CaptureResult {
+    return this.change(() => this.world.capturePayment(paymentIntentId));
+  }
+  cancelPaymentIntent(paymentIntentId: string): PaymentResult {
+    return this.change(() => this.world.cancelPaymentIntent(paymentIntentId));
+  }
+  refund(params: RefundParams): Stripe.Refund {
     return this.change(() => this.world.refund(params));
   }
-  dispute(params: { payment_intent: string; reason?: string }): Stripe.Dispute {
+  failRefund(refundId: string, outcome: 'failed' | 'canceled', failureReason?: string): Stripe.Refund {
+    return this.change(() => this.world.failRefund(refundId, outcome, failureReason));
+  }
+  dispute(params: DisputeParams): Stripe.Dispute {
     return this.change(() => this.world.dispute(params));
   }
-  closeDispute(disputeId: string, outcome: 'won' | 'lost'): Stripe.Dispute {
+  updateDispute(disputeId: string, status: 'warning_under_review' | 'under_review' | 'needs_response'): Stripe.Dispute {
+    return this.change(() => this.world.updateDispute(disputeId, status));
+  }
+  closeDispute(disputeId: string, outcome: DisputeOutcome): Stripe.Dispute {
     return this.change(() => this.world.closeDispute(disputeId, outcome));
   }
   /** Moves the fake clock forward; returns the new time (unix seconds). */
@@ -282,6 +308,7 @@ export class StripeFake {
       if (typeof value !== 'string') throw new FakeUsageError(key, 'is required (a string)');
       return value;
     };
+    const optional = (key: string): string | undefined => (args[key] === undefined ? undefined : field(key));
     if (method === 'GET') {
       if (name === 'objects') return ok(this.objects());
       if (name.startsWith('objects/')) {
@@ -321,7 +348,11 @@ export class StripeFake {
         case 'createSubscription':
           return ok(this.createSubscription(args as unknown as SubscriptionParams));
         case 'renewSubscription':
-          return ok(this.renewSubscription(field('subscription'), { paid: args.paid as boolean | undefined }));
+          return ok(this.renewSubscription(field('subscription'), { paid: args.paid as boolean | undefined, collect: args.collect as RenewOptions['collect'] }));
+        case 'finalizeInvoice':
+          return ok(this.finalizeInvoice(field('invoice'), { collect: args.collect as 'paid' | 'failed' | undefined }));
+        case 'endTrial':
+          return ok(this.endTrial(field('subscription'), args as unknown as EndTrialOptions));
         case 'payInvoice':
           return ok(this.payInvoice(field('invoice')));
         case 'updateSubscription':
@@ -338,12 +369,20 @@ export class StripeFake {
           return ok(this.resumeSubscription(field('subscription')));
         case 'cancelSubscription':
           return ok(this.cancelSubscription(field('subscription'), { at_period_end: args.at_period_end as boolean | undefined }));
+        case 'capturePayment':
+          return ok(this.capturePayment(field('payment_intent')));
+        case 'cancelPaymentIntent':
+          return ok(this.cancelPaymentIntent(field('payment_intent')));
         case 'refund':
-          return ok(this.refund(args as { payment_intent: string; amount?: number }));
+          return ok(this.refund(args as unknown as RefundParams));
+        case 'failRefund':
+          return ok(this.failRefund(field('refund'), field('outcome') as 'failed' | 'canceled', optional('failure_reason')));
         case 'dispute':
-          return ok(this.dispute(args as { payment_intent: string; reason?: string }));
+          return ok(this.dispute(args as unknown as DisputeParams));
+        case 'updateDispute':
+          return ok(this.updateDispute(field('dispute'), field('status') as 'warning_under_review' | 'under_review' | 'needs_response'));
         case 'closeDispute':
-          return ok(this.closeDispute(field('dispute'), field('outcome') as 'won' | 'lost'));
+          return ok(this.closeDispute(field('dispute'), field('outcome') as DisputeOutcome));
       }
     }
     return { status: 404, body: { error: { type: 'invalid_request_error', message: `no admin route ${method} /__fake/${name}` } } };

@@ -11,18 +11,28 @@ export { newApiKey, newWebhookSecret } from './ids';
 export { LEGACY_API_VERSION } from './legacy';
 export { addInterval, checkMetadata } from './scenarios';
 export type {
+  CaptureResult,
   CheckoutPaymentParams,
   CheckoutPaymentResult,
   CheckoutSubscriptionParams,
   CheckoutSubscriptionResult,
+  Collect,
   CustomerParams,
+  DisputeOutcome,
+  DisputeParams,
+  EndTrialOptions,
+  EndTrialResult,
   LineInput,
+  PaymentResult,
   PriceParams,
   PriceUpdate,
+  RefundParams,
+  RenewOptions,
   SubscriptionItemUpdate,
   SubscriptionParams,
   SubscriptionResult,
   SubscriptionUpdate,
+  TrialSettings,
 } from './scenarios';
 export { isLoopbackAddress, ADMIN_PREFIX } from './server';
 export { signatureHeader } from './signature';

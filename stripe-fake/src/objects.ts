@@ -236,6 +236,8 @@ export interface PaymentIntentInput {
   metadata: Stripe.Metadata;
   status: Stripe.PaymentIntent.Status;
   paymentMethod: string | null;
+  /** manual: authorized only (`requires_capture`) until captured. Default automatic. */
+  captureMethod?: Stripe.PaymentIntent.CaptureMethod;
 }
 
 export function buildPaymentIntent(created: number, input: PaymentIntentInput): Stripe.PaymentIntent {
@@ -244,7 +246,7 @@ export function buildPaymentIntent(created: number, input: PaymentIntentInput): 
     id,
     object: 'payment_intent',
     amount: input.amount,
-    amount_capturable: 0,
+    amount_capturable: input.status === 'requires_capture' ? input.amount : 0,
     amount_details: { tip: {} },
     amount_received: input.status === 'succeeded' ? input.amount : 0,
     application: null,
@@ -252,7 +254,7 @@ export function buildPaymentIntent(created: number, input: PaymentIntentInput): 
     automatic_payment_methods: null,
     canceled_at: null,
     cancellation_reason: null,
-    capture_method: 'automatic',
+    capture_method: input.captureMethod ?? 'automatic',
     client_secret: `${id}_secret_${newId('payment_intent').slice(3, 28)}`,
     confirmation_method: 'automatic',
     created,
@@ -285,13 +287,14 @@ export function buildPaymentIntent(created: number, input: PaymentIntentInput): 
   };
 }
 
-export function buildCharge(created: number, intent: Stripe.PaymentIntent, customer: Stripe.Customer, status: Stripe.Charge.Status): Stripe.Charge {
+/** `captured: false` with status succeeded is an authorization that a capture (or a cancel) settles. */
+export function buildCharge(created: number, intent: Stripe.PaymentIntent, customer: Stripe.Customer, status: Stripe.Charge.Status, captured = true): Stripe.Charge {
   const paid = status === 'succeeded';
   return {
     id: newId('charge'),
     object: 'charge',
     amount: intent.amount,
-    amount_captured: paid ? intent.amount : 0,
+    amount_captured: paid && captured ? intent.amount : 0,
     amount_refunded: 0,
     application: null,
     application_fee: null,
@@ -299,7 +302,7 @@ export function buildCharge(created: number, intent: Stripe.PaymentIntent, custo
     balance_transaction: null,
     billing_details: { address: null, email: customer.email, name: customer.name ?? null, phone: null, tax_id: null },
     calculated_statement_descriptor: 'KEYCRATE',
-    captured: paid,
+    captured: paid && captured,
     created,
     currency: intent.currency,
     customer: customer.id,
@@ -345,8 +348,9 @@ export function buildCharge(created: number, intent: Stripe.PaymentIntent, custo
   };
 }
 
-export function buildRefund(created: number, charge: Stripe.Charge, amount: number, reason: Stripe.Refund.Reason | null): Stripe.Refund {
-  return {
+/** A card refund: succeeded, or pending (Stripe holds a card refund as pending while the balance cannot cover it). */
+export function buildRefund(created: number, charge: Stripe.Charge, amount: number, reason: Stripe.Refund.Reason | null, status: 'succeeded' | 'pending' = 'succeeded'): Stripe.Refund {
+  const refund: Stripe.Refund = {
     id: newId('refund'),
     object: 'refund',
     amount,
@@ -360,12 +364,15 @@ export function buildRefund(created: number, charge: Stripe.Charge, amount: numb
     reason,
     receipt_number: null,
     source_transfer_reversal: null,
-    status: 'succeeded',
+    status,
     transfer_reversal: null,
   };
+  if (status === 'pending') refund.pending_reason = 'insufficient_funds';
+  return refund;
 }
 
-export function buildDispute(created: number, charge: Stripe.Charge, reason: string): Stripe.Dispute {
+/** An inquiry starts `warning_needs_response` (no funds withdrawn, the charge still refundable); a chargeback `needs_response`. */
+export function buildDispute(created: number, charge: Stripe.Charge, reason: string, status: 'needs_response' | 'warning_needs_response' = 'needs_response'): Stripe.Dispute {
   return {
     id: newId('dispute'),
     object: 'dispute',
@@ -383,13 +390,13 @@ export function buildDispute(created: number, charge: Stripe.Charge, reason: str
       past_due: false,
       submission_count: 0,
     },
-    is_charge_refundable: false,
+    is_charge_refundable: status === 'warning_needs_response',
     livemode: false,
     metadata: {},
     network_reason_code: null,
     payment_intent: typeof charge.payment_intent === 'string' ? charge.payment_intent : (charge.payment_intent?.id ?? null),
     reason,
-    status: 'needs_response',
+    status,
   };
 }
 
@@ -509,7 +516,15 @@ export function buildSubscription(created: number, input: SubscriptionInput): St
   };
 }
 
-function buildInvoiceLine(invoice: string, subscription: Stripe.Subscription, item: Stripe.SubscriptionItem, amount: number, period: Period): Stripe.InvoiceLineItem {
+export interface ProrationInput {
+  /** What Stripe writes: "Unused time on …" (a credit) or "Remaining time on …". */
+  description: string;
+  /** On a credit: the invoice and line that billed the time given back. */
+  credited: { invoice: string; invoice_line_items: string[] } | null;
+}
+
+/** A subscription item's line: its period's charge, or with `proration` a proration for part of it. */
+export function buildInvoiceLine(invoice: string, subscription: Stripe.Subscription, item: Stripe.SubscriptionItem, amount: number, period: Period, proration: ProrationInput | null = null): Stripe.InvoiceLineItem {
   const price = item.price;
   const quantity = item.quantity ?? 1;
   const product = typeof price.product === 'string' ? price.product : price.product.id;
@@ -518,7 +533,7 @@ function buildInvoiceLine(invoice: string, subscription: Stripe.Subscription, it
     object: 'line_item',
     amount,
     currency: price.currency,
-    description: `${quantity} × ${price.nickname ?? product} (at ${(price.unit_amount ?? 0) / 100} / ${price.recurring?.interval ?? 'unit'})`,
+    description: proration?.description ?? `${quantity} × ${price.nickname ?? product} (at ${(price.unit_amount ?? 0) / 100} / ${price.recurring?.interval ?? 'unit'})`,
     discount_amounts: [],
     discountable: true,
     discounts: [],
@@ -530,8 +545,8 @@ function buildInvoiceLine(invoice: string, subscription: Stripe.Subscription, it
       invoice_item_details: null,
       subscription_item_details: {
         invoice_item: null,
-        proration: false,
-        proration_details: { credited_items: null },
+        proration: proration !== null,
+        proration_details: { credited_items: proration?.credited ?? null },
         subscription: subscription.id,
         subscription_item: item.id,
       },
@@ -553,19 +568,25 @@ export interface InvoiceInput {
   /** Zero on a trial's first invoice. */
   charged: boolean;
   number: string;
+  /** Lines other than a whole period per item (proration lines), built for the invoice's id. */
+  lines?: (invoice: string) => Stripe.InvoiceLineItem[];
 }
 
-/** A finalized, open invoice for the subscription's current items and periods. */
+/** A finalized, open invoice for the subscription's current items and periods (or the lines given). */
 export function buildSubscriptionInvoice(created: number, input: InvoiceInput): Stripe.Invoice {
   const id = newId('invoice');
   const { subscription, customer } = input;
-  const lines = subscription.items.data.map((item) =>
-    buildInvoiceLine(id, subscription, item, input.charged ? (item.price.unit_amount ?? 0) * (item.quantity ?? 1) : 0, {
-      start: item.current_period_start,
-      end: item.current_period_end,
-    }),
-  );
+  const lines =
+    input.lines?.(id) ??
+    subscription.items.data.map((item) =>
+      buildInvoiceLine(id, subscription, item, input.charged ? (item.price.unit_amount ?? 0) * (item.quantity ?? 1) : 0, {
+        start: item.current_period_start,
+        end: item.current_period_end,
+      }),
+    );
   const total = lines.reduce((sum, line) => sum + line.amount, 0);
+  // A credit larger than the charge goes to the customer's balance: nothing is due.
+  const due = Math.max(total, 0);
   const first = subscription.items.data[0];
   return {
     id,
@@ -573,10 +594,10 @@ export function buildSubscriptionInvoice(created: number, input: InvoiceInput): 
     account_country: 'US',
     account_name: 'Keycrate test seller',
     account_tax_ids: null,
-    amount_due: total,
+    amount_due: due,
     amount_overpaid: 0,
     amount_paid: 0,
-    amount_remaining: total,
+    amount_remaining: due,
     amount_shipping: 0,
     application: null,
     attempt_count: 0,

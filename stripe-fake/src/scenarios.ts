@@ -11,6 +11,7 @@ import {
   buildCheckoutSession,
   buildCustomer,
   buildDispute,
+  buildInvoiceLine,
   buildInvoicePayment,
   buildLineItem,
   buildPaymentIntent,
@@ -22,6 +23,7 @@ import {
   buildSubscriptionItem,
   planOf,
   type Period,
+  type ProrationInput,
 } from './objects';
 import { copy, type Kind, type Kinds, type Store } from './store';
 
@@ -58,6 +60,8 @@ export interface CheckoutPaymentParams {
   payment_intent_data?: { metadata?: Stripe.MetadataParam };
   /** paid (card, the default), unpaid (an async method still processing), no_payment_required (fully discounted: no payment intent). */
   payment_status?: Stripe.Checkout.Session.PaymentStatus;
+  /** manual: the card is only authorized (payment intent `requires_capture`, session `unpaid`) until capturePayment. */
+  capture_method?: 'automatic' | 'manual';
 }
 
 export interface SubscriptionParams {
@@ -68,6 +72,12 @@ export interface SubscriptionParams {
   status?: 'active' | 'trialing' | 'incomplete';
   /** trialing only; 14 when omitted. */
   trial_period_days?: number;
+  /** What happens when the trial ends without a payment method (default create_invoice, as Stripe). */
+  trial_settings?: TrialSettings;
+}
+
+export interface TrialSettings {
+  end_behavior: { missing_payment_method: Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod };
 }
 
 export interface CheckoutSubscriptionParams {
@@ -76,7 +86,7 @@ export interface CheckoutSubscriptionParams {
   /** The session's metadata. */
   metadata?: Stripe.MetadataParam;
   /** As Stripe: the subscription's metadata is set here, not from the session's. */
-  subscription_data?: { metadata?: Stripe.MetadataParam; trial_period_days?: number };
+  subscription_data?: { metadata?: Stripe.MetadataParam; trial_period_days?: number; trial_settings?: TrialSettings };
 }
 
 export interface SubscriptionItemUpdate {
@@ -91,7 +101,45 @@ export interface SubscriptionUpdate {
   items?: SubscriptionItemUpdate[];
   metadata?: Stripe.MetadataParam;
   cancel_at_period_end?: boolean;
+  /**
+   * always_invoice: the item changes are prorated and invoiced (`subscription_update`) and paid at once;
+   * create_prorations (Stripe's default) and none: no invoice now.
+   */
+  proration_behavior?: 'always_invoice' | 'create_prorations' | 'none';
 }
+
+/** How a renewal invoice is collected: paid, failed (past_due), or left a draft (finalizeInvoice collects it). */
+export type Collect = 'paid' | 'failed' | 'draft';
+
+export interface RenewOptions {
+  collect?: Collect;
+  /** The older spelling: `paid: false` is `collect: 'failed'`. */
+  paid?: boolean;
+}
+
+export interface EndTrialOptions {
+  /** Whether the customer gave a payment method during the trial. */
+  payment_method: boolean;
+  /** Sets the subscription's trial_settings.end_behavior.missing_payment_method first. */
+  missing_payment_method?: Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod;
+}
+
+export interface RefundParams {
+  payment_intent: string;
+  amount?: number;
+  reason?: Stripe.Refund.Reason;
+  /** pending: Stripe holds a card refund as pending while the balance cannot cover it (`pending_reason: insufficient_funds`). */
+  status?: 'succeeded' | 'pending';
+}
+
+export interface DisputeParams {
+  payment_intent: string;
+  reason?: string;
+  /** An inquiry (warning_needs_response, no funds withdrawn) rather than a chargeback (needs_response). */
+  inquiry?: boolean;
+}
+
+export type DisputeOutcome = 'won' | 'lost' | 'warning_closed';
 
 export interface PriceUpdate {
   metadata?: Stripe.MetadataParam;
@@ -113,6 +161,14 @@ export interface SubscriptionResult extends PaymentResult {
   invoice: Stripe.Invoice;
   invoice_payment: Stripe.InvoicePayment | null;
 }
+/** A trial ended into cancel or pause has no new invoice. */
+export interface EndTrialResult extends Omit<SubscriptionResult, 'invoice'> {
+  invoice: Stripe.Invoice | null;
+}
+export interface CaptureResult extends PaymentResult {
+  /** The Checkout session that took the payment, if one did. */
+  session: Stripe.Checkout.Session | null;
+}
 export interface CheckoutSubscriptionResult extends SubscriptionResult {
   session: Stripe.Checkout.Session;
   line_items: Stripe.LineItem[];
@@ -130,6 +186,9 @@ const SUBSCRIPTION_STATUSES: readonly Stripe.Subscription.Status[] = [
 ];
 const INTERVALS: readonly string[] = ['day', 'week', 'month', 'year'];
 const REFUND_REASONS: readonly string[] = ['duplicate', 'fraudulent', 'requested_by_customer'];
+const REFUND_FAILURE_REASONS: readonly string[] = ['lost_or_stolen_card', 'expired_or_canceled_card', 'charge_for_pending_refund_disputed', 'insufficient_funds', 'declined', 'merchant_request', 'unknown'];
+const MISSING_PAYMENT_METHOD: readonly string[] = ['cancel', 'create_invoice', 'pause'];
+const CANCELABLE_INTENT: readonly string[] = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 const DISPUTE_REASONS: readonly string[] = [
   'bank_cannot_process',
   'check_returned',
@@ -193,6 +252,25 @@ export function addInterval(start: number, interval: Stripe.Price.Recurring.Inte
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(date.getUTCDate(), lastDay));
   return Math.floor(target.getTime() / 1000);
+}
+
+/** One of `allowed`, or the fallback when absent. */
+function choice<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw new FakeUsageError(field, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function checkTrialSettings(value: TrialSettings | undefined, field: string): Stripe.Subscription.TrialSettings | undefined {
+  if (value === undefined) return undefined;
+  const behavior = value?.end_behavior?.missing_payment_method;
+  if (!MISSING_PAYMENT_METHOD.includes(behavior)) throw new FakeUsageError(`${field}.end_behavior.missing_payment_method`, `must be one of ${MISSING_PAYMENT_METHOD.join(', ')}`);
+  return { end_behavior: { missing_payment_method: behavior } };
+}
+
+/** "13 Feb 2026", as Stripe dates proration lines. */
+function day(timestamp: number): string {
+  return new Date(timestamp * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
 
 function idOf(value: string | { id: string } | null): string | null {
@@ -353,6 +431,9 @@ export class World {
     const lines = this.lines(params.lines, 'lines', false);
     const paymentStatus = params.payment_status ?? 'paid';
     if (!['paid', 'unpaid', 'no_payment_required'].includes(paymentStatus)) throw new FakeUsageError('payment_status', 'must be paid, unpaid or no_payment_required');
+    const captureMethod = choice(params.capture_method, 'capture_method', ['automatic', 'manual'] as const, 'automatic');
+    const manual = captureMethod === 'manual';
+    if (manual && paymentStatus !== 'paid') throw new FakeUsageError('capture_method', 'manual capture is a card authorization: it takes payment_status paid (the default)');
     const metadata = checkMetadata(params.metadata, 'metadata');
     const intentMetadata = checkMetadata(params.payment_intent_data?.metadata, 'payment_intent_data.metadata');
     const now = this.store.now();
@@ -369,10 +450,11 @@ export class World {
         customer: customer.id,
         description: null,
         metadata: intentMetadata,
-        status: paymentStatus === 'paid' ? 'succeeded' : 'processing',
+        status: manual ? 'requires_capture' : paymentStatus === 'paid' ? 'succeeded' : 'processing',
         paymentMethod: newId('payment_method'),
+        captureMethod,
       });
-      charge = buildCharge(now, intent, customer, paymentStatus === 'paid' ? 'succeeded' : 'pending');
+      charge = buildCharge(now, intent, customer, paymentStatus === 'paid' ? 'succeeded' : 'pending', !manual);
       intent.latest_charge = charge.id;
       this.store.add('payment_intent', intent);
       this.store.add('charge', charge);
@@ -383,7 +465,8 @@ export class World {
       amount: free ? 0 : subtotal,
       currency,
       metadata,
-      paymentStatus,
+      // An authorization is not money in the account: Checkout reports it unpaid until it is captured.
+      paymentStatus: manual ? 'unpaid' : paymentStatus,
       paymentIntent: intent?.id ?? null,
       subscription: null,
       invoice: null,
@@ -393,7 +476,10 @@ export class World {
     this.store.add('checkout.session', session);
     this.store.lineItems.set(session.id, items);
     if (intent && charge) {
-      if (paymentStatus === 'paid') {
+      if (manual) {
+        this.store.emit('charge.succeeded', charge);
+        this.store.emit('payment_intent.amount_capturable_updated', intent);
+      } else if (paymentStatus === 'paid') {
         this.store.emit('charge.succeeded', charge);
         this.store.emit('payment_intent.succeeded', intent);
       } else {
@@ -430,6 +516,46 @@ export class World {
     return { session: copy(session), line_items: copy(this.store.lineItems.get(session.id) ?? []), payment_intent: copy(intent), charge: copy(charge) };
   }
 
+  /** Captures an authorized payment in full: the charge is captured, the payment intent succeeds, its Checkout session is paid. */
+  capturePayment(paymentIntentId: string): CaptureResult {
+    const intent = this.require('payment_intent', paymentIntentId, 'payment_intent');
+    if (intent.status !== 'requires_capture') throw new FakeUsageError('payment_intent', `${intent.id} is ${intent.status}, not requires_capture (only a manual-capture authorization is captured)`);
+    const charge = this.require('charge', idOf(intent.latest_charge), 'payment_intent.latest_charge');
+    const previous = { captured: charge.captured, amount_captured: charge.amount_captured };
+    charge.captured = true;
+    charge.amount_captured = charge.amount;
+    this.store.emit('charge.captured', charge, previous);
+    intent.status = 'succeeded';
+    intent.amount_received = intent.amount;
+    intent.amount_capturable = 0;
+    this.store.emit('payment_intent.succeeded', intent);
+    const session = this.store.all('checkout.session').find((candidate) => candidate.payment_intent === intent.id) ?? null;
+    if (session) session.payment_status = 'paid';
+    return { payment_intent: copy(intent), charge: copy(charge), session: copy(session) };
+  }
+
+  /**
+   * Cancels a payment intent that has not succeeded (an authorization is released: its charge shows refunded,
+   * without a refund object). Stripe refuses to cancel one that an invoice created.
+   */
+  cancelPaymentIntent(paymentIntentId: string): PaymentResult {
+    const intent = this.require('payment_intent', paymentIntentId, 'payment_intent');
+    if (!CANCELABLE_INTENT.includes(intent.status)) throw new FakeUsageError('payment_intent', `${intent.id} is ${intent.status}: only ${CANCELABLE_INTENT.join(', ')} payment intents can be canceled`);
+    if (this.store.all('invoice_payment').some((payment) => payment.payment.payment_intent === intent.id)) {
+      throw new FakeUsageError('payment_intent', `${intent.id} was created by an invoice: Stripe cancels it only with its invoice`);
+    }
+    const charge = intent.latest_charge ? (this.store.get('charge', idOf(intent.latest_charge) ?? '') ?? null) : null;
+    if (charge && intent.status === 'requires_capture') {
+      charge.amount_refunded = charge.amount;
+      charge.refunded = true;
+    }
+    intent.status = 'canceled';
+    intent.canceled_at = this.store.now();
+    intent.amount_capturable = 0;
+    this.store.emit('payment_intent.canceled', intent);
+    return { payment_intent: copy(intent), charge: copy(charge) };
+  }
+
   private settleCharge(intent: Stripe.PaymentIntent, charge: Stripe.Charge, outcome: 'succeeded' | 'failed'): void {
     charge.status = outcome;
     if (outcome === 'succeeded') {
@@ -452,7 +578,8 @@ export class World {
   }
 
   createSubscription(params: SubscriptionParams): SubscriptionResult {
-    return this.subscribe(params.customer, params.items, checkMetadata(params.metadata, 'metadata'), params.status ?? 'active', params.trial_period_days, false);
+    const trialSettings = checkTrialSettings(params.trial_settings, 'trial_settings');
+    return this.subscribe(params.customer, params.items, checkMetadata(params.metadata, 'metadata'), params.status ?? 'active', params.trial_period_days, false, trialSettings);
   }
 
   checkoutSubscription(params: CheckoutSubscriptionParams): CheckoutSubscriptionResult {
@@ -460,7 +587,9 @@ export class World {
     const metadata = checkMetadata(params.metadata, 'metadata');
     const trialDays = params.subscription_data?.trial_period_days;
     const lines = this.lines(params.items, 'items', true);
-    const result = this.subscribe(customer.id, params.items, checkMetadata(params.subscription_data?.metadata, 'subscription_data.metadata'), trialDays ? 'trialing' : 'active', trialDays, true);
+    const trialSettings = checkTrialSettings(params.subscription_data?.trial_settings, 'subscription_data.trial_settings');
+    const subscriptionMetadata = checkMetadata(params.subscription_data?.metadata, 'subscription_data.metadata');
+    const result = this.subscribe(customer.id, params.items, subscriptionMetadata, trialDays ? 'trialing' : 'active', trialDays, true, trialSettings);
     const items = this.lineItems(lines, false);
     const session = buildCheckoutSession(result.subscription.created, {
       mode: 'subscription',
@@ -483,7 +612,15 @@ export class World {
    * With `viaCheckout`, as Stripe runs a Checkout subscription: created incomplete, then updated to active once
    * its first invoice is paid. Created through the API with a saved card, it is active from its first event.
    */
-  private subscribe(customerId: string, itemsInput: LineInput[], metadata: Stripe.Metadata, status: string, trialDays: number | undefined, viaCheckout: boolean): SubscriptionResult {
+  private subscribe(
+    customerId: string,
+    itemsInput: LineInput[],
+    metadata: Stripe.Metadata,
+    status: string,
+    trialDays: number | undefined,
+    viaCheckout: boolean,
+    trialSettings: Stripe.Subscription.TrialSettings | undefined,
+  ): SubscriptionResult {
     const customer = this.require('customer', customerId, 'customer');
     if (!['active', 'trialing', 'incomplete'].includes(status)) throw new FakeUsageError('status', 'must be active, trialing or incomplete (later states come from setSubscriptionStatus, pause, cancel)');
     const lines = this.lines(itemsInput, 'items', true);
@@ -503,42 +640,57 @@ export class World {
       items,
       trial,
     });
+    if (trialSettings) subscription.trial_settings = trialSettings;
     const invoice = this.newInvoice(subscription, customer, 'subscription_create', status !== 'trialing');
     subscription.latest_invoice = invoice.id;
     this.store.add('subscription', subscription);
     this.store.emit('customer.subscription.created', subscription);
-    this.issueInvoice(invoice);
+    this.issueInvoice(invoice, customer);
     const payment = this.collect(invoice, customer, status !== 'incomplete');
     if (subscription.status !== status) this.changeStatus(subscription, status as Stripe.Subscription.Status);
     return { subscription: copy(subscription), invoice: copy(invoice), ...payment };
   }
 
-  /** An invoice for the subscription's current items and periods, numbered in the customer's sequence; not stored yet. */
-  private newInvoice(subscription: Stripe.Subscription, customer: Stripe.Customer, reason: Stripe.Invoice.BillingReason, charged: boolean): Stripe.Invoice {
+  /** An invoice for the subscription's current items and periods (or the lines given); not stored yet, numbered when finalized. */
+  private newInvoice(
+    subscription: Stripe.Subscription,
+    customer: Stripe.Customer,
+    reason: Stripe.Invoice.BillingReason,
+    charged: boolean,
+    lines?: (invoice: string) => Stripe.InvoiceLineItem[],
+  ): Stripe.Invoice {
+    return buildSubscriptionInvoice(this.store.now(), { subscription, customer, billingReason: reason, charged, number: '', lines });
+  }
+
+  /** Stores the invoice as a draft (no number yet; a subscription's draft finalizes itself about an hour later) and records invoice.created. */
+  private draftInvoice(invoice: Stripe.Invoice): Stripe.Invoice {
+    invoice.status = 'draft';
+    invoice.number = null;
+    invoice.effective_at = null;
+    invoice.status_transitions.finalized_at = null;
+    invoice.automatically_finalizes_at = invoice.created + 3600;
+    this.store.add('invoice', invoice);
+    this.store.emit('invoice.created', invoice);
+    return invoice;
+  }
+
+  /** A draft becomes open, numbered in the customer's sequence: invoice.finalized. */
+  private finalize(invoice: Stripe.Invoice, customer: Stripe.Customer): Stripe.Invoice {
     const sequence = customer.next_invoice_sequence ?? 1;
     customer.next_invoice_sequence = sequence + 1;
-    return buildSubscriptionInvoice(this.store.now(), {
-      subscription,
-      customer,
-      billingReason: reason,
-      charged,
-      number: `${customer.invoice_prefix}-${String(sequence).padStart(4, '0')}`,
-    });
+    const now = this.store.now();
+    invoice.status = 'open';
+    invoice.number = `${customer.invoice_prefix}-${String(sequence).padStart(4, '0')}`;
+    invoice.effective_at = now;
+    invoice.automatically_finalizes_at = null;
+    invoice.status_transitions.finalized_at = now;
+    this.store.emit('invoice.finalized', invoice);
+    return invoice;
   }
 
   /** Stores the invoice and records it created (a draft), then finalized (open). */
-  private issueInvoice(invoice: Stripe.Invoice): Stripe.Invoice {
-    const number = invoice.number;
-    invoice.status = 'draft';
-    invoice.number = null;
-    invoice.status_transitions.finalized_at = null;
-    this.store.add('invoice', invoice);
-    this.store.emit('invoice.created', invoice);
-    invoice.status = 'open';
-    invoice.number = number;
-    invoice.status_transitions.finalized_at = this.store.now();
-    this.store.emit('invoice.finalized', invoice);
-    return invoice;
+  private issueInvoice(invoice: Stripe.Invoice, customer: Stripe.Customer): Stripe.Invoice {
+    return this.finalize(this.draftInvoice(invoice), customer);
   }
 
   /** Pays an open invoice (or records the failed attempt): payment intent, charge, invoice payment and their events. */
@@ -632,11 +784,40 @@ export class World {
     this.store.emit('customer.subscription.updated', subscription, previous);
   }
 
+  /** Every item's next billing period (the one after its current period end). */
+  private advanceItems(subscription: Stripe.Subscription): void {
+    for (const item of subscription.items.data) {
+      const recurring = item.price.recurring as Stripe.Price.Recurring;
+      const start = item.current_period_end;
+      item.current_period_start = start;
+      item.current_period_end = addInterval(start, recurring.interval, recurring.interval_count);
+    }
+  }
+
   /**
-   * The next billing period on every item and its invoice: paid (the default: status active again if it was
-   * past_due or unpaid) or, with `paid: false`, open with a failed payment and the subscription past_due.
+   * Stripe's order at a period boundary: the items' periods move on and latest_invoice names the renewal
+   * invoice (customer.subscription.updated), which is created as a draft (invoice.created).
    */
-  renewSubscription(id: string, options: { paid?: boolean } = {}): SubscriptionResult {
+  private startNextPeriod(subscription: Stripe.Subscription, customer: Stripe.Customer, status: Stripe.Subscription.Status): Stripe.Invoice {
+    const previous: Record<string, unknown> = { items: copy(subscription.items), latest_invoice: subscription.latest_invoice };
+    this.advanceItems(subscription);
+    const invoice = this.newInvoice(subscription, customer, 'subscription_cycle', true);
+    subscription.latest_invoice = invoice.id;
+    if (subscription.status !== status) {
+      previous.status = subscription.status;
+      subscription.status = status;
+    }
+    this.store.emit('customer.subscription.updated', subscription, previous);
+    return this.draftInvoice(invoice);
+  }
+
+  /**
+   * The next billing period on every item and its invoice. `collect`: paid (the default: status active again
+   * if it was past_due or unpaid), failed (open with a failed payment, past_due), or draft (Stripe's first
+   * hour: the period moves on and the invoice is a draft, unpaid, the status unchanged; finalizeInvoice
+   * collects it). `paid: false` is the older spelling of `collect: 'failed'`.
+   */
+  renewSubscription(id: string, options: RenewOptions = {}): SubscriptionResult {
     const subscription = this.subscription(id);
     if (!['active', 'trialing', 'past_due', 'unpaid'].includes(subscription.status)) {
       throw new FakeUsageError('subscription', `${subscription.id} is ${subscription.status}: only active, trialing, past_due or unpaid subscriptions renew`);
@@ -644,17 +825,21 @@ export class World {
     if (subscription.cancel_at_period_end) {
       throw new FakeUsageError('subscription', `${subscription.id} cancels at the end of its period: cancelSubscription(id) ends it, or updateSubscription with cancel_at_period_end: false keeps it`);
     }
+    if (options.paid !== undefined && typeof options.paid !== 'boolean') throw new FakeUsageError('paid', 'must be true or false');
+    const implied: Collect | undefined = options.paid === undefined ? undefined : options.paid ? 'paid' : 'failed';
+    const collect = choice(options.collect, 'collect', ['paid', 'failed', 'draft'] as const, implied ?? 'paid');
+    if (implied !== undefined && options.collect !== undefined && implied !== collect) throw new FakeUsageError('paid', `paid: ${String(options.paid)} contradicts collect: ${collect} (give one)`);
     const customer = this.require('customer', idOf(subscription.customer), 'subscription.customer');
+    if (collect === 'draft') {
+      // A trial's end is a period boundary too: the subscription is active from it, its invoice still a draft.
+      const invoice = this.startNextPeriod(subscription, customer, subscription.status === 'trialing' ? 'active' : subscription.status);
+      return { subscription: copy(subscription), invoice: copy(invoice), invoice_payment: null, payment_intent: null, charge: null };
+    }
     const previousItems = copy(subscription.items);
     const previousInvoice = subscription.latest_invoice;
-    for (const item of subscription.items.data) {
-      const recurring = item.price.recurring as Stripe.Price.Recurring;
-      const start = item.current_period_end;
-      item.current_period_start = start;
-      item.current_period_end = addInterval(start, recurring.interval, recurring.interval_count);
-    }
-    const paid = options.paid ?? true;
-    const invoice = this.issueInvoice(this.newInvoice(subscription, customer, 'subscription_cycle', true));
+    this.advanceItems(subscription);
+    const paid = collect === 'paid';
+    const invoice = this.issueInvoice(this.newInvoice(subscription, customer, 'subscription_cycle', true), customer);
     subscription.latest_invoice = invoice.id;
     const payment = this.collect(invoice, customer, paid);
     const previous: Record<string, unknown> = { items: previousItems, latest_invoice: previousInvoice };
@@ -667,12 +852,72 @@ export class World {
   }
 
   /**
+   * Finalizes a draft subscription invoice (invoice.finalized) and collects it: paid (payment intent, charge,
+   * invoice payment, invoice.paid; the subscription active) or failed (invoice.payment_failed; past_due).
+   */
+  finalizeInvoice(invoiceId: string, options: { collect?: 'paid' | 'failed' } = {}): SubscriptionResult {
+    const invoice = this.require('invoice', invoiceId, 'invoice');
+    if (invoice.status !== 'draft') throw new FakeUsageError('invoice', `${invoice.id} is ${invoice.status}, not draft (payInvoice pays an open one)`);
+    const collect = choice(options?.collect, 'collect', ['paid', 'failed'] as const, 'paid');
+    const subscription = this.require('subscription', idOf(invoice.parent?.subscription_details?.subscription ?? null), 'invoice.parent.subscription_details.subscription');
+    const customer = this.require('customer', idOf(invoice.customer), 'invoice.customer');
+    this.finalize(invoice, customer);
+    const payment = this.collect(invoice, customer, collect === 'paid');
+    const status: Stripe.Subscription.Status = collect === 'paid' ? 'active' : 'past_due';
+    if (subscription.status !== status && subscription.status !== 'canceled') this.changeStatus(subscription, status);
+    return { subscription: copy(subscription), invoice: copy(invoice), ...payment };
+  }
+
+  /**
+   * Ends a trial now. With a payment method the first paid period starts: customer.subscription.updated
+   * (active, the items' next period), the invoice created, finalized and paid. Without one, as
+   * trial_settings.end_behavior.missing_payment_method says: cancel (customer.subscription.deleted), pause
+   * (status paused, customer.subscription.paused; no invoice) or create_invoice (the period and its invoice
+   * as with a payment method, but the payment fails: invoice.payment_failed, status past_due).
+   */
+  endTrial(id: string, options: EndTrialOptions): EndTrialResult {
+    const subscription = this.subscription(id);
+    if (subscription.status !== 'trialing') throw new FakeUsageError('subscription', `${subscription.id} is ${subscription.status}, not trialing`);
+    if (typeof options?.payment_method !== 'boolean') throw new FakeUsageError('payment_method', 'must be true or false (did the customer give a payment method?)');
+    if (options.missing_payment_method !== undefined) {
+      subscription.trial_settings = checkTrialSettings({ end_behavior: { missing_payment_method: options.missing_payment_method } }, 'trial_settings') ?? null;
+    }
+    const customer = this.require('customer', idOf(subscription.customer), 'subscription.customer');
+    const behavior = options.payment_method ? null : (subscription.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice');
+    const none = { invoice: null, invoice_payment: null, payment_intent: null, charge: null };
+    if (behavior === 'cancel') {
+      const now = this.store.now();
+      subscription.status = 'canceled';
+      subscription.canceled_at = now;
+      subscription.ended_at = now;
+      this.store.emit('customer.subscription.deleted', subscription);
+      return { subscription: copy(subscription), ...none };
+    }
+    if (behavior === 'pause') {
+      this.changeStatus(subscription, 'paused');
+      this.store.emit('customer.subscription.paused', subscription);
+      return { subscription: copy(subscription), ...none };
+    }
+    const invoice = this.startNextPeriod(subscription, customer, 'active');
+    this.finalize(invoice, customer);
+    const payment = this.collect(invoice, customer, options.payment_method);
+    if (!options.payment_method) this.changeStatus(subscription, 'past_due');
+    return { subscription: copy(subscription), invoice: copy(invoice), ...payment };
+  }
+
+  /**
    * Items, metadata and cancel_at_period_end as Stripe's update: items by id (or by price), `deleted: true`
-   * removes; metadata merges, '' unsets; cancel_at_period_end schedules (or unschedules) the end.
+   * removes; metadata merges, '' unsets; cancel_at_period_end schedules (or unschedules) the end. With
+   * `proration_behavior: 'always_invoice'` the item changes are invoiced at once (billing_reason
+   * subscription_update, proration lines from now to the period end) and paid; latest_invoice names it.
    */
   updateSubscription(id: string, params: SubscriptionUpdate): Stripe.Subscription {
     const subscription = this.subscription(id);
     if (subscription.status === 'canceled') throw new FakeUsageError('subscription', `${subscription.id} is canceled`);
+    const prorationBehavior = choice(params?.proration_behavior, 'proration_behavior', ['always_invoice', 'create_prorations', 'none'] as const, 'create_prorations');
+    if (prorationBehavior === 'always_invoice' && subscription.status === 'trialing') {
+      throw new FakeUsageError('proration_behavior', `${subscription.id} is trialing: a trial's time costs nothing, so there is nothing to prorate`);
+    }
     const previous: Record<string, unknown> = {};
     if (params.items !== undefined) {
       if (!Array.isArray(params.items) || params.items.length === 0) throw new FakeUsageError('items', 'must be a non-empty list of { id?, price?, quantity?, deleted? }');
@@ -727,8 +972,65 @@ export class World {
       }
     }
     if (Object.keys(previous).length === 0) throw new FakeUsageError('params', 'give items, metadata or a new cancel_at_period_end to change');
+    const before = previous.items as Stripe.ApiList<Stripe.SubscriptionItem> | undefined;
+    if (prorationBehavior !== 'always_invoice' || !before) {
+      this.store.emit('customer.subscription.updated', subscription, previous);
+      return copy(subscription);
+    }
+    const customer = this.require('customer', idOf(subscription.customer), 'subscription.customer');
+    const prorations = this.prorations(subscription, before.data, subscription.items.data);
+    if (prorations.length === 0) {
+      this.store.emit('customer.subscription.updated', subscription, previous);
+      return copy(subscription);
+    }
+    const now = this.store.now();
+    const invoice = this.newInvoice(subscription, customer, 'subscription_update', true, (invoiceId) =>
+      prorations.map(({ item, amount, proration }) => buildInvoiceLine(invoiceId, subscription, item, amount, { start: now, end: item.current_period_end }, proration)),
+    );
+    invoice.period_start = now;
+    invoice.period_end = now;
+    previous.latest_invoice = subscription.latest_invoice;
+    subscription.latest_invoice = invoice.id;
     this.store.emit('customer.subscription.updated', subscription, previous);
+    this.issueInvoice(invoice, customer);
+    this.collect(invoice, customer, true);
     return copy(subscription);
+  }
+
+  /**
+   * Stripe's proration of an item change for the rest of the period: the unused time of what was (a
+   * credit, naming the line that billed it) and the remaining time of what is.
+   */
+  private prorations(subscription: Stripe.Subscription, before: Stripe.SubscriptionItem[], after: Stripe.SubscriptionItem[]): { item: Stripe.SubscriptionItem; amount: number; proration: ProrationInput }[] {
+    const now = this.store.now();
+    const name = (item: Stripe.SubscriptionItem): string => `${item.quantity ?? 1} × ${this.store.get('product', idOf(item.price.product) ?? '')?.name ?? item.price.id}`;
+    const share = (item: Stripe.SubscriptionItem, sign: 1 | -1): number => {
+      const length = item.current_period_end - item.current_period_start;
+      const left = Math.min(Math.max(item.current_period_end - now, 0), length);
+      return length <= 0 ? 0 : sign * Math.round(((item.price.unit_amount ?? 0) * (item.quantity ?? 1) * left) / length);
+    };
+    const billed = (item: Stripe.SubscriptionItem): ProrationInput['credited'] => {
+      const invoices = this.store.all('invoice').filter((invoice) => invoice.parent?.subscription_details?.subscription === subscription.id);
+      for (let i = invoices.length - 1; i >= 0; i--) {
+        const line = invoices[i].lines.data.find((candidate) => candidate.parent?.subscription_item_details?.subscription_item === item.id && !candidate.parent.subscription_item_details.proration);
+        if (line) return { invoice: invoices[i].id, invoice_line_items: [line.id] };
+      }
+      return null;
+    };
+    const result: { item: Stripe.SubscriptionItem; amount: number; proration: ProrationInput }[] = [];
+    for (const old of before) {
+      const current = after.find((item) => item.id === old.id);
+      if (current && current.price.id === old.price.id && current.quantity === old.quantity) continue;
+      const credit = share(old, -1);
+      if (credit !== 0) result.push({ item: old, amount: credit, proration: { description: `Unused time on ${name(old)} after ${day(now)}`, credited: billed(old) } });
+    }
+    for (const current of after) {
+      const old = before.find((item) => item.id === current.id);
+      if (old && current.price.id === old.price.id && current.quantity === old.quantity) continue;
+      const charge = share(current, 1);
+      if (charge !== 0) result.push({ item: current, amount: charge, proration: { description: `Remaining time on ${name(current)} after ${day(now)}`, credited: null } });
+    }
+    return result;
   }
 
   setSubscriptionStatus(id: string, status: Stripe.Subscription.Status): Stripe.Subscription {
@@ -776,18 +1078,20 @@ export class World {
     const intent = this.require('payment_intent', paymentIntentId, 'payment_intent');
     const charge = this.require('charge', idOf(intent.latest_charge), 'payment_intent.latest_charge');
     if (charge.status !== 'succeeded') throw new FakeUsageError('payment_intent', `${intent.id}'s charge is ${charge.status}, not succeeded`);
+    if (!charge.captured) throw new FakeUsageError('payment_intent', `${intent.id} is authorized, not captured: capturePayment takes the money, cancelPaymentIntent releases it`);
     return { intent, charge };
   }
 
-  /** Refunds the payment's charge, in full unless `amount` is given. */
-  refund(params: { payment_intent: string; amount?: number; reason?: Stripe.Refund.Reason }): Stripe.Refund {
+  /** Refunds the payment's charge, in full unless `amount` is given; `status: 'pending'` as a card refund Stripe holds. */
+  refund(params: RefundParams): Stripe.Refund {
     const { charge } = this.chargeOf(params?.payment_intent);
     const remaining = charge.amount - charge.amount_refunded;
     if (remaining === 0) throw new FakeUsageError('payment_intent', `${charge.id} is refunded in full already`);
     const amount = params.amount === undefined ? remaining : positiveInteger(params.amount, 'amount');
     if (params.reason !== undefined && !REFUND_REASONS.includes(params.reason)) throw new FakeUsageError('reason', `must be one of ${REFUND_REASONS.join(', ')}`);
+    const status = choice(params.status, 'status', ['succeeded', 'pending'] as const, 'succeeded');
     if (amount > remaining) throw new FakeUsageError('amount', `${amount} is more than the ${remaining} left to refund on ${charge.id}`);
-    const refund = buildRefund(this.store.now(), charge, amount, params.reason ?? 'requested_by_customer');
+    const refund = buildRefund(this.store.now(), charge, amount, params.reason ?? 'requested_by_customer', status);
     this.store.add('refund', refund);
     const previous: Record<string, unknown> = { amount_refunded: charge.amount_refunded };
     charge.amount_refunded += amount;
@@ -800,24 +1104,90 @@ export class World {
     return copy(refund);
   }
 
-  dispute(params: { payment_intent: string; reason?: string }): Stripe.Dispute {
+  /**
+   * A refund that did not reach the customer: `failed` (a pending or succeeded card refund the issuer
+   * returned; `failure_reason`) or `canceled` (a pending one). The money goes back to the merchant: the
+   * charge's amount_refunded no longer counts it (and `refunded` is false again). Records
+   * charge.refund.updated and refund.updated (the refund), then refund.failed for a failure.
+   */
+  failRefund(refundId: string, outcome: 'failed' | 'canceled', failureReason = 'expired_or_canceled_card'): Stripe.Refund {
+    const refund = this.require('refund', refundId, 'refund');
+    if (outcome !== 'failed' && outcome !== 'canceled') throw new FakeUsageError('outcome', 'must be failed or canceled');
+    if (refund.status !== 'pending' && refund.status !== 'succeeded') throw new FakeUsageError('refund', `${refund.id} is ${refund.status} already`);
+    if (outcome === 'canceled' && refund.status !== 'pending') throw new FakeUsageError('outcome', `${refund.id} is ${refund.status}: only a pending refund can be canceled (a succeeded one can still fail)`);
+    if (outcome === 'failed' && !REFUND_FAILURE_REASONS.includes(failureReason)) throw new FakeUsageError('failure_reason', `must be one of ${REFUND_FAILURE_REASONS.join(', ')}`);
+    const charge = this.require('charge', idOf(refund.charge), 'refund.charge');
+    const previous = { status: refund.status };
+    refund.status = outcome;
+    if (outcome === 'failed') refund.failure_reason = failureReason;
+    delete refund.pending_reason;
+    charge.amount_refunded -= refund.amount;
+    charge.refunded = false;
+    this.store.emit('charge.refund.updated', refund, previous);
+    this.store.emit('refund.updated', refund, previous);
+    if (outcome === 'failed') this.store.emit('refund.failed', refund);
+    return copy(refund);
+  }
+
+  /**
+   * A chargeback (needs_response: charge.dispute.created, then charge.dispute.funds_withdrawn) or, with
+   * `inquiry`, an inquiry (warning_needs_response: created only, no funds withdrawn, still refundable).
+   */
+  dispute(params: DisputeParams): Stripe.Dispute {
     const { charge } = this.chargeOf(params?.payment_intent);
     if (params.reason !== undefined && !DISPUTE_REASONS.includes(params.reason)) throw new FakeUsageError('reason', `must be one of Stripe's dispute reasons (${DISPUTE_REASONS.join(', ')})`);
+    if (params.inquiry !== undefined && typeof params.inquiry !== 'boolean') throw new FakeUsageError('inquiry', 'must be true or false');
     if (this.store.all('dispute').some((dispute) => dispute.charge === charge.id)) throw new FakeUsageError('payment_intent', `${charge.id} is disputed already (one dispute per charge)`);
-    const dispute = buildDispute(this.store.now(), charge, params.reason ?? 'fraudulent');
+    const dispute = buildDispute(this.store.now(), charge, params.reason ?? 'fraudulent', params.inquiry ? 'warning_needs_response' : 'needs_response');
     this.store.add('dispute', dispute);
     charge.disputed = true;
     this.store.emit('charge.dispute.created', dispute);
+    if (!params.inquiry) this.store.emit('charge.dispute.funds_withdrawn', dispute);
     return copy(dispute);
   }
 
-  closeDispute(disputeId: string, outcome: 'won' | 'lost'): Stripe.Dispute {
+  /**
+   * A dispute's in-between statuses (charge.dispute.updated): evidence under review (`warning_under_review`
+   * for an inquiry, `under_review` for a chargeback), or an inquiry escalated into a chargeback on the same
+   * dispute (`needs_response`: the funds are withdrawn then, charge.dispute.funds_withdrawn).
+   */
+  updateDispute(disputeId: string, status: 'warning_under_review' | 'under_review' | 'needs_response'): Stripe.Dispute {
     const dispute = this.require('dispute', disputeId, 'dispute');
-    if (outcome !== 'won' && outcome !== 'lost') throw new FakeUsageError('outcome', 'must be won or lost');
-    if (dispute.status === 'won' || dispute.status === 'lost') throw new FakeUsageError('dispute', `${dispute.id} is closed already (${dispute.status})`);
+    const from: Record<string, readonly string[]> = {
+      warning_under_review: ['warning_needs_response'],
+      under_review: ['needs_response'],
+      needs_response: ['warning_needs_response', 'warning_under_review'],
+    };
+    if (!(status in from)) throw new FakeUsageError('status', 'must be warning_under_review, under_review or needs_response (closeDispute closes)');
+    if (!from[status].includes(dispute.status)) throw new FakeUsageError('status', `${dispute.id} is ${dispute.status}: ${status} follows ${from[status].join(' or ')}`);
+    const previous: Record<string, unknown> = { status: dispute.status };
+    dispute.status = status;
+    if (status === 'needs_response') {
+      previous.is_charge_refundable = dispute.is_charge_refundable;
+      dispute.is_charge_refundable = false;
+    } else {
+      previous.evidence_details = copy(dispute.evidence_details);
+      dispute.evidence_details.has_evidence = true;
+      dispute.evidence_details.submission_count += 1;
+    }
+    this.store.emit('charge.dispute.updated', dispute, previous);
+    if (status === 'needs_response') this.store.emit('charge.dispute.funds_withdrawn', dispute);
+    return copy(dispute);
+  }
+
+  /** Closes a chargeback won (funds reinstated) or lost, or an inquiry as warning_closed: charge.dispute.closed. */
+  closeDispute(disputeId: string, outcome: DisputeOutcome): Stripe.Dispute {
+    const dispute = this.require('dispute', disputeId, 'dispute');
+    if (outcome !== 'won' && outcome !== 'lost' && outcome !== 'warning_closed') throw new FakeUsageError('outcome', 'must be won or lost (a chargeback) or warning_closed (an inquiry)');
+    if (['won', 'lost', 'warning_closed', 'prevented'].includes(dispute.status)) throw new FakeUsageError('dispute', `${dispute.id} is closed already (${dispute.status})`);
+    const inquiry = dispute.status.startsWith('warning_');
+    if (inquiry && outcome !== 'warning_closed') {
+      throw new FakeUsageError('outcome', `${dispute.id} is an inquiry (${dispute.status}): it closes as warning_closed, or escalates first (updateDispute(id, 'needs_response'))`);
+    }
+    if (!inquiry && outcome === 'warning_closed') throw new FakeUsageError('outcome', `${dispute.id} is a chargeback (${dispute.status}): it closes won or lost`);
     const previous = { status: dispute.status };
     dispute.status = outcome;
-    dispute.is_charge_refundable = false;
+    if (!inquiry) dispute.is_charge_refundable = false;
     this.store.emit('charge.dispute.closed', dispute, previous);
     if (outcome === 'won') this.store.emit('charge.dispute.funds_reinstated', dispute);
     return copy(dispute);

@@ -1,7 +1,7 @@
 /** World building: what each call changes, the events it records (in Stripe's order and shapes), and what it refuses. */
 import type Stripe from 'stripe';
 import { FakeUsageError, addInterval, type StripeFake } from '../src';
-import { fakeWithClient } from './support';
+import { eventsDuring, fakeWithClient, types } from './support';
 
 let fake: StripeFake;
 let stripe: Stripe;
@@ -23,13 +23,7 @@ beforeEach(() => {
   oneTime = fake.createPrice({ unit_amount: 2500 });
 });
 
-/** The events recorded by `act`, as types. */
-function eventsOf(act: () => unknown): Stripe.Event[] {
-  const before = fake.events().length;
-  act();
-  return fake.events().slice(before);
-}
-const types = (events: Stripe.Event[]): string[] => events.map((event) => event.type);
+const eventsOf = (act: () => unknown): Stripe.Event[] => eventsDuring(fake, act);
 
 test('a card Checkout purchase: charge, payment intent, then the session; the payment intent has its own metadata', () => {
   let result!: ReturnType<StripeFake['checkoutPayment']>;
@@ -230,7 +224,7 @@ test('refunds: partial then the rest, never more than was paid', () => {
 test('disputes: created, then closed won or lost', () => {
   const a = fake.checkoutPayment({ customer: customer.id, lines: [{ price: oneTime.id }] });
   let dispute!: Stripe.Dispute;
-  expect(types(eventsOf(() => (dispute = fake.dispute({ payment_intent: a.payment_intent!.id }))))).toEqual(['charge.dispute.created']);
+  expect(types(eventsOf(() => (dispute = fake.dispute({ payment_intent: a.payment_intent!.id }))))).toEqual(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
   expect(fake.get<Stripe.Charge>(a.charge!.id)?.disputed).toBe(true);
   expect(dispute).toMatchObject({ status: 'needs_response', payment_intent: a.payment_intent!.id, charge: a.charge!.id });
   expect(() => fake.dispute({ payment_intent: a.payment_intent!.id })).toThrow(/disputed already/);

@@ -9,6 +9,15 @@ export async function fakeWithClient(options: StripeFakeOptions = {}): Promise<{
   return { fake, stripe: clientFor(fake) };
 }
 
+/** The events `fake` records while `act` runs. */
+export function eventsDuring(fake: StripeFake, act: () => unknown): Stripe.Event[] {
+  const before = fake.events().length;
+  act();
+  return fake.events().slice(before);
+}
+
+export const types = (events: Stripe.Event[]): string[] => events.map((event) => event.type);
+
 export function clientFor(fake: StripeFake, apiKey = fake.apiKey, extra: Stripe.StripeConfig = {}): Stripe {
   const url = new URL(fake.url);
   return new Stripe(apiKey, { host: url.hostname, port: Number(url.port), protocol: 'http', maxNetworkRetries: 0, ...extra });
