@@ -829,6 +829,8 @@ export class World {
     const implied: Collect | undefined = options.paid === undefined ? undefined : options.paid ? 'paid' : 'failed';
     const collect = choice(options.collect, 'collect', ['paid', 'failed', 'draft'] as const, implied ?? 'paid');
     if (implied !== undefined && options.collect !== undefined && implied !== collect) throw new FakeUsageError('paid', `paid: ${String(options.paid)} contradicts collect: ${collect} (give one)`);
+    const latest = subscription.latest_invoice ? this.store.get('invoice', idOf(subscription.latest_invoice) ?? '') : undefined;
+    if (latest?.status === 'draft') throw new FakeUsageError('subscription', `${subscription.id}'s renewal invoice ${latest.id} is still a draft: finalizeInvoice it first (Stripe finalizes it within about an hour)`);
     const customer = this.require('customer', idOf(subscription.customer), 'subscription.customer');
     if (collect === 'draft') {
       // A trial's end is a period boundary too: the subscription is active from it, its invoice still a draft.

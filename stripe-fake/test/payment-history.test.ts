@@ -78,6 +78,7 @@ describe('a draft renewal at the period boundary', () => {
     expect(() => fake.renewSubscription(subscription.id, { paid: true, collect: 'failed' })).toThrow(/^paid: paid: true contradicts collect: failed/);
     expect(() => fake.renewSubscription(subscription.id, { collect: 'later' as 'draft' })).toThrow(/^collect: must be one of paid, failed, draft/);
     const draft = fake.renewSubscription(subscription.id, { collect: 'draft' }).invoice;
+    expect(() => fake.renewSubscription(subscription.id)).toThrow(/^subscription: .* renewal invoice in_\w+ is still a draft: finalizeInvoice it first/);
     expect(() => fake.finalizeInvoice(draft.id, { collect: 'draft' as 'paid' })).toThrow(/^collect: must be one of paid, failed/);
     expect(() => fake.finalizeInvoice('in_missing')).toThrow(/^invoice: no invoice in_missing/);
   });
