@@ -1,6 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-import type { JsonObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
 import type { components } from '../../../openapi/keycrate';
 import type { RequestBody } from '../transport/endpoints';
