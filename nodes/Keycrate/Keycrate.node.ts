@@ -17,7 +17,10 @@ export class Keycrate implements INodeType {
 		icon: { light: 'file:keycrate.svg', dark: 'file:keycrate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// A sentence on the canvas: the operation's action ("Create a license"), or "Custom API call"
+		// (n8n's lint wants a literal here; test/node/subtitles.test.ts checks it against every operation).
+		subtitle:
+			'={{ ({"license.create":"Create a license","license.createBulk":"Create many licenses","license.delete":"Delete a license","license.deleteBulk":"Delete many licenses","license.extend":"Extend a license","license.extendBulk":"Extend many licenses","license.get":"Get a license","license.getMany":"Get many licenses","license.updateMetadata":"Update license metadata","license.updateStatus":"Update license status","license.updateStatusBulk":"Update status of many licenses","license.updateSubscription":"Update license subscription tier","license.updateUserCredentials":"Update license user credentials","hwid.clear":"Clear the HWID of a license","hwid.set":"Set the HWID of a license","hwid.setLock":"Set the HWID lock of a license","hwid.setLockBulk":"Set the HWID lock of many licenses","hwid.setResetAllowed":"Set whether a license allows HWID resets","hwid.updateResetInterval":"Update the HWID reset interval","subscription.create":"Create a subscription","subscription.delete":"Delete a subscription","subscription.getMany":"Get many subscriptions","subscription.update":"Update a subscription"})[$parameter["resource"] + "." + $parameter["operation"]] ?? ([$parameter["resource"], $parameter["operation"]].includes("__CUSTOM_API_CALL__") ? "Custom API call" : "") }}',
 		description: PACKAGE_DESCRIPTION,
 		defaults: { name: 'Keycrate' },
 		usableAsTool: true,

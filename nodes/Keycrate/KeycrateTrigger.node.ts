@@ -22,7 +22,8 @@ export class KeycrateTrigger implements INodeType {
 		icon: { light: 'file:keycrate.svg', dark: 'file:keycrate.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{$parameter["event"]}}',
+		subtitle:
+			'={{ $parameter["event"] === "licenseExpiring" ? "When a license comes within " + $parameter["withinDays"] + " days of expiry" : "When a license is created" }}',
 		description: PACKAGE_DESCRIPTION,
 		eventTriggerDescription: 'Waiting for Keycrate licenses to be created or to come close to expiry',
 		defaults: { name: 'Keycrate Trigger' },

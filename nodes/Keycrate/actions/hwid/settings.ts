@@ -6,7 +6,8 @@ export const hwidLockField: INodeProperties = {
 	name: 'hwidLock',
 	type: 'boolean',
 	required: true,
-	default: true,
+	// No lock unless the user turns it on.
+	default: false,
 	description:
 		'Whether the license is locked to its hardware ID after this step (sets the value, does not flip it; on: locked, off: unlocked)',
 	hint: 'Sets the lock to this value. Running the step again changes nothing.',
