@@ -4,7 +4,7 @@
 // processes to a drained queue (the delivery is timed apart, so that the load generator, which shares this
 // process with both fakes, does not set the pace). Printed as RATIOS against a baseline measured in the same
 // run: 2 sync processes vs 1, Keycrate faults (5% commit_then_500 + 10% error_500) vs none, every event
-// delivered 3× vs once; plus Keycrate calls per root. Every run must end in the expected state or the benchmark
+// delivered 3× vs once; plus Keycrate and Stripe calls per root. Every run must end in the expected state or the benchmark
 // fails. Absolute figures depend on the machine (two cores shared by load generator, fakes, Redis and workers)
 // and are printed only as context.
 //
@@ -12,7 +12,7 @@
 
 import { checkLicenses } from '../test/support/cluster-check.js';
 import { Cluster } from '../test/support/cluster-harness.js';
-import { playPhase, StoryBook } from '../test/support/cluster-stripe.js';
+import { ENTITLEMENT_STORIES, playPhase, StoryBook } from '../test/support/cluster-stripe.js';
 
 interface Options {
 	lifecycles: number;
@@ -48,6 +48,7 @@ interface Scenario {
 interface Measurement {
 	rootsPerSecond: number;
 	callsPerRoot: number;
+	stripeCallsPerRoot: number;
 	seconds: number;
 	roots: number;
 	deliveries: number;
@@ -66,7 +67,12 @@ async function measure(scenario: Scenario, options: Options, round: number): Pro
 	try {
 		// The same seed per round in every scenario: each scenario syncs the same stories.
 		const book = new StoryBook(cluster.stripe, options.seed * 1000 + round, cluster.tiers, cluster.graceSeconds);
-		const stories = Array.from({ length: options.lifecycles }, (_, index) => (index % 2 === 0 ? book.oneOff() : book.subscription()));
+		// Half one-off purchases, half subscriptions, and each entitlement story once (refunds, chargebacks,
+		// draft renewals, trials, plan changes: what the payment-history reads cost).
+		const stories = [
+			...Array.from({ length: Math.max(0, options.lifecycles - ENTITLEMENT_STORIES.length) }, (_, index) => (index % 2 === 0 ? book.oneOff() : book.subscription())),
+			...ENTITLEMENT_STORIES.map((kind) => book.entitlement(kind)),
+		];
 		for (let phase = 0; playPhase(stories, phase) > 0; phase++) void 0;
 		await cluster.spawnWorker('ingest');
 		cluster.setFaults([
@@ -88,6 +94,7 @@ async function measure(scenario: Scenario, options: Options, round: number): Pro
 		await cluster.queue.resume();
 		await cluster.waitForDrain(600000, 100);
 		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+		const stripeCalls = cluster.stripeApiCalls;
 		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 		const failed = await cluster.failedJobs();
 		if (summary.problems.length > 0 || failed.length > 0) {
@@ -96,7 +103,7 @@ async function measure(scenario: Scenario, options: Options, round: number): Pro
 		const calls = Object.entries(cluster.calls())
 			.filter(([endpoint]) => endpoint.startsWith('/license/'))
 			.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
-		return { rootsPerSecond: stories.length / seconds, callsPerRoot: calls / stories.length, seconds, roots: stories.length, deliveries: delivered.deliveries, deliverySeconds };
+		return { rootsPerSecond: stories.length / seconds, callsPerRoot: calls / stories.length, stripeCallsPerRoot: stripeCalls / stories.length, seconds, roots: stories.length, deliveries: delivered.deliveries, deliverySeconds };
 	} finally {
 		await cluster.stop();
 	}
@@ -131,9 +138,10 @@ async function main(): Promise<void> {
 		const measurements = results.get(scenario.name) as Measurement[];
 		const rate = median(measurements.map((m) => m.rootsPerSecond));
 		const calls = median(measurements.map((m) => m.callsPerRoot));
+		const stripeCalls = median(measurements.map((m) => m.stripeCallsPerRoot));
 		console.log(
 			`  ${scenario.name.padEnd(50)} throughput ×${(rate / baseRate).toFixed(2)}   Keycrate calls per root ×${(calls / baseCalls).toFixed(2)}` +
-				`   (context: ${rate.toFixed(1)} roots/s, ${calls.toFixed(2)} calls/root)`,
+				`   (context: ${rate.toFixed(1)} roots/s, ${calls.toFixed(2)} Keycrate and ${stripeCalls.toFixed(2)} Stripe calls per root)`,
 		);
 	}
 	console.log('\nEvery run ended in the expected state (one license per seat, expiry, status and tier as the stories say, no dead letter).');

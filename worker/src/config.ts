@@ -6,6 +6,12 @@ import type { DurationUnit, Plan, SettableStatus } from './model.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type LivemodeFilter = 'live' | 'test' | 'both';
+/**
+ * Which disputes pause a root's licenses: `chargeback` (default: a chargeback open or lost), `inquiry` (inquiries
+ * too), `lost` (only a chargeback lost). Won, prevented and closed inquiries never do.
+ */
+export type DisputePauses = 'chargeback' | 'inquiry' | 'lost';
+export const DISPUTE_PAUSES: readonly DisputePauses[] = ['chargeback', 'inquiry', 'lost'];
 
 export interface Config {
 	redisUrl: string;
@@ -16,6 +22,11 @@ export interface Config {
 	/** The app licenses are created in unless a plan names another (`keycrate_app_id`). */
 	keycrateAppId: string;
 	keycrateTimeoutMs: number;
+	/**
+	 * SETTLE: how long a Keycrate write that got no answer may still take to land (2 × KEYCRATE_TIMEOUT_MS). A
+	 * sync that sent one, or was cut off mid-run, runs again only after this, then reads what it did.
+	 */
+	settleMs: number;
 	stripeWebhookSecrets: string[];
 	/** Accepted distance of a signature's timestamp from now, in the past and in the future. */
 	stripeToleranceSeconds: number;
@@ -41,6 +52,9 @@ export interface Config {
 	maxSeatsPerRoot: number;
 	graceSeconds: number;
 	pastDueStatus: SettableStatus;
+	disputePauses: DisputePauses;
+	/** How far back a subscription's payments are read for chargebacks (card networks allow ~120 days). */
+	disputeWindowDays: number;
 	licenseTag: string;
 	licenseWebhookUrl?: string;
 	licenseWebhookSecret?: string;
@@ -275,13 +289,15 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	const redisUrl = text(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
 	if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
 
+	const keycrateTimeoutMs = integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000);
 	return {
 		redisUrl,
 		queuePrefix,
 		keycrateApiUrl: httpUrl(env, 'KEYCRATE_API_URL', 'https://api.keycrate.dev') as string,
 		keycrateApiKey,
 		keycrateAppId,
-		keycrateTimeoutMs: integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000),
+		keycrateTimeoutMs,
+		settleMs: 2 * keycrateTimeoutMs,
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),
 		stripeApiKey,
@@ -301,6 +317,8 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		maxSeatsPerRoot: integer(env, 'MAX_SEATS_PER_ROOT', 100, 1, 100000),
 		graceSeconds: integer(env, 'LICENSE_GRACE_SECONDS', 86400, 0, 90 * 86400),
 		pastDueStatus: oneOf(env, 'PAST_DUE_STATUS', ['active', 'paused'] as const, 'active'),
+		disputePauses: oneOf(env, 'DISPUTE_PAUSES', DISPUTE_PAUSES, 'chargeback'),
+		disputeWindowDays: integer(env, 'DISPUTE_WINDOW_DAYS', 120, 1, 730),
 		licenseTag: text(env, 'LICENSE_TAG') ?? 'stripe',
 		licenseWebhookUrl,
 		licenseWebhookSecret,

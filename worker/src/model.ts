@@ -1,10 +1,19 @@
 // The worker's vocabulary, between Stripe's wire shapes (stripe/fetch.ts reads them) and Keycrate's API
 // (keycrate/ speaks it).
 //
-// A ROOT owns licenses: one Stripe subscription (`sub_…`), or one one-off purchase, named by its payment
-// intent (`pi_…`), or by its Checkout Session when nothing was charged (`cs_…`). Each root has SEATS 0…n−1,
-// one license each. A sync reads the root's current state from Stripe, derives the desired seats (pure), reads
-// the root's licenses from Keycrate by the root's tag, plans the difference (pure) and applies it.
+// ROOT      what owns licenses: one Stripe subscription (`sub_…`), or one one-off purchase, named by its payment
+//           intent (`pi_…`), or by its Checkout Session when nothing was charged (`cs_…`). Every event maps to one.
+// REDIRECT  a root that turns out to be another's: a payment intent that paid a subscription invoice is synced
+//           as that subscription.
+// SEAT      one license of a root: `<line key>:<n>`, the n-th unit of quantity of one line (a subscription item
+//           `si_…`, a Checkout line item `li_…`).
+// LINKAGE   where a license came from (customer, email, Stripe ids): written into its metadata and hand-off.
+// ENTITLEMENT what the root's payments entitle it to now: active or paused, and the paid-through time.
+// SETTLE    the time an unanswered Keycrate write may still take to land (config.settleMs); a sync that sent
+//           one runs again only after it, and reads what it did.
+//
+// A sync reads the root's current state from Stripe, derives the desired seats (pure), reads the root's
+// licenses from Keycrate by the root's tag, plans the difference (pure) and applies it.
 
 import type { components } from '../../openapi/keycrate.js';
 
@@ -57,16 +66,32 @@ export interface Line {
 	key?: string;
 	price?: PriceInfo;
 	quantity: number;
-	/** Subscription items: the end of the period paid for. */
-	periodEnd?: UnixSeconds;
+	/** A metered price (`recurring.usage_type: metered`): usage, not seats, so never a license. */
+	metered?: boolean;
 }
 
-/** The facts about a payment that decide whether its licenses may stay active. */
+/** One payment (a charge of a payment intent) as it stands now: the facts entitlement rules read. */
 export interface PaymentFacts {
-	/** Fully refunded (a partial refund leaves the licenses alone). */
+	paymentIntentId?: string;
+	/** When it was charged (the dispute window counts from here). */
+	created?: UnixSeconds;
+	/** Fully refunded by refunds that have not failed or been canceled (a partial refund leaves licenses alone). */
 	refunded: boolean;
-	/** A dispute that is open or lost (won disputes and closed inquiries do not count). */
-	disputed: boolean;
+	/** The statuses of its disputes, as Stripe has them now (desired.ts decides which revoke). */
+	disputes: string[];
+}
+
+export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+
+/** One invoice of a subscription, read for what it paid for. */
+export interface InvoiceFacts {
+	id: string;
+	status: InvoiceStatus;
+	created: UnixSeconds;
+	/** The period its non-proration lines bill (latest start to latest end); absent = it covers no period (a proration). */
+	covers?: { start: UnixSeconds; end: UnixSeconds };
+	/** The payments that paid it (none for a $0 invoice, a credit balance or one paid out of band). */
+	payments: PaymentFacts[];
 }
 
 export type SubscriptionStatus =
@@ -86,8 +111,8 @@ export interface SubscriptionState {
 	status: SubscriptionStatus;
 	metadata: Record<string, string>;
 	lines: Line[];
-	/** The payment of the latest invoice, when there is one. */
-	latestPayment?: PaymentFacts;
+	/** Its invoices, newest first: the latest page (fetch.ts says how far back). */
+	invoices: InvoiceFacts[];
 	linkage: Linkage;
 }
 
@@ -126,9 +151,17 @@ export interface DesiredSeat {
 	expiresAt?: UnixSeconds;
 }
 
+/** Why a root's seats have the status they have: for logs, history and the README's table. */
+export interface Entitlement {
+	status: SettableStatus;
+	reason: string;
+	/** Subscriptions: the end of the latest period a payment that still stands paid for. */
+	paidThrough?: UnixSeconds;
+}
+
 export type Desired =
-	| { kind: 'seats'; root: RootId; rootKind: RootKind; seats: DesiredSeat[]; linkage: Linkage; warnings: string[] }
-	/** Nothing to license (not paid yet, no Keycrate plan): recorded and reported, not retried. */
+	| { kind: 'seats'; root: RootId; rootKind: RootKind; seats: DesiredSeat[]; entitlement: Entitlement; linkage: Linkage; warnings: string[] }
+	/** Nothing to license (no Keycrate plan, not a purchase): recorded and reported, not retried. */
 	| { kind: 'skip'; root: RootId; reason: SkipReason; detail: string };
 
 export type SkipReason = 'not_paid' | 'no_plan' | 'not_a_purchase' | 'unknown_object' | 'not_handled' | 'no_root';

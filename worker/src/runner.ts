@@ -5,7 +5,7 @@ import { startIngest, type IngestServer } from './ingest/server.js';
 import { createKeycrateClient } from './keycrate/client.js';
 import type { Logger } from './log.js';
 import { startProcessor, type Processor } from './jobs/processor.js';
-import type { LicenseApi } from './keycrate/execute.js';
+import type { LicenseApi } from './keycrate/licenses.js';
 
 export interface RunningWorker {
 	/** The ingest's base URL when the role includes ingest. */

@@ -65,7 +65,7 @@ describe('subscriptions of several items; disputes of subscription invoices', ()
 		expect(invoice.payment_intent).toBeUndefined();
 		const dispute = cluster.stripe.dispute({ payment_intent: made.payment_intent?.id as string });
 		// Only the dispute's own events, which name the payment intent, not the subscription.
-		expect(cluster.stripe.pendingEvents().map((event) => event.type)).toEqual(['charge.dispute.created']);
+		expect(cluster.stripe.pendingEvents().map((event) => event.type)).toEqual(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
 		await cluster.deliver({ copies: 2, seed: 3 });
 		await cluster.waitForDrain();
 		expect(cluster.licenses().map((license) => license.status)).toEqual(['paused']);

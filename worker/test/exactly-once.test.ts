@@ -6,7 +6,7 @@
 import type Stripe from 'stripe';
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster } from './support/cluster-harness.js';
-import { playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
+import { ENTITLEMENT_STORIES, playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
 
 const SEED = Number(process.env.EXACTLY_ONCE_SEED ?? 4104);
 
@@ -67,6 +67,29 @@ describe('exactly once (worker processes, shared Redis with a unique prefix, emu
 		for (const endpoint of ['/license/create', '/license/extend', '/license/update-status', '/license/update-subscription', '/license/delete']) {
 			expect([endpoint, callsAfter[endpoint]]).toEqual([endpoint, callsBefore[endpoint]]);
 		}
+	});
+
+	test('licenses follow what was paid: every entitlement story, each event ×3 shuffled, ends as the story says; nothing is created or handed off for what nobody paid for', async () => {
+		cluster = await Cluster.start({ label: 'entitlement', handoff: { failRate: 0.1 } });
+		const book = new StoryBook(cluster.stripe, SEED + 3, cluster.tiers, cluster.graceSeconds);
+		const stories = ENTITLEMENT_STORIES.map((kind) => book.entitlement(kind));
+		await cluster.spawnWorker('all');
+		await playAll(cluster, stories, SEED + 3);
+		expect(await cluster.failedJobs()).toEqual([]);
+		expect(await cluster.failedHandoffs()).toEqual([]);
+		const expected = stories.map((story) => story.expected());
+		const result = checkLicenses(cluster.licenses(), expected);
+		expect(result.problems).toEqual([]);
+		const never = expected.filter((root) => root.seats.length === 0).map((root) => root.root);
+		expect(never).toHaveLength(3);
+		const licensesOf = (root: string) => cluster.licenses().filter((license) => license.metadata.keycrate_sync_root === root);
+		expect(never.flatMap(licensesOf)).toEqual([]);
+		// A replaced item kept the buyer's key: one license, moved to the higher tier.
+		const replaced = expected.find((root) => root.story.endsWith('item_replaced_by_higher_tier'));
+		expect(licensesOf(replaced?.root ?? '')).toHaveLength(1);
+		const receiver = cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>;
+		const handedOff = [...receiver.idempotencyKeysPerLicense().keys()].sort();
+		expect(handedOff).toEqual(cluster.licenses().map((license) => license.license_key).sort());
 	});
 
 	test('a refund of a subscription invoice in the current API shape (no payment intent on the invoice, none on the charge) pauses its licenses', async () => {

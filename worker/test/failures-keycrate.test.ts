@@ -62,7 +62,9 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 			expect(await cluster.failedJobs()).toEqual([]);
 			const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 			expect(summary.problems).toEqual([]);
-			expect(summary.licenses).toBe(summary.seats);
+			// One license per seat that was ever active when synced: a paused seat never seen active holds none.
+			expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
+			expect(summary.licenses).toBeLessThanOrEqual(summary.seats);
 			if (kind === 'commit_then_500') {
 				// Every create call made exactly one license: a create answered 500 was found by its tag, never re-sent blindly.
 				const creates = cluster.calls()['/license/create'];
@@ -90,7 +92,9 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		expect(await cluster.failedJobs()).toEqual([]);
 		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
+		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
+		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
+		expect(summary.licenses).toBeLessThanOrEqual(summary.seats);
 	}, 180000);
 
 	test('create, extend and status writes that time out here but commit on Keycrate later: one license, exact expiry, the newest status', async () => {

@@ -56,7 +56,9 @@ describe('worker processes killed, stopped, competing', () => {
 		expect(await cluster.failedJobs()).toEqual([]);
 		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
+		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
+		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
+		expect(summary.licenses).toBeLessThanOrEqual(summary.seats);
 	}, 120000);
 
 	test('a purchase whose job is cut off twice (two processes SIGKILLed in turn while running it) still gets its one license', async () => {
@@ -97,7 +99,9 @@ describe('worker processes killed, stopped, competing', () => {
 		expect(await cluster.failedJobs()).toEqual([]);
 		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
 		expect(summary.problems).toEqual([]);
-		expect(summary.licenses).toBe(summary.seats);
+		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
+		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
+		expect(summary.licenses).toBeLessThanOrEqual(summary.seats);
 	}, 120000);
 
 	test('SIGTERM mid-job stops within SHUTDOWN_TIMEOUT_MS (the job is left for a retry), and another process finishes it', async () => {

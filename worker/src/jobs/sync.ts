@@ -3,16 +3,22 @@
 // Keycrate toward the same state, because each step reads what is there now and acts only on a difference.
 
 import type { Config } from '../config.js';
-import type { Done, ExecuteContext, HandoffLicense, LicenseApi } from '../keycrate/execute.js';
-import { execute, readRootLicenses } from '../keycrate/execute.js';
-import { plan, type Action } from '../keycrate/plan.js';
 import { PermanentError } from '../errors.js';
-import type { Desired, FoundLicense, Linkage, RootId, SkipReason } from '../model.js';
-import { desired } from '../stripe/desired.js';
+import type { Done, ExecuteContext, HandoffLicense } from '../keycrate/execute.js';
+import { execute } from '../keycrate/execute.js';
+import { readRootLicenses, type LicenseApi } from '../keycrate/licenses.js';
+import { plan, planPauseAll, type Action } from '../keycrate/plan.js';
+import type { Desired, Entitlement, FoundLicense, Linkage, PaymentState, RootId, SkipReason, SubscriptionState } from '../model.js';
+import { appsOf, desired, type DesiredOptions } from '../stripe/desired.js';
 import { fetchRoot, type StripeAccess } from '../stripe/fetch.js';
 
+export type SyncConfig = Pick<
+	Config,
+	'keycrateAppId' | 'settleMs' | 'plans' | 'graceSeconds' | 'pastDueStatus' | 'disputePauses' | 'disputeWindowDays' | 'maxSeatsPerRoot' | 'licenseTag'
+>;
+
 export interface SyncDeps {
-	config: Pick<Config, 'keycrateAppId' | 'keycrateTimeoutMs' | 'plans' | 'graceSeconds' | 'pastDueStatus' | 'maxSeatsPerRoot' | 'licenseTag'>;
+	config: SyncConfig;
 	stripe: StripeAccess;
 	api: LicenseApi;
 	/** Queues a sync of another root (a payment intent that paid a subscription invoice). */
@@ -26,9 +32,22 @@ export interface SyncDeps {
 }
 
 export type SyncOutcome =
-	| { kind: 'synced'; root: RootId; planned: Action['type'][]; done: Done[]; warnings: string[] }
-	| { kind: 'skipped'; root: RootId; reason: SkipReason; detail: string }
+	| { kind: 'synced'; root: RootId; entitlement: Entitlement; planned: Action['type'][]; done: Done[]; warnings: string[] }
+	| { kind: 'skipped'; root: RootId; reason: SkipReason; detail: string; done: Done[] }
 	| { kind: 'redirected'; root: RootId; to: RootId };
+
+export function desiredOptions(config: SyncConfig, now: number): DesiredOptions {
+	return {
+		plans: config.plans,
+		defaultAppId: config.keycrateAppId,
+		graceSeconds: config.graceSeconds,
+		pastDueStatus: config.pastDueStatus,
+		maxSeatsPerRoot: config.maxSeatsPerRoot,
+		disputePauses: config.disputePauses,
+		disputeWindowSeconds: config.disputeWindowDays * 86400,
+		now,
+	};
+}
 
 /** Every license of the root, read as a sync plans with them. */
 async function licensesOf(deps: SyncDeps, root: RootId, appIds: Iterable<string>): Promise<FoundLicense[]> {
@@ -40,53 +59,48 @@ function executeContext(deps: SyncDeps, root: RootId, linkage?: Linkage): Execut
 	return {
 		api: deps.api,
 		root,
-		settleMs: 2 * deps.config.keycrateTimeoutMs,
+		settleMs: deps.config.settleMs,
 		...(handoff && linkage ? { handoff: (license: HandoffLicense) => handoff(linkage, license) } : {}),
 		...(deps.signal ? { signal: deps.signal } : {}),
 	};
 }
 
-/** Pauses every license the root holds in the default app (no create, no hand-off). */
-async function pauseAll(deps: SyncDeps, root: RootId): Promise<void> {
-	const licenses = await licensesOf(deps, root, [deps.config.keycrateAppId]);
-	if (licenses.length === 0) return;
-	const actions = plan({ root, rootKind: 'payment', seats: [], linkage: {}, licenses, licenseTag: deps.config.licenseTag, handoff: false, now: 0 });
-	await execute(executeContext(deps, root), actions, licenses);
+/** A root that can no longer be licensed: every license it holds, in every app it can be in, is paused. */
+async function pauseAll(deps: SyncDeps, state: SubscriptionState | PaymentState): Promise<Done[]> {
+	const licenses = await licensesOf(deps, state.root, appsOf(state, { plans: deps.config.plans, defaultAppId: deps.config.keycrateAppId }));
+	return execute(executeContext(deps, state.root), planPauseAll(licenses), licenses);
 }
 
 export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcome> {
-	const state = await fetchRoot(deps.stripe, root);
+	const { config } = deps;
+	const now = deps.now?.() ?? Math.floor(Date.now() / 1000);
+	const state = await fetchRoot(deps.stripe, root, { now, disputeWindowSeconds: config.disputeWindowDays * 86400 });
 	if (state.kind === 'redirect') {
 		await deps.enqueueSync(state.to, `payment ${root} of ${state.to}`);
 		return { kind: 'redirected', root, to: state.to };
 	}
 	if (state.kind === 'none') {
+		// Not paused: a key of the wrong mode or account would otherwise pause every buyer it cannot see.
 		await deps.recordSkipped(root, 'unknown_object', state.reason);
-		return { kind: 'skipped', root, reason: 'unknown_object', detail: state.reason };
+		return { kind: 'skipped', root, reason: 'unknown_object', detail: state.reason, done: [] };
 	}
-	const { config } = deps;
+	const options = desiredOptions(config, now);
 	let want: Desired;
 	try {
-		want = desired(state, {
-			plans: config.plans,
-			defaultAppId: config.keycrateAppId,
-			graceSeconds: config.graceSeconds,
-			pastDueStatus: config.pastDueStatus,
-			maxSeatsPerRoot: config.maxSeatsPerRoot,
-		});
+		want = desired(state, options);
 	} catch (error) {
 		// The root cannot be licensed as Stripe has it now (too many seats, bad metadata): whatever it already
 		// holds is paused before the dead letter, so a cancellation or refund behind it is never left undone.
-		if (error instanceof PermanentError) await pauseAll(deps, root);
+		if (error instanceof PermanentError) await pauseAll(deps, state);
 		throw error;
 	}
 	if (want.kind === 'skip') {
+		const done = await pauseAll(deps, state);
 		await deps.recordSkipped(root, want.reason, want.detail);
-		return { kind: 'skipped', root, reason: want.reason, detail: want.detail };
+		return { kind: 'skipped', root, reason: want.reason, detail: want.detail, done };
 	}
-	// In each app its seats live in, the default app included: a plan may have moved.
-	const licenses = await licensesOf(deps, root, [config.keycrateAppId, ...want.seats.map((seat) => seat.appId)]);
-	const now = deps.now?.() ?? Math.floor(Date.now() / 1000);
+	// In every app its licenses can be in: a plan may have moved, and a license left behind is paused.
+	const licenses = await licensesOf(deps, root, [...appsOf(state, options), ...want.seats.map((seat) => seat.appId)]);
 	const actions = plan({
 		root,
 		rootKind: want.rootKind,
@@ -98,5 +112,9 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 		now,
 	});
 	const done = await execute(executeContext(deps, root, want.linkage), actions, licenses);
-	return { kind: 'synced', root, planned: actions.map((action) => action.type), done, warnings: want.warnings };
+	const warnings = [...want.warnings];
+	if (deps.handoff !== undefined && want.linkage.email === undefined && actions.some((action) => action.type === 'handoff')) {
+		warnings.push(`${root}: the hand-off carries no email (no customer, invoice, session or billing email in Stripe): the receiver must find the buyer by customer_id`);
+	}
+	return { kind: 'synced', root, entitlement: want.entitlement, planned: actions.map((action) => action.type), done, warnings };
 }

@@ -51,19 +51,22 @@ export interface KeycrateClientOptions {
 
 interface Endpoint {
 	path: string;
-	/** Sending it twice has the effect of sending it once. */
-	idempotent: boolean;
+	/**
+	 * The contract's `x-keycrate-write-once`: sending it twice applies it twice (a new license, expiry + N), so it
+	 * is never re-sent after a failure that may have applied. worker/test/contract-facts.test.ts keeps it equal.
+	 */
+	writeOnce: boolean;
 }
 
-const ENDPOINTS = {
-	create: { path: '/license/create', idempotent: false },
-	get: { path: '/license/get', idempotent: true },
-	getBulk: { path: '/license/get-bulk', idempotent: true },
-	extend: { path: '/license/extend', idempotent: false },
-	delete: { path: '/license/delete', idempotent: true },
-	updateMetadata: { path: '/license/update-metadata', idempotent: true },
-	updateStatus: { path: '/license/update-status', idempotent: true },
-	updateSubscription: { path: '/license/update-subscription', idempotent: true },
+export const ENDPOINTS = {
+	create: { path: '/license/create', writeOnce: true },
+	get: { path: '/license/get', writeOnce: false },
+	getBulk: { path: '/license/get-bulk', writeOnce: false },
+	extend: { path: '/license/extend', writeOnce: true },
+	delete: { path: '/license/delete', writeOnce: false },
+	updateMetadata: { path: '/license/update-metadata', writeOnce: false },
+	updateStatus: { path: '/license/update-status', writeOnce: false },
+	updateSubscription: { path: '/license/update-subscription', writeOnce: false },
 } as const satisfies Record<string, Endpoint>;
 
 /** Endpoints that change nothing: a late duplicate of them is harmless. */
@@ -174,7 +177,7 @@ export class KeycrateClient {
 			const answered = !mayStillCommit(outcome);
 			const mayResend =
 				outcome.retryable &&
-				(!outcome.ambiguous || READ_ONLY.has(endpoint.path) || (endpoint.idempotent && answered));
+				(!outcome.ambiguous || READ_ONLY.has(endpoint.path) || (!endpoint.writeOnce && answered));
 			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > MAX_IN_PROCESS_WAIT_MS) throw outcome;
 			await this.sleep(wait);
 		}
@@ -279,7 +282,7 @@ function badResponseInit(endpoint: Endpoint, detail: string) {
 
 function badResponse(endpoint: Endpoint, detail: string): KeycrateError {
 	// The call succeeded (2xx); for a non-idempotent call it was applied, so a blind re-send would double it.
-	return new KeycrateError({ ...badResponseInit(endpoint, detail), ambiguous: !endpoint.idempotent, retryable: true });
+	return new KeycrateError({ ...badResponseInit(endpoint, detail), ambiguous: endpoint.writeOnce, retryable: true });
 }
 
 /** The license in a reply, with or without a `data` wrapper. */

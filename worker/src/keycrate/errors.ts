@@ -60,7 +60,10 @@ export function isPermanentKeycrateError(error: unknown): error is KeycrateError
 	return error instanceof KeycrateError && error.permanent;
 }
 
+/** HTTP statuses that are no answer from Keycrate (a timeout, or a gateway's reply instead of Keycrate's). */
+export const NO_ANSWER_STATUSES: ReadonlySet<number> = new Set([408, 502, 503, 504]);
+
 /** No answer came (or a gateway's instead of Keycrate's): the request may still be executing on Keycrate. */
 export function mayStillCommit(error: unknown): boolean {
-	return isKeycrateError(error) && (error.code === 'NETWORK_ERROR' || [408, 502, 503, 504].includes(error.status ?? 0));
+	return isKeycrateError(error) && (error.code === 'NETWORK_ERROR' || NO_ANSWER_STATUSES.has(error.status ?? 0));
 }

@@ -1,29 +1,21 @@
-// Applies a plan to Keycrate, in order, one call per action, and reports what was done.
+// Applies a plan to Keycrate, in order, one call per action, and reports what was done. It decides nothing that
+// plan() did not, but for one rule:
 //
-// Create and extend are the calls a re-send would double. When one of them is answered with a failure that may
-// have applied (a 500, an unreadable 2xx), the answer settles it: the seat is read again (by its tags) and the
-// call is made again only if it did not apply. When one gets NO answer (timeout, reset, 408/502/503/504) it may
-// still apply later, so the sync stops with UnsettledWriteError and the job runs again only after it must have
-// settled (2 × KEYCRATE_TIMEOUT_MS): no sleeping here, no lock.
+// Create and extend are the calls a re-send would double (the contract's x-keycrate-write-once). When one of them
+// is answered with a failure that may have applied (a 500, an unreadable 2xx), the answer settles it: the seat is
+// read again (by its tags) and the call is made again only if it did not apply. When one gets NO answer (timeout,
+// reset, 408/502/503/504) it may still apply later, so the sync stops with UnsettledWriteError and the job runs
+// again only after it must have settled (SETTLE: 2 × KEYCRATE_TIMEOUT_MS): no sleeping here, no lock.
 
 import { UnsettledWriteError } from '../errors.js';
-import type { FoundLicense, KeycrateLicense, LicenseCreateRequest, RootId, SeatKey, SettableStatus, UnixSeconds } from '../model.js';
+import type { FoundLicense, KeycrateLicense, RootId, SeatKey, UnixSeconds } from '../model.js';
 import { isKeycrateError, mayStillCommit } from './errors.js';
+import { readRootLicenses, type LicenseApi } from './licenses.js';
 import type { Action } from './plan.js';
 import { bestFirst, subscriptionDuration } from './plan.js';
-import { belongsTo, readLicense, rootTag } from './record.js';
+import { readLicense } from './record.js';
 
-/** The Keycrate calls a sync makes (keycrate/client.ts; tests may wrap it). */
-export interface LicenseApi {
-	createLicense(body: LicenseCreateRequest): Promise<KeycrateLicense>;
-	getLicense(licenseKey: string): Promise<KeycrateLicense | null>;
-	extendLicense(licenseKey: string, extendSeconds: number): Promise<KeycrateLicense>;
-	updateStatus(licenseKey: string, status: SettableStatus): Promise<KeycrateLicense>;
-	updateSubscription(licenseKey: string, subscriptionId: string | null): Promise<KeycrateLicense>;
-	updateMetadata(licenseKey: string, metadata: Record<string, unknown>): Promise<KeycrateLicense>;
-	deleteLicense(licenseKey: string): Promise<void>;
-	findLicensesByTag(tag: string, appId?: string): Promise<unknown[]>;
-}
+export type { LicenseApi } from './licenses.js';
 
 /** What a license's hand-off needs to know of it. */
 export interface HandoffLicense {
@@ -36,7 +28,7 @@ export interface HandoffLicense {
 export interface ExecuteContext {
 	api: LicenseApi;
 	root: RootId;
-	/** How long an unanswered write may take to land: 2 × KEYCRATE_TIMEOUT_MS. */
+	/** How long an unanswered write may take to land (the settle time, config.settleMs). */
 	settleMs: number;
 	/**
 	 * Queues the hand-off of a license (LICENSE_WEBHOOK_URL); absent when hand-offs are off. Only queued (job id =
@@ -73,25 +65,8 @@ function isoOrNull(seconds: UnixSeconds | null | undefined): string | null {
 	return seconds === null || seconds === undefined ? null : new Date(seconds * 1000).toISOString();
 }
 
-/** A license as read (`found`) and as Keycrate sent it (`raw`). */
-export interface RootLicense {
-	found: FoundLicense;
-	raw: unknown;
-}
-
-/**
- * Every license of the root in these apps, each once. Only licenses that name the root: the tag filter of
- * get-bulk is inferred, and an app filter may be ignored too.
- */
-export async function readRootLicenses(api: LicenseApi, root: RootId, appIds: Iterable<string>): Promise<RootLicense[]> {
-	const byKey = new Map<string, RootLicense>();
-	for (const appId of new Set(appIds)) {
-		for (const raw of await api.findLicensesByTag(rootTag(root), appId)) {
-			const found = belongsTo(raw, root) ? readLicense(raw, appId) : undefined;
-			if (found !== undefined && !byKey.has(found.licenseKey)) byKey.set(found.licenseKey, { found, raw });
-		}
-	}
-	return [...byKey.values()];
+function expirySeconds(license: unknown): UnixSeconds | null | undefined {
+	return readLicense(license, '')?.expiresAt;
 }
 
 async function create(ctx: ExecuteContext, action: Extract<Action, { type: 'create' }>, done: Done[]): Promise<KeycrateLicense> {
@@ -117,10 +92,6 @@ async function create(ctx: ExecuteContext, action: Extract<Action, { type: 'crea
 	}
 }
 
-function expirySeconds(license: KeycrateLicense): UnixSeconds | null | undefined {
-	return readLicense(license, '')?.expiresAt;
-}
-
 async function extendTo(ctx: ExecuteContext, licenseKey: string, seconds: number, target: UnixSeconds): Promise<KeycrateLicense | undefined> {
 	try {
 		return await write(ctx, () => ctx.api.extendLicense(licenseKey, seconds));
@@ -140,48 +111,51 @@ function checkStopping(ctx: ExecuteContext): void {
 
 export async function execute(ctx: ExecuteContext, actions: Action[], licenses: FoundLicense[]): Promise<Done[]> {
 	const done: Done[] = [];
-	const byKey = new Map(licenses.map((license) => [license.licenseKey, license]));
+	const read = new Map(licenses.map((license) => [license.licenseKey, license]));
+	/** The license each seat got from a create in this run. */
+	const created = new Map<SeatKey, string>();
+	/** The latest reply for a license written in this run (its expiry and status as Keycrate answered). */
+	const answered = new Map<string, KeycrateLicense>();
+	const keyOf = (action: { seat: SeatKey; licenseKey?: string }): string | undefined => action.licenseKey ?? created.get(action.seat);
+
 	for (const action of actions) {
 		checkStopping(ctx);
+		if (action.type === 'create') {
+			const license = await create(ctx, action, done);
+			created.set(action.seat, license.license_key);
+			answered.set(license.license_key, license);
+			continue;
+		}
+		const licenseKey = keyOf(action);
+		if (licenseKey === undefined) continue; // a follow-up of a create that did not happen
 		switch (action.type) {
 			case 'delete':
-				await write(ctx, () => ctx.api.deleteLicense(action.licenseKey));
+				await write(ctx, () => ctx.api.deleteLicense(licenseKey));
 				break;
 			case 'setTier':
-				await write(ctx, () => ctx.api.updateSubscription(action.licenseKey, action.tier));
+				answered.set(licenseKey, await write(ctx, () => ctx.api.updateSubscription(licenseKey, action.tier)));
 				break;
 			case 'setStatus':
-				await write(ctx, () => ctx.api.updateStatus(action.licenseKey, action.status));
+				answered.set(licenseKey, await write(ctx, () => ctx.api.updateStatus(licenseKey, action.status)));
 				break;
-			case 'extend':
-				await extendTo(ctx, action.licenseKey, action.seconds, action.target);
-				break;
-			case 'handoff': {
-				const license = byKey.get(action.licenseKey);
-				const status = license?.status ?? 'active';
-				await ctx.handoff?.({ licenseKey: action.licenseKey, expiresAt: isoOrNull(license?.expiresAt), status, seat: action.seat });
+			case 'extend': {
+				const from = action.from ?? expirySeconds(answered.get(licenseKey));
+				// A create that already landed on its target (or a lifetime answer) needs no extend.
+				if (typeof from !== 'number' || from >= action.target) continue;
+				const reply = await extendTo(ctx, licenseKey, action.target - from, action.target);
+				if (reply !== undefined) answered.set(licenseKey, reply);
 				break;
 			}
-			case 'create': {
-				let license = await create(ctx, action, done);
-				const key = license.license_key;
-				const expiry = expirySeconds(license);
-				if (action.expiresAt !== undefined && typeof expiry === 'number' && expiry < action.expiresAt) {
-					license = (await extendTo(ctx, key, action.expiresAt - expiry, action.expiresAt)) ?? license;
-					done.push({ action: 'extend', seat: action.seat, licenseKey: key });
-				}
-				if (action.status === 'paused' && license.status !== 'paused') {
-					license = await write(ctx, () => ctx.api.updateStatus(key, 'paused'));
-					done.push({ action: 'setStatus', seat: action.seat, licenseKey: key });
-				}
-				if (ctx.handoff !== undefined) {
-					await ctx.handoff({ licenseKey: key, expiresAt: license.expires_at ?? null, status: license.status ?? action.status, seat: action.seat });
-					done.push({ action: 'handoff', seat: action.seat, licenseKey: key });
-				}
-				continue;
+			case 'handoff': {
+				const reply = answered.get(licenseKey);
+				const known = read.get(licenseKey);
+				const expiresAt = reply !== undefined ? expirySeconds(reply) : known?.expiresAt;
+				const status = reply?.status ?? known?.status ?? 'active';
+				await ctx.handoff?.({ licenseKey, expiresAt: isoOrNull(expiresAt), status, seat: action.seat });
+				break;
 			}
 		}
-		done.push({ action: action.type, seat: action.seat, licenseKey: action.licenseKey });
+		done.push({ action: action.type, seat: action.seat, licenseKey });
 	}
 	return done;
 }

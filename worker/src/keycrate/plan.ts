@@ -1,26 +1,37 @@
 // Pure: the desired seats of a root and the licenses Keycrate holds for it → the calls that make them equal.
-// Every action moves toward a target read in this same sync ("expiry at least T", "status paused"), so a
-// plan made after any crash, duplicate or lost reply only does what is still missing.
+// plan() decides everything, execute only calls. Every action moves toward a target read in this same sync
+// ("expiry at least T", "status paused"), so a plan made after any crash, duplicate or lost reply only does
+// what is still missing.
 //
-//   no license on a seat          → create (its tags name root and seat, so a lost reply is found next time)
-//   two or more on one seat       → keep the one handed off (the older when neither or both were), delete the
-//                                   rest: a create that committed after its reply was lost
-//   tier differs from the plan's  → set the tier (a plan without a tier leaves the license's alone)
-//   expiry before the target      → extend by (target − the expiry just read); never shortened
-//   status differs                → set it; seats above the quantity are paused, not deleted
-//   created but not handed off    → hand off (when LICENSE_WEBHOOK_URL is set)
+//   matching           a seat keeps the license of its own seat in its app; a seat without one adopts a license
+//                      of the root in the same app that no seat asks for any more (an item replaced, a price
+//                      changed: the buyer's key survives and moves tier); only then is one created
+//   two or more on one seat → keep the one handed off (the older when neither or both were), delete the rest:
+//                      a create that committed after its reply was lost
+//   no license         → create, only for an active seat whose expiry is still ahead (nothing for what nobody
+//                      paid for); its tags name root and seat, so a lost reply is found next time; then extend it
+//                      to its target and hand it off (when LICENSE_WEBHOOK_URL is set)
+//   tier differs       → set the tier (a plan without a tier leaves the license's alone)
+//   expiry before the target → extend to it; never shortened
+//   status differs     → set it; licenses no seat asks for are paused, not deleted
+//   active, not handed off → hand off (a license that becomes active later is handed off then, once)
 
 import type { DesiredSeat, FoundLicense, LicenseCreateRequest, Linkage, RootId, RootKind, SeatKey, SettableStatus, UnixSeconds } from '../model.js';
 import { licenseMetadata, licenseTags } from './record.js';
 
+/**
+ * A planned call. `licenseKey` absent = the license this plan creates for `seat` (its key is known once the
+ * create is answered).
+ */
 export type Action =
 	| { type: 'delete'; seat: SeatKey; licenseKey: string; keptKey: string }
-	| { type: 'create'; seat: SeatKey; request: LicenseCreateRequest; status: SettableStatus; expiresAt?: UnixSeconds }
+	/** `expiresAt`: a subscription seat's target; the duration is counted from when the call is sent. */
+	| { type: 'create'; seat: SeatKey; request: LicenseCreateRequest; expiresAt?: UnixSeconds }
 	| { type: 'setTier'; seat: SeatKey; licenseKey: string; tier: string }
-	/** `seconds` = target − the expiry read in this sync; `target` lets a retry after an answered 5xx re-check. */
-	| { type: 'extend'; seat: SeatKey; licenseKey: string; seconds: number; target: UnixSeconds }
+	/** To `target` from `from` (the expiry read in this sync), or from the expiry the create answered. */
+	| { type: 'extend'; seat: SeatKey; licenseKey?: string; target: UnixSeconds; from?: UnixSeconds }
 	| { type: 'setStatus'; seat: SeatKey; licenseKey: string; status: SettableStatus }
-	| { type: 'handoff'; seat: SeatKey; licenseKey: string };
+	| { type: 'handoff'; seat: SeatKey; licenseKey?: string };
 
 export interface PlanInput {
 	root: RootId;
@@ -36,11 +47,16 @@ export interface PlanInput {
 
 const MAX_DURATION_VALUE = 100000;
 
+/** Oldest first, then by key: an order no call of a plan changes. */
+function oldestFirst(a: FoundLicense, b: FoundLicense): number {
+	const byAge = (a.createdAt ?? '\uffff').localeCompare(b.createdAt ?? '\uffff');
+	return byAge !== 0 ? byAge : a.licenseKey.localeCompare(b.licenseKey);
+}
+
 /** The order of a seat's licenses, best first: handed off, then oldest, then by key (a stable order for ties). */
 export function bestFirst(a: FoundLicense, b: FoundLicense): number {
 	if (a.handedOff !== b.handedOff) return a.handedOff ? -1 : 1;
-	const byAge = (a.createdAt ?? '\uffff').localeCompare(b.createdAt ?? '\uffff');
-	return byAge !== 0 ? byAge : a.licenseKey.localeCompare(b.licenseKey);
+	return oldestFirst(a, b);
 }
 
 /**
@@ -63,9 +79,9 @@ export function subscriptionDuration(expiresAt: UnixSeconds | undefined, now: Un
 	return { duration_unit: 'days', duration_value: MAX_DURATION_VALUE };
 }
 
-function createAction(input: PlanInput, seat: DesiredSeat): Action {
+function createRequest(input: PlanInput, seat: DesiredSeat): LicenseCreateRequest {
 	const { plan } = seat;
-	const request: LicenseCreateRequest = {
+	return {
 		app_id: seat.appId,
 		tags: licenseTags(input.root, seat.seat, input.licenseTag, plan.tags),
 		metadata: licenseMetadata(input.root, seat.seat, input.linkage),
@@ -78,7 +94,6 @@ function createAction(input: PlanInput, seat: DesiredSeat): Action {
 				? { duration_unit: 'lifetime' as const }
 				: { duration_unit: plan.durationUnit, duration_value: plan.durationValue }),
 	};
-	return { type: 'create', seat: seat.seat, request, status: seat.status, ...(input.rootKind === 'subscription' && seat.expiresAt !== undefined ? { expiresAt: seat.expiresAt } : {}) };
 }
 
 function statusAction(seat: SeatKey, license: FoundLicense, wanted: SettableStatus): Action[] {
@@ -87,46 +102,78 @@ function statusAction(seat: SeatKey, license: FoundLicense, wanted: SettableStat
 	return differs ? [{ type: 'setStatus', seat, licenseKey: license.licenseKey, status: wanted }] : [];
 }
 
+/** A seat's license and what it must become. */
+function converge(input: PlanInput, seat: DesiredSeat, license: FoundLicense): Action[] {
+	const actions: Action[] = [];
+	const licenseKey = license.licenseKey;
+	const tier = seat.plan.subscriptionId;
+	if (tier !== undefined && license.tier !== tier) actions.push({ type: 'setTier', seat: seat.seat, licenseKey, tier });
+	if (input.rootKind === 'subscription' && seat.expiresAt !== undefined && typeof license.expiresAt === 'number' && license.expiresAt < seat.expiresAt) {
+		actions.push({ type: 'extend', seat: seat.seat, licenseKey, target: seat.expiresAt, from: license.expiresAt });
+	}
+	actions.push(...statusAction(seat.seat, license, seat.status));
+	if (input.handoff && seat.status === 'active' && !license.handedOff) actions.push({ type: 'handoff', seat: seat.seat, licenseKey });
+	return actions;
+}
+
+/** A license for a seat that has none: only what was paid for and has not run out. */
+function createFor(input: PlanInput, seat: DesiredSeat): Action[] {
+	if (seat.status !== 'active' || (seat.expiresAt !== undefined && seat.expiresAt <= input.now)) return [];
+	const actions: Action[] = [{ type: 'create', seat: seat.seat, request: createRequest(input, seat), ...(input.rootKind === 'subscription' && seat.expiresAt !== undefined ? { expiresAt: seat.expiresAt } : {}) }];
+	if (input.rootKind === 'subscription' && seat.expiresAt !== undefined) actions.push({ type: 'extend', seat: seat.seat, target: seat.expiresAt });
+	if (input.handoff) actions.push({ type: 'handoff', seat: seat.seat });
+	return actions;
+}
+
+const placeOf = (appId: string, seat: SeatKey) => `${appId}\u0000${seat}`;
+
 export function plan(input: PlanInput): Action[] {
-	const wanted = new Map(input.seats.map((seat) => [seat.seat, seat]));
-	const bySeat = new Map<SeatKey, FoundLicense[]>();
-	const elsewhere: FoundLicense[] = [];
+	// The licenses of each (app, seat), best first; a license whose seat cannot be read is not ours to touch.
+	const byPlace = new Map<string, FoundLicense[]>();
 	for (const license of input.licenses) {
 		if (license.seat === undefined) continue;
-		// A license in another app than its seat's plan names (the plan moved) is not that seat's: paused below.
-		const seat = wanted.get(license.seat);
-		if (seat !== undefined && seat.appId !== license.appId) elsewhere.push(license);
-		else bySeat.set(license.seat, [...(bySeat.get(license.seat) ?? []), license]);
+		const place = placeOf(license.appId, license.seat);
+		byPlace.set(place, [...(byPlace.get(place) ?? []), license]);
 	}
 	const actions: Action[] = [];
-	const keepers = new Map<SeatKey, FoundLicense>();
-	for (const [seat, licenses] of [...bySeat.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+	const keepers = new Map<string, FoundLicense>();
+	for (const [place, licenses] of [...byPlace.entries()].sort(([a], [b]) => a.localeCompare(b))) {
 		const [keeper, ...extra] = [...licenses].sort(bestFirst);
-		keepers.set(seat, keeper);
-		for (const license of extra) actions.push({ type: 'delete', seat, licenseKey: license.licenseKey, keptKey: keeper.licenseKey });
+		keepers.set(place, keeper);
+		for (const license of extra) actions.push({ type: 'delete', seat: keeper.seat as SeatKey, licenseKey: license.licenseKey, keptKey: keeper.licenseKey });
+	}
+
+	// Each seat its own license first; then the seats left adopt, in seat order, the licenses left in their app.
+	const matched = new Map<SeatKey, FoundLicense>();
+	const free = new Map(keepers);
+	for (const seat of input.seats) {
+		const place = placeOf(seat.appId, seat.seat);
+		const own = free.get(place);
+		if (own === undefined) continue;
+		matched.set(seat.seat, own);
+		free.delete(place);
+	}
+	for (const seat of input.seats) {
+		if (matched.has(seat.seat)) continue;
+		// Oldest first, not handed-off first: the hand-off this plan queues must not change the next plan's match.
+		const adoptable = [...free.entries()].filter(([, license]) => license.appId === seat.appId).sort(([, a], [, b]) => oldestFirst(a, b));
+		const [first] = adoptable;
+		if (first === undefined) continue;
+		matched.set(seat.seat, first[1]);
+		free.delete(first[0]);
 	}
 
 	for (const seat of input.seats) {
-		const license = keepers.get(seat.seat);
-		if (license === undefined) {
-			actions.push(createAction(input, seat));
-			continue;
-		}
-		const key = license.licenseKey;
-		const tier = seat.plan.subscriptionId;
-		if (tier !== undefined && license.tier !== tier) actions.push({ type: 'setTier', seat: seat.seat, licenseKey: key, tier });
-		if (input.rootKind === 'subscription' && seat.expiresAt !== undefined && typeof license.expiresAt === 'number' && license.expiresAt < seat.expiresAt) {
-			actions.push({ type: 'extend', seat: seat.seat, licenseKey: key, seconds: seat.expiresAt - license.expiresAt, target: seat.expiresAt });
-		}
-		actions.push(...statusAction(seat.seat, license, seat.status));
-		if (input.handoff && !license.handedOff) actions.push({ type: 'handoff', seat: seat.seat, licenseKey: key });
+		const license = matched.get(seat.seat);
+		actions.push(...(license === undefined ? createFor(input, seat) : converge(input, seat, license)));
 	}
-
-	// Seats no line asks for any more (a quantity went down, an item was removed) keep their license, paused: a
-	// seller can see and reuse it. Likewise a license left in another app.
-	for (const [seat, license] of keepers) {
-		if (!wanted.has(seat)) actions.push(...statusAction(seat, license, 'paused'));
-	}
-	for (const license of elsewhere) actions.push(...statusAction(license.seat as SeatKey, license, 'paused'));
+	// Licenses no seat asks for (a quantity went down, an item removed, a plan moved to another app) stay,
+	// paused: a seller can see and reuse them.
+	for (const license of free.values()) actions.push(...statusAction(license.seat as SeatKey, license, 'paused'));
 	return actions;
+}
+
+/** A root that can no longer be licensed (no plan, bad metadata, over the seat bound): pause all it holds. */
+export function planPauseAll(licenses: FoundLicense[]): Action[] {
+	return licenses.flatMap((license) => (license.seat === undefined ? [] : statusAction(license.seat, license, 'paused')));
 }

@@ -1,22 +1,24 @@
 // Reads a root's CURRENT state from Stripe (pinned API version, expanded in as few calls as Stripe allows) and
 // narrows it to the worker's model. No decisions here: desired.ts makes them.
 //
-//   sub_…  subscriptions.retrieve (items + prices, customer, latest invoice)
-//          + invoicePayments.list of the latest invoice (payment intent + latest charge): refunded, disputed
-//   pi_…   paymentIntents.retrieve (latest charge) + checkout.sessions.list by payment intent (line items);
-//          no session → invoicePayments.list by payment intent: a subscription invoice's payment redirects
+//   sub_…  1  subscriptions.retrieve (items + prices, customer)
+//          1  invoices.list of the subscription, newest 100, with their payments (each one's payment intent)
+//          1+ charges.list of the customer since the oldest invoice that still matters, with their refunds
+//             (a page per 100 charges); a payment not among them costs a paymentIntents.retrieve
+//          +1 per disputed charge: disputes.list by charge (open, lost or won is only on the dispute)
+//          (+1 per invoice with more payments than the list embeds: invoicePayments.list)
+//   pi_…   paymentIntents.retrieve (latest charge + refunds) + checkout.sessions.list by payment intent (line
+//          items), +1 if disputed; no session → invoicePayments.list by payment intent: a subscription
+//          invoice's payment redirects
 //   cs_…   checkout.sessions.retrieve (line items): a session that charged nothing
-// A disputed charge costs one more call (disputes.list) to tell open or lost from won.
 
 import Stripe from 'stripe';
-import type { Line, Linkage, PaymentFacts, PriceInfo, RootState, SubscriptionStatus } from '../model.js';
+import type { InvoiceFacts, InvoiceStatus, Line, Linkage, PaymentFacts, PriceInfo, RootState, SubscriptionStatus, UnixSeconds } from '../model.js';
 import { isStripeRateLimit } from './client.js';
 import { idOf } from './roots.js';
 
-/** Dispute statuses under which the money is held or gone; won, prevented and closed inquiries are not. */
-const DISPUTE_REVOKES = new Set(['needs_response', 'under_review', 'lost', 'warning_needs_response', 'warning_under_review']);
-/** Line items beyond the first expanded page are listed; this bounds a runaway list all the same. */
-const MAX_LINE_ITEMS = 1000;
+/** Lists beyond their first page are read on (line items, items, charges, payments); this bounds a runaway one. */
+const MAX_LISTED = 1000;
 
 export interface StripeAccess {
 	stripe: Stripe;
@@ -60,59 +62,146 @@ function customerLinkage(customer: Stripe.Subscription['customer'] | Stripe.Chec
 	return { ...(customerId ? { customerId } : {}), ...(email ? { email } : {}) };
 }
 
-async function paymentFacts(access: StripeAccess, paymentIntent: Stripe.PaymentIntent): Promise<PaymentFacts> {
-	const charge = typeof paymentIntent.latest_charge === 'object' && paymentIntent.latest_charge !== null ? paymentIntent.latest_charge : undefined;
-	if (charge === undefined) return { refunded: false, disputed: false };
-	let disputed = false;
+/** The refunds that still hold money back: a failed or canceled refund put it back. */
+const REFUND_GONE = new Set(['failed', 'canceled']);
+
+/** A charge's facts; disputes.list only when it is disputed (the dispute's status says open, won or lost). */
+async function chargeFacts(access: StripeAccess, charge: Stripe.Charge | undefined, paymentIntentId: string): Promise<PaymentFacts> {
+	if (charge === undefined) return { paymentIntentId, refunded: false, disputes: [] };
+	const refunds = charge.refunds;
+	// The refunds, when Stripe listed them all; else the charge's own flag (true only when refunded in full).
+	const refunded =
+		refunds !== undefined && refunds !== null && !refunds.has_more
+			? refunds.data.filter((refund) => !REFUND_GONE.has(refund.status ?? '')).reduce((sum, refund) => sum + refund.amount, 0) >= (charge.amount_captured || charge.amount)
+			: charge.refunded === true;
+	let disputes: string[] = [];
 	if (charge.disputed) {
-		const disputes = await read(access, (stripe) => stripe.disputes.list({ payment_intent: paymentIntent.id, limit: 100 }));
-		disputed = disputes.data.some((dispute) => DISPUTE_REVOKES.has(dispute.status));
+		const listed = await read(access, (stripe) => stripe.disputes.list({ charge: charge.id, limit: 100 }));
+		disputes = listed.data.map((dispute) => dispute.status);
 	}
-	return { refunded: charge.refunded === true, disputed };
+	return { paymentIntentId, created: charge.created, refunded, disputes };
 }
 
-async function subscriptionState(access: StripeAccess, id: string): Promise<RootState> {
-	const subscription = await read(access, (stripe) =>
-		stripe.subscriptions.retrieve(id, { expand: ['items.data.price', 'customer', 'latest_invoice'] }),
+function expandedCharge(intent: Stripe.PaymentIntent): Stripe.Charge | undefined {
+	return typeof intent.latest_charge === 'object' && intent.latest_charge !== null ? intent.latest_charge : undefined;
+}
+
+/** The period an invoice's non-proration lines bill; undefined when it bills none (a proration invoice). */
+function coveredPeriod(invoice: Stripe.Invoice): InvoiceFacts['covers'] {
+	const periods = (invoice.lines?.data ?? [])
+		.filter((line) => {
+			const parent = line.parent;
+			const proration = parent?.subscription_item_details?.proration ?? parent?.invoice_item_details?.proration ?? (line as { proration?: boolean }).proration;
+			return proration !== true && line.period !== undefined && line.period !== null;
+		})
+		.map((line) => line.period);
+	if (periods.length === 0) return undefined;
+	return { start: Math.max(...periods.map((period) => period.start)), end: Math.max(...periods.map((period) => period.end)) };
+}
+
+/** A payment that paid an invoice: a payment intent, or (older integrations) a bare charge. */
+interface PaidBy {
+	intent?: string;
+	charge?: string;
+}
+
+/** The paid payments of an invoice: its `payments` (expanded on the list), paged on when Stripe cut the list short. */
+async function paymentsOf(access: StripeAccess, invoice: Stripe.Invoice): Promise<PaidBy[]> {
+	let payments = invoice.payments?.data ?? [];
+	if (invoice.payments?.has_more) {
+		payments = await read(access, (stripe) => stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 100 }).autoPagingToArray({ limit: MAX_LISTED }));
+	}
+	return payments.flatMap((payment) => {
+		if (payment.status !== 'paid') return [];
+		const intent = idOf(payment.payment?.payment_intent);
+		const charge = idOf(payment.payment?.charge);
+		return intent !== undefined || charge !== undefined ? [{ ...(intent ? { intent } : {}), ...(charge ? { charge } : {}) }] : [];
+	});
+}
+
+export interface ReadWindow {
+	now: UnixSeconds;
+	/** Payments older than this many seconds are not read for disputes (DISPUTE_WINDOW_DAYS). */
+	disputeWindowSeconds: number;
+}
+
+/** The charges of the customer since `since` that succeeded, by payment intent and by charge id; with their refunds. */
+async function chargesOf(access: StripeAccess, customer: string | undefined, since: UnixSeconds): Promise<Map<string, Stripe.Charge>> {
+	const byIntent = new Map<string, Stripe.Charge>();
+	if (customer === undefined) return byIntent;
+	const charges = await read(access, (stripe) =>
+		stripe.charges.list({ customer, created: { gte: since }, limit: 100, expand: ['data.refunds'] }).autoPagingToArray({ limit: MAX_LISTED }),
 	);
+	for (const charge of charges) {
+		const intent = idOf(charge.payment_intent);
+		// A payment intent retried after a failure has several charges: the one that succeeded paid.
+		if (charge.status !== 'succeeded') continue;
+		byIntent.set(charge.id, charge);
+		if (intent !== undefined) byIntent.set(intent, charge);
+	}
+	return byIntent;
+}
+
+async function subscriptionState(access: StripeAccess, id: string, window: ReadWindow): Promise<RootState> {
+	const subscription = await read(access, (stripe) => stripe.subscriptions.retrieve(id, { expand: ['items.data.price', 'customer'] }));
 	// A subscription lists its first items; a long one is read to the end.
 	const items = subscription.items.has_more
-		? await read(access, (stripe) => stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ['data.price'] }).autoPagingToArray({ limit: MAX_LINE_ITEMS }))
+		? await read(access, (stripe) => stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ['data.price'] }).autoPagingToArray({ limit: MAX_LISTED }))
 		: subscription.items.data;
 	const lines: Line[] = items.map((item) => ({
 		key: item.id,
 		...(priceInfo(item.price) ? { price: priceInfo(item.price) } : {}),
 		quantity: item.quantity ?? 1,
-		...(typeof item.current_period_end === 'number' ? { periodEnd: item.current_period_end } : {}),
+		...(typeof item.price === 'object' && item.price?.recurring?.usage_type === 'metered' ? { metered: true } : {}),
 	}));
-	const invoice = typeof subscription.latest_invoice === 'object' ? subscription.latest_invoice : null;
-	let latestPayment: PaymentFacts | undefined;
-	if (invoice !== null && invoice.status === 'paid') {
-		const payments = await read(access, (stripe) =>
-			stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 10, expand: ['data.payment.payment_intent.latest_charge'] }),
-		);
-		for (const payment of payments.data) {
-			const intent = payment.payment?.payment_intent;
-			if (payment.status !== 'paid' || typeof intent !== 'object' || intent === null) continue;
-			const facts = await paymentFacts(access, intent);
-			latestPayment = { refunded: (latestPayment?.refunded ?? true) && facts.refunded, disputed: (latestPayment?.disputed ?? false) || facts.disputed };
+	// Newest first; 100 invoices are years of renewals, far past any dispute window or paid period that matters.
+	const listed = await read(access, (stripe) => stripe.invoices.list({ subscription: id, limit: 100, expand: ['data.payments'] }));
+	const oldest = window.now - window.disputeWindowSeconds;
+	// Payments whose charge is read: those of the dispute window, and of any invoice whose period reaches into it.
+	const matters = (invoice: Stripe.Invoice) => invoice.status === 'paid' && (invoice.created >= oldest || (coveredPeriod(invoice)?.end ?? 0) >= oldest);
+	const paidBy = new Map<string, PaidBy[]>();
+	for (const invoice of listed.data) if (invoice.status === 'paid') paidBy.set(invoice.id as string, await paymentsOf(access, invoice));
+	const relevant = listed.data.filter((invoice) => matters(invoice) && (paidBy.get(invoice.id as string) ?? []).length > 0);
+	const since = Math.min(...relevant.map((invoice) => invoice.created), window.now) - 86400;
+	const charges = relevant.length > 0 ? await chargesOf(access, idOf(subscription.customer), since) : new Map<string, Stripe.Charge>();
+	const invoices: InvoiceFacts[] = [];
+	for (const invoice of listed.data) {
+		const payments: PaymentFacts[] = [];
+		for (const { intent, charge: chargeId } of paidBy.get(invoice.id as string) ?? []) {
+			const paymentIntentId = intent ?? chargeId ?? '';
+			if (!matters(invoice)) {
+				payments.push({ paymentIntentId, refunded: false, disputes: [] });
+				continue;
+			}
+			let charge = charges.get(paymentIntentId);
+			if (charge === undefined && intent !== undefined) {
+				const retrieved = await read(access, (stripe) => stripe.paymentIntents.retrieve(intent, { expand: ['latest_charge.refunds'] }));
+				charge = expandedCharge(retrieved);
+			} else if (charge === undefined && chargeId !== undefined) {
+				charge = await read(access, (stripe) => stripe.charges.retrieve(chargeId, { expand: ['refunds'] }));
+			}
+			payments.push(await chargeFacts(access, charge, paymentIntentId));
 		}
+		const covers = coveredPeriod(invoice);
+		invoices.push({ id: invoice.id as string, status: (invoice.status ?? 'draft') as InvoiceStatus, created: invoice.created, ...(covers ? { covers } : {}), payments });
 	}
+	const customer = customerLinkage(subscription.customer);
+	const email = customer.email ?? listed.data.find((invoice) => invoice.customer_email)?.customer_email ?? [...charges.values()].find((charge) => charge.billing_details?.email)?.billing_details.email ?? undefined;
 	return {
 		kind: 'subscription',
 		root: subscription.id,
 		status: subscription.status as SubscriptionStatus,
 		metadata: { ...(subscription.metadata ?? {}) },
 		lines,
-		...(latestPayment ? { latestPayment } : {}),
-		linkage: { ...customerLinkage(subscription.customer), subscriptionId: subscription.id, livemode: subscription.livemode },
+		invoices,
+		linkage: { ...customer, ...(email ? { email } : {}), subscriptionId: subscription.id, livemode: subscription.livemode },
 	};
 }
 
 async function sessionLines(access: StripeAccess, session: Stripe.Checkout.Session): Promise<Line[]> {
 	let items = session.line_items?.data;
 	if (items === undefined || session.line_items?.has_more) {
-		items = await read(access, (stripe) => stripe.checkout.sessions.listLineItems(session.id, { limit: 100 }).autoPagingToArray({ limit: MAX_LINE_ITEMS }));
+		items = await read(access, (stripe) => stripe.checkout.sessions.listLineItems(session.id, { limit: 100 }).autoPagingToArray({ limit: MAX_LISTED }));
 	}
 	return items.map((item) => ({ key: item.id, ...(priceInfo(item.price) ? { price: priceInfo(item.price) } : {}), quantity: item.quantity ?? 1 }));
 }
@@ -131,7 +220,7 @@ function sessionLinkage(session: Stripe.Checkout.Session): Linkage {
 }
 
 async function paymentIntentState(access: StripeAccess, id: string): Promise<RootState> {
-	const intent = await read(access, (stripe) => stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+	const intent = await read(access, (stripe) => stripe.paymentIntents.retrieve(id, { expand: ['latest_charge.refunds'] }));
 	const sessions = await read(access, (stripe) => stripe.checkout.sessions.list({ payment_intent: id, limit: 1, expand: ['data.line_items'] }));
 	const session = sessions.data[0];
 	if (session === undefined) {
@@ -145,15 +234,19 @@ async function paymentIntentState(access: StripeAccess, id: string): Promise<Roo
 		}
 		return { kind: 'none', root: id, reason: `${id} was paid neither through Checkout nor for a subscription invoice: nothing to license` };
 	}
+	const charge = expandedCharge(intent);
+	const linkage: Linkage = { ...customerLinkage(intent.customer), ...sessionLinkage(session), paymentIntentId: id };
+	// The session knows the buyer's email even for a guest checkout; else the card's billing email.
+	const billingEmail = charge?.billing_details?.email;
 	return {
 		kind: 'payment',
 		root: id,
-		paid: intent.status === 'succeeded' || session.payment_status === 'paid',
-		payment: await paymentFacts(access, intent),
+		// Succeeded only: an authorization not yet captured (requires_capture) or canceled has paid nothing.
+		paid: intent.status === 'succeeded',
+		payment: await chargeFacts(access, charge, id),
 		metadata: { ...(session.metadata ?? {}) },
 		lines: await sessionLines(access, session),
-		// The session knows the buyer's email even for a guest checkout; the intent may name the customer.
-		linkage: { ...customerLinkage(intent.customer), ...sessionLinkage(session), paymentIntentId: id },
+		linkage: linkage.email === undefined && billingEmail ? { ...linkage, email: billingEmail } : linkage,
 	};
 }
 
@@ -166,7 +259,7 @@ async function sessionState(access: StripeAccess, id: string): Promise<RootState
 		kind: 'payment',
 		root: id,
 		paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
-		payment: { refunded: false, disputed: false },
+		payment: { refunded: false, disputes: [] },
 		metadata: { ...(session.metadata ?? {}) },
 		lines: await sessionLines(access, session),
 		linkage: sessionLinkage(session),
@@ -174,9 +267,9 @@ async function sessionState(access: StripeAccess, id: string): Promise<RootState
 }
 
 /** The root's state as Stripe has it now. */
-export async function fetchRoot(access: StripeAccess, root: string): Promise<RootState> {
+export async function fetchRoot(access: StripeAccess, root: string, window: ReadWindow): Promise<RootState> {
 	try {
-		if (root.startsWith('sub_')) return await subscriptionState(access, root);
+		if (root.startsWith('sub_')) return await subscriptionState(access, root, window);
 		if (root.startsWith('pi_')) return await paymentIntentState(access, root);
 		if (root.startsWith('cs_')) return await sessionState(access, root);
 	} catch (error) {

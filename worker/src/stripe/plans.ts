@@ -1,6 +1,7 @@
-// Pure: what one line buys. The owner's keycrate_* metadata (Checkout Session or subscription) wins, then the
-// price's, then PLANS_FILE by price id, then by lookup_key. Metadata is validated like a PLANS_FILE entry; a
-// bad value is a PermanentError naming the metadata key the seller wrote.
+// Pure: what one line buys. A price's plan comes from its keycrate_* metadata, else PLANS_FILE by price id, then
+// by lookup_key; the owner's keycrate_* metadata (Checkout Session or subscription) completes it key by key.
+// Metadata is validated like a PLANS_FILE entry; a bad value is a PermanentError naming the metadata key the
+// seller wrote.
 
 import { parsePlan, type PlanMap } from '../config.js';
 import { PermanentError } from '../errors.js';
@@ -16,15 +17,35 @@ export const METADATA_KEYS = {
 	hwid_lock: 'keycrate_hwid_lock',
 } as const;
 
-/** The plan named by keycrate_* metadata, or undefined when it names none. `where` e.g. "price price_1 metadata". */
-export function planFromMetadata(metadata: Record<string, string> | null | undefined, where: string): Plan | undefined {
-	if (metadata === null || metadata === undefined) return undefined;
-	const entry: Record<string, string> = {};
+/** A parsed plan as the raw entry parsePlan reads, so that metadata can override it key by key. */
+function entryOf(plan: Plan): Record<string, unknown> {
+	const entry: Record<string, unknown> = {
+		app_id: plan.appId,
+		subscription_id: plan.subscriptionId,
+		duration_unit: plan.durationUnit,
+		duration_value: plan.durationValue,
+		key_pattern: plan.keyPattern,
+		hwid_lock: plan.hwidLock,
+		tags: plan.tags,
+	};
+	return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The plan named by keycrate_* metadata over `base` (the price's plan): each key the metadata names replaces the
+ * same field of `base`, a key it does not name keeps base's value. Undefined when neither names anything.
+ * `where` names the metadata in errors (e.g. "price price_1 metadata").
+ */
+export function planFromMetadata(metadata: Record<string, string> | null | undefined, where: string, base?: Plan): Plan | undefined {
+	const named: Record<string, string> = {};
 	for (const [field, key] of Object.entries(METADATA_KEYS)) {
-		const value = metadata[key];
-		if (typeof value === 'string' && value.trim() !== '') entry[field] = value.trim();
+		const value = metadata?.[key];
+		if (typeof value === 'string' && value.trim() !== '') named[field] = value.trim();
 	}
-	if (Object.keys(entry).length === 0) return undefined;
+	if (Object.keys(named).length === 0) return base;
+	const entry: Record<string, unknown> = { ...(base ? entryOf(base) : {}), ...named };
+	// A unit named without a value replaces the base's duration whole (lifetime needs none; others are asked for).
+	if (named.duration_unit !== undefined && named.duration_value === undefined) delete entry.duration_value;
 	try {
 		return parsePlan(entry, where);
 	} catch (error) {
@@ -33,7 +54,7 @@ export function planFromMetadata(metadata: Record<string, string> | null | undef
 		const field = (Object.keys(METADATA_KEYS) as (keyof typeof METADATA_KEYS)[]).find((name) => message.startsWith(`${where}.${name}:`));
 		if (field === undefined) throw new PermanentError(message);
 		const key = METADATA_KEYS[field];
-		const given = entry[field] === undefined ? 'nothing' : JSON.stringify(entry[field]);
+		const given = named[field] === undefined ? 'nothing' : JSON.stringify(named[field]);
 		throw new PermanentError(`${where}.${key}${message.slice(`${where}.${field}`.length)} (got ${given})`, key);
 	}
 }
@@ -42,9 +63,8 @@ function lookup(plans: PlanMap, key: string): Plan | undefined {
 	return Object.hasOwn(plans, key) ? plans[key] : undefined;
 }
 
-/** The plan for one line, given the plan its owner's metadata names (if any); undefined = not licensed. */
-export function planForPrice(ownerPlan: Plan | undefined, price: PriceInfo | undefined, plans: PlanMap): Plan | undefined {
-	if (ownerPlan !== undefined) return ownerPlan;
+/** The price's own plan: its keycrate_* metadata, else PLANS_FILE by price id, then by lookup_key; undefined = none. */
+export function pricePlan(price: PriceInfo | undefined, plans: PlanMap): Plan | undefined {
 	if (price === undefined) return undefined;
 	return (
 		planFromMetadata(price.metadata, `price ${price.id} metadata`) ??

@@ -11,18 +11,31 @@
 
 import type { RootId, SkipReason } from '../model.js';
 
-/** The event types a Stripe endpoint should send (README; resync asks the Events API for these). */
+/**
+ * The event types a Stripe endpoint should send (README; resync asks the Events API for these, which takes at
+ * most 20 types). Each one only names a root; what it changed is read from Stripe by the sync.
+ */
 export const HANDLED_EVENT_TYPES = [
+	// Purchases
 	'checkout.session.completed',
 	'checkout.session.async_payment_succeeded',
+	'payment_intent.succeeded', // a payment made without Checkout's events, or captured later
+	'charge.captured', // a manual-capture authorization captured
+	'payment_intent.canceled', // an authorization released
+	// Subscriptions
 	'customer.subscription.created',
 	'customer.subscription.updated',
 	'customer.subscription.deleted',
 	'customer.subscription.paused',
 	'customer.subscription.resumed',
 	'invoice.paid',
+	'invoice.payment_failed',
+	// Money back
 	'charge.refunded',
+	'charge.refund.updated', // a refund that failed or was canceled (some payment methods)
+	'refund.updated', // the same, for every payment method
 	'charge.dispute.created',
+	'charge.dispute.updated',
 	'charge.dispute.closed',
 ] as const;
 

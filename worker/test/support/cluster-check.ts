@@ -1,6 +1,8 @@
 // Compares the emulator's licenses with what every story must leave: for each root as many seats as it should
-// have, exactly one license per seat (found by its root and seat metadata, carrying both tags), no stray license, the expiry in whole seconds, the status, the tier and the linkage
-// metadata. Returns readable problems (none = pass).
+// have, exactly one license per active seat (found by its root and seat metadata, carrying both tags), at most one
+// per paused seat (a seat never seen active by a sync is never created: nothing for what nobody paid for), no
+// stray license, the expiry in whole seconds, the status, the tier and the linkage metadata. Returns readable
+// problems (none = pass).
 
 import { rootTag, seatTag } from '../../src/keycrate/record.js';
 import type { License } from './cluster-harness.js';
@@ -9,6 +11,8 @@ import type { ExpectedRoot } from './cluster-stripe.js';
 export interface CheckSummary {
 	roots: number;
 	seats: number;
+	/** Seats that must hold a license (active ones); a paused seat may hold none. */
+	activeSeats: number;
 	licenses: number;
 	problems: string[];
 }
@@ -30,14 +34,18 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 	}
 	const expectedRoots = new Set(expected.map((root) => root.root));
 	let seatCount = 0;
+	let activeSeats = 0;
 	for (const root of expected) {
 		const seats = [...(byRoot.get(root.root) ?? new Map<string, License[]>()).entries()].sort(([a], [b]) => a.localeCompare(b));
 		seatCount += root.seats.length;
-		if (seats.length !== root.seats.length) {
-			problems.push(`${root.root} [${root.story}]: ${seats.length} seats with licenses, expected ${root.seats.length} (${seats.map(([seat]) => seat).join(', ')})`);
+		activeSeats += root.seats.filter((seat) => seat.status === 'active').length;
+		const mustExist = root.seats.filter((seat) => seat.status === 'active').length;
+		if (seats.length < mustExist || seats.length > root.seats.length) {
+			const wanted = mustExist === root.seats.length ? `${mustExist}` : `${mustExist} to ${root.seats.length}`;
+			problems.push(`${root.root} [${root.story}]: ${seats.length} seats with licenses, expected ${wanted} (${seats.map(([seat]) => seat).join(', ')})`);
 		}
 		for (const [index, [seatKey, found]] of seats.entries()) {
-			const want = root.seats[Math.min(index, root.seats.length - 1)];
+			const want = root.bySeat?.(seatKey) ?? root.seats[Math.min(index, root.seats.length - 1)];
 			const key = `${root.root}#${seatKey}`;
 			const seat = seatKey;
 			const where = `${key} [${root.story}]`;
@@ -57,6 +65,10 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 				if (got !== want.expiry) {
 					problems.push(`${where}: expires ${license.expires_at} (${got}), expected ${new Date(want.expiry * 1000).toISOString()} (${want.expiry}), off by ${got - want.expiry} s`);
 				}
+			} else if ('between' in want.expiry) {
+				const got = seconds(license.expires_at);
+				const [low, high] = want.expiry.between;
+				if (got < low || got > high) problems.push(`${where}: expires ${license.expires_at} (${got}), expected between ${low} and ${high}`);
 			} else {
 				const span = Math.round((Date.parse(license.expires_at) - Date.parse(license.created_at)) / 1000);
 				if (span !== want.expiry.afterCreation) problems.push(`${where}: lasts ${span} s after creation, expected ${want.expiry.afterCreation} s`);
@@ -74,5 +86,5 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 	}
 	const max = options.maxProblems ?? 50;
 	const shown = problems.length > max ? [...problems.slice(0, max), `… and ${problems.length - max} more`] : problems;
-	return { roots: expected.length, seats: seatCount, licenses: licenses.length, problems: shown };
+	return { roots: expected.length, seats: seatCount, activeSeats, licenses: licenses.length, problems: shown };
 }

@@ -7,6 +7,12 @@
 import type Stripe from 'stripe';
 import type { StripeFake } from '@keycrate/stripe-fake';
 
+/** A line of a subscription as the fake takes it. */
+interface LineInput {
+	price: string;
+	quantity?: number;
+}
+
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same events, order and choices. */
 export class Rng {
 	private state: number;
@@ -84,8 +90,11 @@ export function createCatalogue(fake: StripeFake, tiers: Tiers): void {
 /** What the end state must be for one seat (one license) of a root. */
 export interface ExpectedSeat {
 	status: 'active' | 'paused';
-	/** Whole seconds since the epoch; `null` = lifetime; `{ afterCreation }` = created_at + that many seconds. */
-	expiry: number | null | { afterCreation: number };
+	/**
+	 * Whole seconds since the epoch; `null` = lifetime; `{ afterCreation }` = created_at + that many seconds;
+	 * `{ between }` = within these bounds (a refunded period extends a license only if a sync saw it paid first).
+	 */
+	expiry: number | null | { afterCreation: number } | { between: [number, number] };
 	/** The Keycrate tier the license must be in (null = none). */
 	tier: string | null;
 }
@@ -95,6 +104,8 @@ export interface ExpectedRoot {
 	root: string;
 	kind: 'subscription' | 'payment';
 	seats: ExpectedSeat[];
+	/** The expected seat by its key (`<line>:<n>`), where seats differ within a root; else `seats` in key order. */
+	bySeat?: (seat: string) => ExpectedSeat | undefined;
 	/** Metadata every license of the root must carry (linkage). */
 	metadata: Record<string, string>;
 	/** For reports: what happened to it. */
@@ -191,6 +202,8 @@ export class StoryBook {
 		const customer = this.customer();
 		let subscriptionId = '';
 		let lastPayment = '';
+		/** The end of the paid period before the last payment's (what stands once that payment is refunded). */
+		let endBeforeLastPayment = 0;
 		const story: string[] = [`subscription ${pro ? 'pro' : 'basic'}×${quantity}${checkout ? ' via Checkout' : ''}`];
 		const price = () => (pro ? PRICES.proMonthly : PRICES.basicMonthly);
 		const steps: (() => void)[] = [
@@ -199,10 +212,12 @@ export class StoryBook {
 				const made = checkout ? this.fake.checkoutSubscription(params) : this.fake.createSubscription(params);
 				subscriptionId = made.subscription.id;
 				lastPayment = made.payment_intent?.id ?? '';
+				endBeforeLastPayment = Math.max(...made.subscription.items.data.map((item) => item.current_period_end));
 			},
 		];
 		for (let renewal = 0; renewal < renewals; renewal++) {
 			steps.push(() => {
+				endBeforeLastPayment = Math.max(...(this.fake.get(subscriptionId) as Stripe.Subscription).items.data.map((item) => item.current_period_end));
 				lastPayment = this.fake.renewSubscription(subscriptionId).payment_intent?.id ?? lastPayment;
 			});
 		}
@@ -239,12 +254,268 @@ export class StoryBook {
 					kind: 'subscription',
 					story: story.join(', '),
 					metadata: { stripe_subscription: subscriptionId, stripe_customer: customer.id },
-					seats: Array.from({ length: quantity }, () => ({ status, expiry: periodEnd + this.graceSeconds, tier: pro ? this.tiers.pro : this.tiers.basic })),
+					seats: Array.from({ length: quantity }, () => ({
+						status,
+						// A refunded renewal extended the license only if a sync saw it paid before the refund.
+						expiry: end === 'refund' ? { between: [endBeforeLastPayment + this.graceSeconds, periodEnd + this.graceSeconds] as [number, number] } : periodEnd + this.graceSeconds,
+						tier: pro ? this.tiers.pro : this.tiers.basic,
+					})),
 				};
 			},
 		};
 	}
+	private periodEnd(subscriptionId: string): number {
+		return Math.max(...(this.fake.get(subscriptionId) as Stripe.Subscription).items.data.map((item) => item.current_period_end));
+	}
+
+	/** The payment intent that paid an invoice (current API versions name it only on the invoice payment). */
+	private paymentOf(invoiceId: string): string {
+		const payment = this.fake.list('invoice_payment').find((entry) => entry.invoice === invoiceId && entry.status === 'paid');
+		return (payment?.payment.payment_intent as string | undefined) ?? '';
+	}
+
+	/** One entitlement story (ENTITLEMENT_STORIES). */
+	entitlement(kind: EntitlementStory): Story {
+		const customer = this.customer();
+		const grace = this.graceSeconds;
+		const { basic, pro } = this.tiers;
+		let root = '';
+		let sessionId = '';
+		/** The seats it must end with; filled by the steps (some know only once they ran). */
+		let seats: ExpectedSeat[] = [];
+		let bySeat: Record<string, ExpectedSeat> | undefined;
+		let firstPayment = '';
+		let firstEnd = 0;
+		const subscribe = (items: LineInput[] = [{ price: PRICES.basicMonthly, quantity: 1 }], extra: { metadata?: Record<string, string>; status?: 'trialing'; trial_period_days?: number } = {}) => {
+			const made = this.fake.createSubscription({ customer: customer.id, items, ...extra });
+			root = made.subscription.id;
+			firstPayment = made.payment_intent?.id ?? '';
+			firstEnd = this.periodEnd(root);
+			return made;
+		};
+		const one = (status: 'active' | 'paused', expiry: number, tier: string | null = basic): ExpectedSeat[] => [{ status, expiry: expiry + grace, tier }];
+		const steps: (() => void)[] = [];
+		let oneOff = false;
+		switch (kind) {
+			case 'chargeback_lost_on_first_invoice':
+			case 'chargeback_won_on_first_invoice': {
+				let dispute = '';
+				steps.push(() => void subscribe());
+				steps.push(() => void this.fake.renewSubscription(root));
+				steps.push(() => {
+					dispute = this.fake.dispute({ payment_intent: firstPayment }).id;
+				});
+				steps.push(() => {
+					this.fake.closeDispute(dispute, kind === 'chargeback_lost_on_first_invoice' ? 'lost' : 'won');
+					seats = one(kind === 'chargeback_lost_on_first_invoice' ? 'paused' : 'active', this.periodEnd(root));
+				});
+				break;
+			}
+			case 'inquiry_closed': {
+				let dispute = '';
+				steps.push(() => void subscribe());
+				steps.push(() => void this.fake.renewSubscription(root));
+				steps.push(() => {
+					dispute = this.fake.dispute({ payment_intent: firstPayment, inquiry: true }).id;
+				});
+				steps.push(() => {
+					this.fake.closeDispute(dispute, 'warning_closed');
+					seats = one('active', this.periodEnd(root));
+				});
+				break;
+			}
+			case 'refund_then_draft_renewal_then_paid': {
+				let draft = '';
+				steps.push(() => void subscribe());
+				steps.push(() => void this.fake.refund({ payment_intent: firstPayment }));
+				steps.push(() => {
+					draft = this.fake.renewSubscription(root, { collect: 'draft' }).invoice.id as string;
+				});
+				steps.push(() => {
+					this.fake.finalizeInvoice(draft, { collect: 'paid' });
+					seats = one('active', this.periodEnd(root));
+				});
+				break;
+			}
+			case 'renewal_failed_then_unpaid':
+				steps.push(() => void subscribe());
+				steps.push(() => void this.fake.renewSubscription(root, { collect: 'failed' }));
+				steps.push(() => {
+					this.fake.setSubscriptionStatus(root, 'unpaid');
+					seats = one('paused', firstEnd);
+				});
+				break;
+			case 'proration_refunded':
+				steps.push(() => void subscribe());
+				steps.push(() => {
+					const item = (this.fake.get(root) as Stripe.Subscription).items.data[0];
+					this.fake.updateSubscription(root, { items: [{ id: item.id, price: PRICES.proMonthly }], proration_behavior: 'always_invoice' });
+				});
+				steps.push(() => {
+					const proration = (this.fake.get(root) as Stripe.Subscription).latest_invoice as string;
+					this.fake.refund({ payment_intent: this.paymentOf(proration) });
+					seats = one('active', firstEnd, pro);
+				});
+				break;
+			case 'trial_paid':
+				steps.push(() => void subscribe(undefined, { status: 'trialing', trial_period_days: 7 }));
+				steps.push(() => {
+					this.fake.endTrial(root, { payment_method: true });
+					seats = one('active', this.periodEnd(root));
+				});
+				break;
+			case 'trial_without_payment_method_paused':
+				steps.push(() => void subscribe(undefined, { status: 'trialing', trial_period_days: 7 }));
+				steps.push(() => {
+					this.fake.endTrial(root, { payment_method: false, missing_payment_method: 'pause' });
+					seats = one('paused', firstEnd);
+				});
+				break;
+			case 'cancel_at_period_end':
+				steps.push(() => void subscribe());
+				steps.push(() => void this.fake.cancelSubscription(root, { at_period_end: true }));
+				steps.push(() => {
+					this.fake.cancelSubscription(root);
+					seats = one('paused', firstEnd);
+				});
+				break;
+			case 'refund_failed': {
+				let refund = '';
+				steps.push(() => void subscribe());
+				steps.push(() => {
+					refund = this.fake.refund({ payment_intent: firstPayment, status: 'pending' }).id;
+				});
+				steps.push(() => {
+					this.fake.failRefund(refund, 'failed');
+					seats = one('active', firstEnd);
+				});
+				break;
+			}
+			case 'refunded_before_first_sync':
+				oneOff = true;
+				steps.push(() => {
+					const bought = this.fake.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1 }] });
+					root = bought.payment_intent?.id ?? '';
+					sessionId = bought.session.id;
+					this.fake.refund({ payment_intent: root });
+				});
+				break;
+			case 'canceled_before_first_sync':
+				steps.push(() => {
+					subscribe();
+					this.fake.cancelSubscription(root);
+				});
+				break;
+			case 'price_unmapped_then_canceled': {
+				const price = this.fake.createPrice({ unit_amount: 700, recurring: { interval: 'month' }, metadata: { keycrate_subscription_id: basic } });
+				steps.push(() => void subscribe([{ price: price.id, quantity: 1 }]));
+				steps.push(() => void this.fake.updatePrice(price.id, { metadata: { keycrate_subscription_id: '' } }));
+				steps.push(() => {
+					this.fake.cancelSubscription(root);
+					seats = one('paused', firstEnd);
+				});
+				break;
+			}
+			case 'subscription_metadata_completes':
+				// hwid_lock alone: the price keeps its tier.
+				steps.push(() => {
+					subscribe(undefined, { metadata: { keycrate_hwid_lock: 'true' } });
+					seats = one('active', firstEnd);
+				});
+				break;
+			case 'session_metadata_completes':
+				oneOff = true;
+				// A value alone: the price's unit (days) stays, 90 of them.
+				steps.push(() => {
+					const bought = this.fake.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1 }], metadata: { keycrate_duration_value: '90' } });
+					root = bought.payment_intent?.id ?? '';
+					sessionId = bought.session.id;
+					seats = [{ status: 'active', expiry: { afterCreation: 90 * 86400 }, tier: null }];
+				});
+				break;
+			case 'item_replaced_by_higher_tier':
+				steps.push(() => void subscribe());
+				steps.push(() => {
+					const item = (this.fake.get(root) as Stripe.Subscription).items.data[0];
+					this.fake.updateSubscription(root, { items: [{ id: item.id, deleted: true }, { price: PRICES.proMonthly, quantity: 1 }] });
+					// The same key, now in the higher tier (its seat stays the replaced item's).
+					seats = one('active', firstEnd, pro);
+				});
+				break;
+			case 'quantity_down_on_one_of_two_items':
+				steps.push(() => void subscribe([{ price: PRICES.basicMonthly, quantity: 2 }, { price: PRICES.proMonthly, quantity: 1 }]));
+				steps.push(() => {
+					const [basicItem, proItem] = (this.fake.get(root) as Stripe.Subscription).items.data;
+					this.fake.updateSubscription(root, { items: [{ id: basicItem.id, quantity: 1 }] });
+					const active = (tier: string): ExpectedSeat => ({ status: 'active', expiry: firstEnd + grace, tier });
+					bySeat = { [`${basicItem.id}:0`]: active(basic), [`${basicItem.id}:1`]: { status: 'paused', expiry: firstEnd + grace, tier: basic }, [`${proItem.id}:0`]: active(pro) };
+					seats = Object.values(bySeat);
+				});
+				break;
+			case 'manual_capture':
+			case 'authorization_canceled':
+				oneOff = true;
+				steps.push(() => {
+					const bought = this.fake.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1 }], capture_method: 'manual' });
+					root = bought.payment_intent?.id ?? '';
+					sessionId = bought.session.id;
+				});
+				steps.push(() => {
+					if (kind === 'manual_capture') {
+						this.fake.capturePayment(root);
+						seats = [{ status: 'active', expiry: { afterCreation: 30 * 86400 }, tier: null }];
+					} else {
+						this.fake.cancelPaymentIntent(root);
+					}
+				});
+				break;
+		}
+		return {
+			steps,
+			purchasesAndRenewals: () => 1,
+			expected: (): ExpectedRoot => {
+				const table = bySeat;
+				const metadata: Record<string, string> = oneOff ? { stripe_checkout_session: sessionId, stripe_customer: customer.id } : { stripe_subscription: root, stripe_customer: customer.id };
+				return {
+					root,
+					kind: oneOff ? 'payment' : 'subscription',
+					story: `entitlement ${kind}`,
+					metadata,
+					seats,
+					...(table ? { bySeat: (seat: string) => table[seat] } : {}),
+				};
+			},
+		};
+	}
+
 }
+
+/**
+ * The entitlement stories (what was PAID decides): each plays one rule of the README's table against the fake,
+ * and says what Keycrate must hold from what the story did.
+ */
+export const ENTITLEMENT_STORIES = [
+	'chargeback_lost_on_first_invoice',
+	'chargeback_won_on_first_invoice',
+	'inquiry_closed',
+	'refund_then_draft_renewal_then_paid',
+	'renewal_failed_then_unpaid',
+	'proration_refunded',
+	'trial_paid',
+	'trial_without_payment_method_paused',
+	'cancel_at_period_end',
+	'refund_failed',
+	'refunded_before_first_sync',
+	'canceled_before_first_sync',
+	'price_unmapped_then_canceled',
+	'subscription_metadata_completes',
+	'session_metadata_completes',
+	'item_replaced_by_higher_tier',
+	'quantity_down_on_one_of_two_items',
+	'manual_capture',
+	'authorization_canceled',
+] as const;
+export type EntitlementStory = (typeof ENTITLEMENT_STORIES)[number];
 
 /** Plays every story's step `phase` (stories with fewer steps are done). Returns how many steps ran. */
 export function playPhase(stories: Story[], phase: number): number {
