@@ -47,6 +47,18 @@ describe('the built package', () => {
 		expect(existsSync(join(root, 'dist/nodes/Keycrate/KeycrateTrigger.node.json'))).toBe(true);
 	});
 
+	it('registers the Keycrate Worker node and its credential, with icon and codex', () => {
+		const workerPath = packageJson.n8n.nodes.find((path) => path.endsWith('/KeycrateWorker.node.js'));
+		const credential = packageJson.n8n.credentials.find((path) => path.endsWith('/KeycrateWorkerApi.credentials.js'));
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { KeycrateWorker } = require(join(root, workerPath!)) as { KeycrateWorker: new () => INodeType };
+		expect(new KeycrateWorker().description).toMatchObject({ name: 'keycrateWorker', usableAsTool: true, credentials: [{ name: 'keycrateWorkerApi', required: true }] });
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { KeycrateWorkerApi } = require(join(root, credential!)) as { KeycrateWorkerApi: new () => ICredentialType };
+		expect(new KeycrateWorkerApi()).toMatchObject({ name: 'keycrateWorkerApi', test: { request: { url: '/admin/jobs' } } });
+		for (const asset of ['keycrateWorker.svg', 'keycrateWorker.dark.svg', 'KeycrateWorker.node.json']) expect(existsSync(join(root, 'dist/nodes/KeycrateWorker', asset))).toBe(true);
+	});
+
 	it('has the credential and no runtime dependencies', () => {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { KeycrateApi } = require(join(root, credentialPath)) as { KeycrateApi: new () => ICredentialType };
@@ -65,7 +77,7 @@ describe('the built package', () => {
 		const outside = paths.filter((path) => !/^dist\/(nodes|credentials)\//.test(path) && !['index.js', 'package.json', 'README.md', 'LICENSE'].includes(path));
 		expect(outside).toEqual([]);
 		for (const listed of [...packageJson.n8n.nodes, ...packageJson.n8n.credentials]) expect(paths).toContain(listed);
-		for (const asset of ['dist/nodes/Keycrate/keycrate.svg', 'dist/nodes/Keycrate/keycrate.dark.svg', 'dist/nodes/Keycrate/Keycrate.node.json', 'dist/nodes/Keycrate/KeycrateTrigger.node.json']) {
+		for (const asset of ['dist/nodes/Keycrate/keycrate.svg', 'dist/nodes/Keycrate/keycrate.dark.svg', 'dist/nodes/Keycrate/Keycrate.node.json', 'dist/nodes/Keycrate/KeycrateTrigger.node.json', 'dist/nodes/KeycrateWorker/keycrateWorker.svg', 'dist/nodes/KeycrateWorker/KeycrateWorker.node.json']) {
 			expect(paths).toContain(asset);
 		}
 		// Every compiled module a node needs is packed (n8n loads them by relative require).

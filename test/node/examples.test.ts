@@ -8,9 +8,11 @@ import { join } from 'node:path';
 
 import type { INodeParameters } from 'n8n-workflow';
 
+import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
 import { describeOperations } from './describe-operations';
 import { useEmulator } from './fixtures';
-import { createPoller, NODE_TYPE, TRIGGER_TYPE } from './harness';
+import { createPoller, NODE_TYPE, runKeycrateWorker, TRIGGER_TYPE, WORKER_NODE_TYPE } from './harness';
+import { startWorkerStub } from './worker-stub';
 
 const keycrate = useEmulator();
 
@@ -36,12 +38,23 @@ const examples = Object.fromEntries(
 );
 const nodeOf = (file: string, name: string) => examples[file].nodes.find((node) => node.name === name)!;
 
+/** The Keycrate Worker node's parameters of one operation, like describeOperations (collection members as "collection.member"). */
+function workerParameters(resource: string, operation: string): { required: string[]; optional: string[] } | undefined {
+	const shown = new KeycrateWorker().description.properties.filter(
+		(p) => (p.displayOptions?.show?.resource as string[] | undefined)?.includes(resource) && (p.displayOptions?.show?.operation as string[] | undefined)?.includes(operation),
+	);
+	if (shown.length === 0) return undefined;
+	const optional = shown.flatMap((p) => (p.type === 'collection' ? (p.options as Array<{ name: string }>).map((member) => `${p.name}.${member.name}`) : [p.name]));
+	return { required: [], optional };
+}
+
 describe('the example workflows', () => {
-	it('are the four of the README, each listed there', () => {
+	it('are the five of the README, each listed there', () => {
 		expect(Object.keys(examples).sort()).toEqual([
 			'expiring-licenses-email.json',
 			'extend-tier.json',
 			'stripe-purchase-to-license.json',
+			'worker-bulk-extend-tier.json',
 			'worker-handoff-email.json',
 		]);
 		const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
@@ -65,12 +78,12 @@ describe('the example workflows', () => {
 		const operations = describeOperations();
 		for (const [file, workflow] of Object.entries(examples)) {
 			for (const node of workflow.nodes.filter((n) => n.type.startsWith('n8n-nodes-keycrate.'))) {
-				expect([NODE_TYPE, TRIGGER_TYPE]).toContain(node.type);
-				if (node.type !== NODE_TYPE) continue;
+				expect([NODE_TYPE, TRIGGER_TYPE, WORKER_NODE_TYPE]).toContain(node.type);
+				if (node.type === TRIGGER_TYPE) continue;
 				const { resource, operation, ...parameters } = node.parameters as Record<string, unknown>;
-				const declared = operations[resource as string]?.[operation as string];
+				const declared = node.type === NODE_TYPE ? operations[resource as string]?.[operation as string] : workerParameters(resource as string, operation as string);
 				expect([file, node.name, declared !== undefined]).toEqual([file, node.name, true]);
-				const known = new Set([...declared.required, ...declared.optional, ...declared.optional.map((p) => p.split('.')[0])]);
+				const known = new Set([...declared!.required, ...declared!.optional, ...declared!.optional.map((p) => p.split('.')[0])]);
 				for (const [name, value] of Object.entries(parameters)) {
 					expect([file, node.name, name, known.has(name)]).toEqual([file, node.name, name, true]);
 					if (value && typeof value === 'object' && !('__rl' in value)) {
@@ -150,5 +163,43 @@ describe('the example workflows', () => {
 		expect((await verify(`t=${now},v1=${sign(now, body)}`, body.replace('K-1', 'K-2'))).valid).toBe(false);
 		expect((await verify(`t=${now - 600},v1=${sign(now - 600, body)}`, body)).valid).toBe(false);
 		expect((await verify(`t=${now},v1=${createHmac('sha256', 'other').update(`${now}.${body}`).digest('hex')}`, body)).valid).toBe(false);
+	});
+
+	it('worker bulk job: Start as written (tier and app chosen) queues an extend of the tier that notifies the Webhook', async () => {
+		const file = 'worker-bulk-extend-tier.json';
+		const start = nodeOf(file, 'Extend the Tier by 30 Days').parameters;
+		const webhook = nodeOf(file, 'Job Finished').parameters;
+		expect(webhook).toMatchObject({ httpMethod: 'POST', responseMode: 'responseNode', options: { rawBody: true } });
+		expect(new URL(String((start.options as { notifyUrl: string }).notifyUrl)).pathname).toBe(`/webhook/${String(webhook.path)}`);
+		const stub = await startWorkerStub();
+		try {
+			const credentials = { workerUrl: stub.url, adminToken: stub.token };
+			// App ID is required and empty until chosen: n8n refuses to run the node.
+			await expect(runKeycrateWorker({ credentials, parameters: start })).rejects.toThrow('The workflow has issues');
+			const appId = '2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11';
+			const tier = '7b1e6f0a-3c2d-4e5f-8a9b-0c1d2e3f4a5b';
+			const chosen = await runKeycrateWorker({ credentials, parameters: { ...start, appId, filter: { subscriptionId: tier } } });
+			expect(chosen.items.map((item) => item.json)).toEqual([expect.objectContaining({ kind: 'extend', state: 'waiting' })]);
+			expect(stub.received.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+				{ kind: 'extend', app_id: appId, filter: { subscription_id: tier }, duration_unit: 'days', duration_value: 30, notify_url: 'http://127.0.0.1:5678/webhook/keycrate-bulk-job' },
+			]);
+			expect(stub.violations).toEqual([]);
+		} finally {
+			await stub.stop();
+		}
+	});
+
+	it('worker bulk job: the notification is verified as a hand-off is, once per job, and the summary reads its result', async () => {
+		const file = 'worker-bulk-extend-tier.json';
+		expect(nodeOf(file, 'Read Signature').parameters.jsCode).toBe(nodeOf('worker-handoff-email.json', 'Read Signature').parameters.jsCode);
+		expect(nodeOf(file, 'HMAC-SHA256').parameters).toEqual(nodeOf('worker-handoff-email.json', 'HMAC-SHA256').parameters);
+		expect(nodeOf(file, 'Once per Job').parameters.dedupeValue).toBe('={{ $json.idempotency_key }}');
+		expect(examples[file].connections['Signature Valid?'].main.map((branch) => branch.map((t) => t.node))).toEqual([['Accept'], ['Reject']]);
+		expect(examples[file].connections['Once per Job'].main[0].map((t) => t.node)).toEqual(['Email Summary']);
+		// The worker's notification (worker/src/jobs/handoff.ts BulkNotification): the fields the email reads.
+		const email = nodeOf(file, 'Email Summary').parameters;
+		for (const field of ['job_id', 'kind', 'succeeded', 'failed', 'canceled', 'calls', 'error', 'failures']) {
+			expect([field, `${String(email.subject)} ${String(email.text)}`.includes(`$json.event.data.${field}`)]).toEqual([field, true]);
+		}
 	});
 });

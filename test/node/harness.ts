@@ -16,10 +16,12 @@ process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
 import { Container } from '@n8n/di';
 import {
 	CredentialTestContext,
+	ExecuteContext,
 	ExecutionLifecycleHooks,
 	ExternalSecretsProxy,
 	LoadOptionsContext,
 	PollContext,
+	RoutingNode,
 	WorkflowExecute,
 } from 'n8n-core';
 import type {
@@ -55,13 +57,16 @@ import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-ma
 import { TriggersAndPollers } from 'n8n-core/dist/execution-engine/triggers-and-pollers';
 
 import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
+import { KeycrateWorkerApi } from '../../credentials/KeycrateWorkerApi.credentials';
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
 import { KeycrateTrigger } from '../../nodes/Keycrate/KeycrateTrigger.node';
+import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
 
 export const NODE_TYPE = 'n8n-nodes-keycrate.keycrate';
 export const TRIGGER_TYPE = 'n8n-nodes-keycrate.keycrateTrigger';
+export const WORKER_NODE_TYPE = 'n8n-nodes-keycrate.keycrateWorker';
 export const CREDENTIAL_TYPE = 'keycrateApi';
-const NODE_NAME = 'Keycrate';
+export const WORKER_CREDENTIAL_TYPE = 'keycrateWorkerApi';
 
 export interface KeycrateCredentialData extends ICredentialDataDecryptedObject {
 	apiKey: string;
@@ -69,7 +74,22 @@ export interface KeycrateCredentialData extends ICredentialDataDecryptedObject {
 	appId: string;
 }
 
+export interface WorkerCredentialData extends ICredentialDataDecryptedObject {
+	workerUrl: string;
+	adminToken: string;
+}
+
 const credentialType: ICredentialType = new KeycrateApi();
+const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
+	[CREDENTIAL_TYPE]: credentialType,
+	[WORKER_CREDENTIAL_TYPE]: new KeycrateWorkerApi(),
+};
+
+/** Each node type of the package: its node name in test workflows and the credential it uses. */
+const NODE_SETUP: Record<string, { name: string; credential: string }> = {
+	[NODE_TYPE]: { name: 'Keycrate', credential: CREDENTIAL_TYPE },
+	[WORKER_NODE_TYPE]: { name: 'Keycrate Worker', credential: WORKER_CREDENTIAL_TYPE },
+};
 
 /**
  * Executing a node makes n8n-core's DI container create services with interval timers (SSH client
@@ -84,6 +104,7 @@ class KeycrateNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType> = {
 		[NODE_TYPE]: new Keycrate(),
 		[TRIGGER_TYPE]: new KeycrateTrigger(),
+		[WORKER_NODE_TYPE]: new KeycrateWorker(),
 	};
 
 	getByName(type: string): INodeType | IVersionedNodeType {
@@ -107,12 +128,13 @@ export interface SentRequest {
 	path: string;
 	body: unknown;
 	headers: Record<string, unknown>;
+	qs?: unknown;
 }
 
 /** Hands out one credential and authenticates requests as n8n's CLI CredentialsHelper does. */
 class TestCredentialsHelper extends ICredentialsHelper {
 	constructor(
-		private readonly data: KeycrateCredentialData,
+		private readonly data: ICredentialDataDecryptedObject,
 		private readonly sent: SentRequest[],
 	) {
 		super();
@@ -129,8 +151,9 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		workflow: Workflow,
 		node: INode,
 	): Promise<IHttpRequestOptions> {
-		if (typeName !== CREDENTIAL_TYPE) throw new Error(`Unknown credential type ${typeName}`);
-		const { authenticate } = credentialType;
+		const type = CREDENTIAL_TYPES[typeName];
+		if (!type) throw new Error(`Unknown credential type ${typeName}`);
+		const { authenticate } = type;
 		if (typeof authenticate === 'function') {
 			return await authenticate(credentials, requestOptions as IHttpRequestOptions);
 		}
@@ -157,6 +180,7 @@ class TestCredentialsHelper extends ICredentialsHelper {
 			path: new URL(options.url, options.baseURL).pathname,
 			body: options.body,
 			headers: { ...options.headers },
+			qs: options.qs,
 		});
 		return options;
 	}
@@ -178,7 +202,7 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		_nodeCredentials: INodeCredentialsDetails,
 		type: string,
 	): Promise<ICredentialDataDecryptedObject> {
-		if (type !== CREDENTIAL_TYPE) throw new Error(`Unknown credential type ${type}`);
+		if (!CREDENTIAL_TYPES[type]) throw new Error(`Unknown credential type ${type}`);
 		return { ...this.data };
 	}
 
@@ -186,8 +210,8 @@ class TestCredentialsHelper extends ICredentialsHelper {
 
 	async updateCredentialsOauthTokenData() {}
 
-	getCredentialsProperties() {
-		return credentialType.properties;
+	getCredentialsProperties(type: string) {
+		return CREDENTIAL_TYPES[type].properties;
 	}
 
 	isCredentialUsableByNode() {
@@ -196,7 +220,7 @@ class TestCredentialsHelper extends ICredentialsHelper {
 }
 
 function additionalDataFor(
-	credentials: KeycrateCredentialData,
+	credentials: ICredentialDataDecryptedObject,
 	sent: SentRequest[],
 	hooks?: ExecutionLifecycleHooks,
 ): IWorkflowExecuteAdditionalData {
@@ -222,15 +246,16 @@ function additionalDataFor(
 	} as IWorkflowExecuteAdditionalData;
 }
 
-function keycrateNode(parameters: INodeParameters, continueOnFail: boolean): INode {
+function keycrateNode(parameters: INodeParameters, continueOnFail: boolean, type = NODE_TYPE): INode {
+	const { name, credential } = NODE_SETUP[type];
 	return {
 		id: 'b1f0c6a2-7a53-4a0e-9a55-5f1f4c2b9e10',
-		name: NODE_NAME,
-		type: NODE_TYPE,
+		name,
+		type,
 		typeVersion: 1,
 		position: [0, 0],
 		parameters,
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate account' } },
+		credentials: { [credential]: { id: '1', name: 'Keycrate account' } },
 		...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 	};
 }
@@ -264,8 +289,20 @@ export interface RunResult {
 }
 
 /** Executes the Keycrate node once, as n8n does when a workflow reaches it. */
-export async function runKeycrate({ credentials, parameters, input, continueOnFail = false }: RunOptions): Promise<RunResult> {
-	const node = keycrateNode(parameters, continueOnFail);
+export async function runKeycrate(options: RunOptions): Promise<RunResult> {
+	return await runNode(NODE_TYPE, options);
+}
+
+/** Executes the Keycrate Worker node once, as n8n does when a workflow reaches it. */
+export async function runKeycrateWorker(options: Omit<RunOptions, 'credentials'> & { credentials: WorkerCredentialData }): Promise<RunResult> {
+	return await runNode(WORKER_NODE_TYPE, options);
+}
+
+async function runNode(
+	type: string,
+	{ credentials, parameters, input, continueOnFail = false }: Omit<RunOptions, 'credentials'> & { credentials: ICredentialDataDecryptedObject },
+): Promise<RunResult> {
+	const node = keycrateNode(parameters, continueOnFail, type);
 	const workflow = workflowWith(node);
 	const hooks = new ExecutionLifecycleHooks('manual', 'keycrate-test-execution', {
 		id: workflow.id,
@@ -291,7 +328,7 @@ export async function runKeycrate({ credentials, parameters, input, continueOnFa
 	await execution.processRunExecutionData(workflow);
 	const run = await finished.promise;
 
-	const task = run.data.resultData.runData[NODE_NAME]?.[0];
+	const task = run.data.resultData.runData[node.name]?.[0];
 	return {
 		items: task?.data?.main?.[0] ?? [],
 		error: run.data.resultData.error ?? task?.error,
@@ -372,4 +409,48 @@ export function createPoller(
 			),
 		staticData: () => workflow.staticData,
 	};
+}
+
+/**
+ * Runs "Test connection" for a credential with a declarative `test`, as n8n's CredentialsTester
+ * does (packages/cli credentials-tester.service.ts): the request through n8n-core's RoutingNode on
+ * a temporary node, its `responseCode` rules for a refusal, any other non-2xx as an error.
+ */
+export async function testDeclarativeCredential(type: string, data: ICredentialDataDecryptedObject): Promise<CredentialTestResult> {
+	const { test } = CREDENTIAL_TYPES[type];
+	if (!test) throw new Error(`${type} has no declarative test`);
+	const node: INode = { id: 'temp', name: 'Temp-Node', type: 'temp', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { [type]: { id: '1', name: 'test' } } };
+	const nodeType: INodeType = {
+		description: {
+			displayName: 'Temp', name: 'temp', group: [], version: 1, description: '', defaults: {}, inputs: [], outputs: [],
+			credentials: [{ name: type, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: test.request }, default: '' }],
+		},
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) },
+	});
+	const context = new ExecuteContext(workflow, node, additionalDataFor(data, []), 'internal', createRunExecutionData({}), 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
+	try {
+		await new RoutingNode(context, nodeType, { id: '1', name: 'test', type, data }).runNode();
+	} catch (error) {
+		const failure = error as { message: string; httpCode?: string; cause?: { response?: { status: number; statusText?: string }; code?: string } };
+		// n8n reads the axios error from `cause`. Under Jest the axios error comes from another realm
+		// (not instanceof the sandbox's Error), so NodeApiError keeps no cause: fall back to its httpCode.
+		const fromCode = /^\d{3}$/.test(failure.httpCode ?? '') ? { status: Number(failure.httpCode) } : undefined;
+		const response = failure.cause?.response ?? fromCode;
+		const networkCode = failure.cause?.code ?? (/^E[A-Z_]+$/.test(failure.httpCode ?? '') ? failure.httpCode : undefined);
+		if (response) {
+			const { status } = response;
+			for (const rule of test.rules ?? []) {
+				if (rule.type === 'responseCode' && rule.properties.value === status) return { status: 'Error', message: rule.properties.message };
+			}
+			if (status < 199 || status > 299) return { status: 'Error', message: failure.cause?.response?.statusText || `Received HTTP status code: ${status}` };
+		} else if (networkCode) return { status: 'Error', message: networkCode };
+		return { status: 'Error', message: String(failure.message) };
+	}
+	return { status: 'OK', message: 'Connection successful!' };
 }

@@ -2,6 +2,7 @@ import { Expression, Workflow, type INodeParameters, type INodeTypeDescription }
 
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
 import { KeycrateTrigger } from '../../nodes/Keycrate/KeycrateTrigger.node';
+import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
 
 /** The canvas subtitle as n8n's editor shows it: the node's `subtitle` expression over its parameters. */
 function subtitle(description: INodeTypeDescription, parameters: INodeParameters): unknown {
@@ -27,6 +28,19 @@ describe('canvas subtitles read as sentences', () => {
 				expect([parameters, subtitle(node, parameters)]).toEqual([parameters, action]);
 			}
 		}
+	});
+
+	it('Keycrate Worker: every operation has its action', () => {
+		const worker = new KeycrateWorker().description;
+		const operations = worker.properties.filter((p) => p.name === 'operation');
+		expect(operations.flatMap((p) => p.options ?? [])).toHaveLength(7);
+		for (const property of operations) {
+			for (const option of property.options ?? []) {
+				const parameters = { resource: (property.displayOptions!.show!.resource as string[])[0], operation: (option as { value: string }).value };
+				expect([parameters, subtitle(worker, parameters)]).toEqual([parameters, (option as { action: string }).action]);
+			}
+		}
+		expect(subtitle(worker, { resource: 'bulkJob', operation: 'start' })).toBe('Start a bulk job');
 	});
 
 	it('Keycrate Trigger', () => {

@@ -261,6 +261,29 @@ export const simplifyField: INodeProperties = {
 	description: 'Whether to return a simplified version of the response instead of the raw data',
 };
 
+/** Filters → Status of a license list. */
+export const licenseStatusFilterField: INodeProperties = {
+	displayName: 'Status',
+	name: 'status',
+	type: 'options',
+	options: [
+		{ name: 'Active', value: 'active' },
+		{ name: 'Expired', value: 'expired' },
+		{ name: 'Paused', value: 'paused' },
+	],
+	default: 'active',
+	description: 'Only licenses with this status (expired: active but past its expiry)',
+};
+
+/** Filters → Tag of a license list. */
+export const tagFilterField: INodeProperties = {
+	displayName: 'Tag',
+	name: 'tag',
+	type: 'string',
+	default: '',
+	description: 'Only licenses carrying this tag',
+};
+
 export const statusField: INodeProperties = {
 	displayName: 'Status',
 	name: 'status',

@@ -1,9 +1,10 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import * as customApiCall from './customApiCall';
 import * as hwid from './hwid/Hwid.resource';
 import * as license from './license/License.resource';
+import { runPerItem } from './perItem';
 import * as subscription from './subscription/Subscription.resource';
 import type { OperationModule } from './types';
 
@@ -27,7 +28,6 @@ const RENAMED: Record<string, string> = {
  * with Continue On Fail a failed input yields one error item instead of stopping the node.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operationName = this.getNodeParameter('operation', 0, '') as string;
 	const isCustomCall = resource === customApiCall.CUSTOM_API_CALL || operationName === customApiCall.CUSTOM_API_CALL;
@@ -39,27 +39,5 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		});
 	}
 
-	const output: INodeExecutionData[] = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		try {
-			const results = await operation.execute.call(this, itemIndex);
-			for (const json of results) output.push({ json: json as IDataObject, pairedItem: { item: itemIndex } });
-		} catch (error) {
-			const nodeError =
-				error instanceof NodeApiError || error instanceof NodeOperationError
-					? error
-					: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
-			if (!this.continueOnFail()) throw nodeError;
-			const errorCode = nodeError.context.errorCode as string | undefined;
-			output.push({
-				json: {
-					error: nodeError.message,
-					...(errorCode ? { error_code: errorCode } : {}),
-					...(nodeError.description ? { description: nodeError.description } : {}),
-				},
-				pairedItem: { item: itemIndex },
-			});
-		}
-	}
-	return [output];
+	return await runPerItem.call(this, operation);
 }

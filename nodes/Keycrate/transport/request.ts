@@ -228,7 +228,7 @@ function unreachableError(node: INode, call: CallInfo, networkCode: string, unco
  * The Node.js network error code (ECONNRESET, …) of a failed request: n8n's NodeApiError keeps it
  * as `httpCode`; a raw error has it as `code`, possibly down its cause chain.
  */
-function findNetworkCode(error: unknown): string | undefined {
+export function findNetworkCode(error: unknown): string | undefined {
 	let current: unknown = error;
 	for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
 		const { code, httpCode, cause } = current as { code?: unknown; httpCode?: unknown; cause?: unknown };

@@ -6,7 +6,17 @@ import { readAppId, readOptionalSubscriptionId } from '../../helpers/input';
 import { collectPages, licenseKeyOf } from '../../helpers/pagination';
 import { outputLicenses } from '../../helpers/simplify';
 import { keycrateRequest } from '../../transport/request';
-import { appIdField, limitField, pagingOptionsField, returnAllField, simplifyField, subscriptionIdField, readPagingRequest } from '../fields';
+import {
+	appIdField,
+	licenseStatusFilterField,
+	limitField,
+	pagingOptionsField,
+	returnAllField,
+	simplifyField,
+	subscriptionIdField,
+	tagFilterField,
+	readPagingRequest,
+} from '../fields';
 
 type GetBulkRequest = components['schemas']['LicenseGetBulkRequest'];
 
@@ -32,26 +42,9 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Filter',
 		default: {},
 		options: [
-			{
-				displayName: 'Status',
-				name: 'status',
-				type: 'options',
-				options: [
-					{ name: 'Active', value: 'active' },
-					{ name: 'Expired', value: 'expired' },
-					{ name: 'Paused', value: 'paused' },
-				],
-				default: 'active',
-				description: 'Only licenses with this status (expired: active but past its expiry)',
-			},
+			licenseStatusFilterField,
 			subscriptionIdField('Only licenses of this subscription tier', false),
-			{
-				displayName: 'Tag',
-				name: 'tag',
-				type: 'string',
-				default: '',
-				description: 'Only licenses carrying this tag',
-			},
+			tagFilterField,
 		],
 	},
 	simplifyField,
