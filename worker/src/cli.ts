@@ -4,9 +4,11 @@
 
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
 import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './log.js';
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
+import { BULK_HELP, bulkCommand, BulkUsageError } from './bulk/cli.js';
+import { listDeadLetters, retryDeadLetters } from './jobs/dead-letters.js';
 import { startWorker } from './runner.js';
 import { createStripeClient } from './stripe/client.js';
 import { HANDLED_EVENT_TYPES, isRootId, rootOfEvent } from './stripe/roots.js';
@@ -29,6 +31,7 @@ Commands:
   resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
   resync --root <sub_…|pi_…|cs_…>…    sync these roots now
   skipped [--limit N] [--json]        events and roots that led to no license, with the reason
+${BULK_HELP}
   --help                              show this help
 
 Configuration is read from the environment (see the README, "Configuration"):
@@ -118,15 +121,6 @@ async function start(args: string[]): Promise<void> {
 	process.on('SIGINT', onSignal);
 }
 
-interface DeadLetter {
-	kind: 'sync' | 'hand-off';
-	/** The root of a sync, the license key of a hand-off: what `retry` takes. */
-	id: string;
-	attempts: number;
-	failedAt?: string;
-	reason: string;
-}
-
 interface AdminQueues {
 	redis: Redis;
 	syncs: Queue<SyncJobData>;
@@ -154,17 +148,6 @@ async function withQueues<T>(config: Config, work: (queues: AdminQueues) => Prom
 	}
 }
 
-function letterOf(kind: DeadLetter['kind'], job: Job): DeadLetter {
-	const data = job.data as Partial<SyncJobData> & { data?: { license_key?: string } };
-	return {
-		kind,
-		id: (kind === 'sync' ? data.root : data.data?.license_key) ?? job.id ?? '?',
-		attempts: job.attemptsMade,
-		failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
-		reason: job.failedReason ?? '',
-	};
-}
-
 function limitOption(options: Record<string, string | true>): number {
 	const limit = options.limit === undefined ? 50 : Number(options.limit);
 	if (typeof options.limit === 'string' && !/^[0-9]+$/.test(options.limit)) throw new UsageError('--limit: must be a whole number ≥ 1');
@@ -183,21 +166,7 @@ async function deadLetters(args: string[]): Promise<void> {
 	const options = parseOptions(args, { limit: 'value', json: 'flag' });
 	const limit = limitOption(options);
 	const config = configFor('inspect');
-	const { letters, total } = await withQueues(config, async ({ syncs, handoffs }) => {
-		const [syncTotal, handoffTotal, syncJobs, handoffJobs] = await Promise.all([
-			syncs.getFailedCount(),
-			handoffs.getFailedCount(),
-			syncs.getFailed(0, limit - 1),
-			handoffs.getFailed(0, limit - 1),
-		]);
-		const all = [...syncJobs.map((job) => letterOf('sync', job)), ...handoffJobs.map((job) => letterOf('hand-off', job))];
-		// A root can fail again after its dead letter (an event that came meanwhile): show it once, newest first.
-		const seen = new Set<string>();
-		const unique = all
-			.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? ''))
-			.filter((letter) => !seen.has(`${letter.kind} ${letter.id}`) && seen.add(`${letter.kind} ${letter.id}`));
-		return { letters: unique.slice(0, limit), total: unique.length + Math.max(0, syncTotal + handoffTotal - all.length) };
-	});
+	const { letters, total } = await withQueues(config, (queues) => listDeadLetters(queues, limit));
 	// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
 	const scrub = secretScrubber(secretValues(config));
 	for (const letter of letters) letter.reason = scrub(letter.reason);
@@ -221,26 +190,7 @@ async function retry(args: string[]): Promise<void> {
 	if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" (try --help)`);
 	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
 	const config = configFor('inspect');
-	const { retried, missing } = await withQueues(config, async ({ syncs, handoffs }) => {
-		const done: string[] = [];
-		const wanted = new Set(ids);
-		for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
-			for (const job of await queue.getFailed()) {
-				const letter = letterOf(kind, job);
-				if (!all && !wanted.has(letter.id)) continue;
-				if (kind === 'sync') {
-					// A fresh sync job (deduplicated per root like any other), then the dead letter goes.
-					await enqueueSync(config, syncs, letter.id, 'retry of a dead letter');
-					await job.remove();
-				} else {
-					await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-				}
-				wanted.delete(letter.id);
-				done.push(letter.id);
-			}
-		}
-		return { retried: done, missing: [...wanted] };
-	});
+	const { retried, missing } = await withQueues(config, (queues) => retryDeadLetters(config, queues, all ? undefined : ids));
 	process.stdout.write(`Queued again: ${retried.length === 0 ? 'nothing' : retried.join(', ')}\n`);
 	if (missing.length > 0) fail(`not in the dead letters: ${missing.join(', ')}`, 1);
 }
@@ -328,10 +278,23 @@ async function main(argv: string[]): Promise<void> {
 	if (command === 'retry') return retry(rest);
 	if (command === 'resync') return resync(rest);
 	if (command === 'skipped') return skipped(rest);
+	if (command === 'bulk' || command === 'jobs' || command === 'job' || command === 'cancel') {
+		const config = configFor('inspect');
+		const redis = ingestConnection(config);
+		redis.on('error', () => undefined);
+		const timeout = setTimeout(() => fail(`REDIS_URL: no answer from ${describeRedisUrl(config.redisUrl)} within ${INSPECT_TIMEOUT_MS / 1000} s`, 1), INSPECT_TIMEOUT_MS);
+		await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+		clearTimeout(timeout);
+		try {
+			return await bulkCommand(command, rest, config, redis, process.stdout);
+		} finally {
+			redis.disconnect();
+		}
+	}
 	throw new UsageError(`unknown command "${command}" (try --help)`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-	if (error instanceof UsageError) fail(error.message, EXIT_USAGE);
+	if (error instanceof UsageError || error instanceof BulkUsageError) fail(error.message, EXIT_USAGE);
 	fail((error as Error).message, 1);
 });

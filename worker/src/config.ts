@@ -58,6 +58,16 @@ export interface Config {
 	licenseTag: string;
 	licenseWebhookUrl?: string;
 	licenseWebhookSecret?: string;
+	/** Keys per bulk chunk: the contract's max_batch unless the real service wants fewer. */
+	bulkBatchSize: number;
+	/** Bulk jobs one process runs at once. */
+	bulkConcurrency: number;
+	/** How long a bulk job's result (and its ledger) is kept after it ends. */
+	bulkResultTtlSeconds: number;
+	/** Where export jobs write their files. */
+	exportDir: string;
+	/** The admin API's bearer token; unset = no admin API. */
+	adminToken?: string;
 	logLevel: string;
 }
 
@@ -238,6 +248,13 @@ export function loadPlans(path: string | undefined): PlanMap {
 	return plans;
 }
 
+/** ADMIN_TOKEN: long enough that guessing it is hopeless. */
+function adminToken(env: Env): string | undefined {
+	const token = text(env, 'ADMIN_TOKEN');
+	if (token !== undefined && token.length < 24) throw new ConfigError('ADMIN_TOKEN', 'must be at least 24 characters (e.g. openssl rand -hex 24)');
+	return token;
+}
+
 /** Reads the whole configuration; `role` decides which secrets are required ('inspect': none, admin commands). */
 export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	const processes = role === 'process' || role === 'all';
@@ -322,6 +339,11 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		licenseTag: text(env, 'LICENSE_TAG') ?? 'stripe',
 		licenseWebhookUrl,
 		licenseWebhookSecret,
+		bulkBatchSize: integer(env, 'BULK_BATCH_SIZE', CONTRACT_LIMITS.maxBatch, 1, CONTRACT_LIMITS.maxBatch),
+		bulkConcurrency: integer(env, 'BULK_CONCURRENCY', 1, 1, 100),
+		bulkResultTtlSeconds: integer(env, 'BULK_RESULT_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
+		exportDir: text(env, 'EXPORT_DIR') ?? './exports',
+		adminToken: adminToken(env),
 		logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
 	};
 }

@@ -56,6 +56,7 @@ export function secretValues(config: Partial<Config>): string[] {
 		config.keycrateApiKey,
 		config.stripeApiKey,
 		config.licenseWebhookSecret,
+		config.adminToken,
 		...(config.stripeWebhookSecrets ?? []),
 	];
 	if (config.redisUrl !== undefined) {

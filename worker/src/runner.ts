@@ -6,6 +6,7 @@ import { createKeycrateClient } from './keycrate/client.js';
 import type { Logger } from './log.js';
 import { startProcessor, type Processor } from './jobs/processor.js';
 import type { LicenseApi } from './keycrate/licenses.js';
+import type { BulkApi } from './bulk/job.js';
 
 export interface RunningWorker {
 	/** The ingest's base URL when the role includes ingest. */
@@ -17,7 +18,7 @@ export interface RunningWorker {
 
 export interface WorkerDeps {
 	/** A Keycrate client other than the one built from the config (tests). */
-	api?: LicenseApi;
+	api?: LicenseApi & BulkApi;
 }
 
 export async function startWorker(config: Config, log: Logger, role: Role, deps: WorkerDeps = {}): Promise<RunningWorker> {

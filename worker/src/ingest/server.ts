@@ -15,6 +15,8 @@ import { rootOfEvent } from '../stripe/roots.js';
 import { BodyTooLargeError, readRawBody } from './body.js';
 import { checkParsedText, checkRawPayload, type PayloadProblem } from './payload.js';
 import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
+import { createAdminApi, type AdminApi } from './admin.js';
+import { createKeycrateClient } from '../keycrate/client.js';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
 /** Longest wait for Redis on a request; past it the answer is 503 (a late write is harmless: same job id). */
@@ -200,9 +202,14 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		sendJson(response, 200, { received: true });
 	}
 
+	// The admin API exists only with ADMIN_TOKEN; a dry run of a selection also needs the Keycrate key.
+	const keycrate = config.keycrateApiKey.startsWith('kc_') ? createKeycrateClient(config) : undefined;
+	const admin: AdminApi | undefined = config.adminToken ? createAdminApi(config, connection, queue, sendJson, ingestLog, keycrate) : undefined;
+
 	async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-		const path = (request.url ?? '/').split('?')[0];
+		const [path, search] = (request.url ?? '/').split('?');
 		const method = request.method ?? 'GET';
+		if (admin !== undefined && path.startsWith('/admin/') && (await admin.handle(request, response, path, new URLSearchParams(search ?? '')))) return;
 		if (path === WEBHOOK_PATH) {
 			if (method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
 			return handleWebhook(request, response);
@@ -215,7 +222,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			const ready = await isReady();
 			return sendJson(response, ready ? 200 : 503, { ready, redis: ready ? 'up' : 'down' });
 		}
-		return sendJson(response, 404, { error: 'not_found' });
+		return sendJson(response, 404, { error: 'not_found', message: `no route ${method} ${path}` });
 	}
 
 	// Give Redis a moment so the first webhook after a start is not refused; start anyway when it is away
@@ -245,6 +252,8 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 
 	async function releaseRedis(): Promise<void> {
 		await queue.close().catch(() => undefined);
+		await admin?.close();
+		keycrate?.close();
 		connection.off('error', onRedisError);
 		connection.off('ready', onRedisReady);
 		if (ownsConnection) {

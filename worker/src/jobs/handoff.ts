@@ -34,6 +34,15 @@ export interface HandoffPayload {
 	};
 }
 
+/** A bulk job's end, posted to its notify_url (signed like a hand-off): an n8n Webhook continues from it. */
+export interface BulkNotification {
+	type: 'bulk_job.completed';
+	/** The job's id: also the Idempotency-Key. */
+	id: string;
+	created: number;
+	data: { job_id: string; kind: string; succeeded: number; failed: number; canceled: boolean; failures: { license_key?: string; reason: string }[]; export_path?: string; calls: number; error?: string };
+}
+
 /** The hand-off id of a license: derived from its key, so every delivery and every rebuild agree. */
 export function handoffId(licenseKey: string): string {
 	return `kclh_${createHash('sha256').update(licenseKey).digest('hex').slice(0, 32)}`;
@@ -104,16 +113,17 @@ export class HandoffDeliveryError extends Error {
 /** Posts the payload once; throws HandoffRejectedError (permanent) or HandoffDeliveryError (retry). */
 export async function deliverHandoff(
 	config: Pick<Config, 'licenseWebhookUrl' | 'licenseWebhookSecret'>,
-	payload: HandoffPayload,
+	payload: HandoffPayload | BulkNotification,
 	now = Date.now(),
+	url: string | undefined = config.licenseWebhookUrl,
 ): Promise<{ status: number }> {
-	if (config.licenseWebhookUrl === undefined || config.licenseWebhookSecret === undefined) {
-		throw new UnrecoverableError('LICENSE_WEBHOOK_URL and LICENSE_WEBHOOK_SECRET must both be set to hand off licenses');
+	if (url === undefined || config.licenseWebhookSecret === undefined) {
+		throw new UnrecoverableError('LICENSE_WEBHOOK_URL (or a notify_url) and LICENSE_WEBHOOK_SECRET must both be set to post hand-offs');
 	}
 	const body = JSON.stringify(payload);
 	let status: number;
 	try {
-		const response = await got.post(config.licenseWebhookUrl, {
+		const response = await got.post(url, {
 			body,
 			headers: {
 				'content-type': 'application/json',

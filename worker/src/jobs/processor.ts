@@ -1,15 +1,17 @@
-// The BullMQ workers of the processing role: sync jobs (sync-worker.ts) and hand-off jobs (handoff-worker.ts),
+// The BullMQ workers of the processing role: sync jobs (sync-worker.ts), hand-off jobs (handoff-worker.ts) and
+// bulk jobs (bulk/job.ts),
 // their shared settings and retry schedule, and a bounded stop.
 
-import { Worker, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { bulkJob, type BulkApi, type BulkJobData, type BulkResult } from '../bulk/job.js';
 import type { LicenseApi } from '../keycrate/licenses.js';
 import { secretScrubber, secretValues, type Logger } from '../log.js';
 import { createStripeClient, StripeBudget } from '../stripe/client.js';
 import { reportFailures, watchRedis } from './failures.js';
 import { handoffJob, type HandoffJobData } from './handoff-worker.js';
-import { HANDOFF_QUEUE, handoffQueue, retryDelay, SYNC_QUEUE, syncQueue, workerConnection, type SyncJobData } from './queues.js';
+import { BULK_QUEUE, bulkQueue, HANDOFF_QUEUE, handoffJobOptions, handoffQueue, retryDelay, SYNC_QUEUE, syncQueue, workerConnection, type SyncJobData } from './queues.js';
 import { syncJob, type SyncJob } from './sync-worker.js';
 
 export { asJobError, watchRedis } from './failures.js';
@@ -21,7 +23,7 @@ export interface Processor {
 
 export interface ProcessorDeps {
 	/** The Keycrate client; tests may pass a wrapped one. */
-	api: LicenseApi;
+	api: LicenseApi & BulkApi;
 	/** Override the Redis connection (tests). */
 	connection?: Redis;
 }
@@ -31,7 +33,8 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	const unwatch = watchRedis(connection, log);
 	const scrub = secretScrubber(secretValues(config));
 	const syncs: Queue<SyncJobData> = syncQueue(config, connection);
-	const handoffs = config.licenseWebhookUrl ? handoffQueue(config, connection) : undefined;
+	// Hand-offs, and bulk jobs' notifications, both signed with LICENSE_WEBHOOK_SECRET.
+	const handoffs = config.licenseWebhookUrl || config.licenseWebhookSecret ? handoffQueue(config, connection) : undefined;
 	const budget = new StripeBudget(connection, config.queuePrefix, config.stripeRateLimit);
 	const stripe = createStripeClient(config);
 	const stopping = new AbortController();
@@ -71,7 +74,27 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	const handoffWorker = handoffs
 		? new Worker<HandoffJobData>(HANDOFF_QUEUE, handoffJob(config, log, deps.api, scrub), { ...workerSettings, concurrency: Math.min(config.workerConcurrency, 10) })
 		: undefined;
-	if (handoffWorker) reportFailures(handoffWorker, connection, log, 'hand-off', (job) => ({ licenseKey: job.data.data.license_key }));
+	if (handoffWorker) reportFailures(handoffWorker, connection, log, 'hand-off', (job) => (job.data.type === 'bulk_job.completed' ? { bulkJob: job.data.id } : { licenseKey: job.data.data.license_key }));
+
+	const bulks = bulkQueue(config, connection);
+	const bulkWorker = new Worker<BulkJobData, BulkResult>(
+		BULK_QUEUE,
+		bulkJob({
+			config,
+			connection,
+			api: deps.api,
+			log,
+			syncs,
+			notify: async (url, jobId, result) => {
+				if (handoffs === undefined) throw new UnrecoverableError('notify_url needs LICENSE_WEBHOOK_SECRET, which signs the notification');
+				const notification: HandoffJobData = { type: 'bulk_job.completed', id: jobId, created: Math.floor(Date.now() / 1000), data: { job_id: jobId, kind: (await bulks.getJob(jobId))?.data.spec.kind ?? 'unknown', ...result }, url };
+				await handoffs.add('bulk_job.completed', notification, { ...handoffJobOptions(config, jobId), jobId: `notify-${jobId}` });
+			},
+		}),
+		{ ...workerSettings, concurrency: config.bulkConcurrency },
+	);
+	reportFailures(bulkWorker, connection, log, 'bulk job', (job) => ({ bulkJob: job.id }));
+
 
 	let running = true;
 	return {
@@ -80,7 +103,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 			running = false;
 			// Active jobs get SHUTDOWN_TIMEOUT_MS to finish; then the sync stops between two calls and its job is
 			// left to run again (another process takes it once its lock lapses): a stop never hangs on a job.
-			const graceful = Promise.all([syncWorker.close(), handoffWorker?.close()]);
+			const graceful = Promise.all([syncWorker.close(), handoffWorker?.close(), bulkWorker.close()]);
 			graceful.catch(() => undefined); // after a timeout it may fail on the connection we drop
 			let timer: NodeJS.Timeout | undefined;
 			const timedOut = await Promise.race([
@@ -99,7 +122,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 				if (!deps.connection) connection.disconnect();
 				return;
 			}
-			await Promise.all([syncs.close(), handoffs?.close()]);
+			await Promise.all([syncs.close(), handoffs?.close(), bulks.close()]);
 			unwatch();
 			if (!deps.connection) await connection.quit().catch(() => connection.disconnect());
 		},

@@ -4,6 +4,7 @@
 //                     at most one runs and one waits, so a burst of events for one subscription costs one sync
 //                     and two syncs of one root never run at once
 //   license-handoff   one job per license: POST it to LICENSE_WEBHOOK_URL (job id = handoff-<key>)
+//   keycrate-bulk     one job per bulk job (bulk/job.ts): job id bulk_<random>; its chunks live in its own keys
 //   skipped           a capped stream of events and roots that led to no license, with the reason
 
 import { Queue, type JobsOptions } from 'bullmq';
@@ -13,6 +14,7 @@ import type { RootId, SkipReason } from '../model.js';
 
 export const SYNC_QUEUE = 'keycrate-sync';
 export const HANDOFF_QUEUE = 'license-handoff';
+export const BULK_QUEUE = 'keycrate-bulk';
 /** The retry schedule's name in job options; the worker's backoffStrategy turns it into delays. */
 export const RETRY_BACKOFF = 'keycrate-schedule';
 /** Skipped records kept (approximately; XADD MAXLEN ~). */
@@ -50,6 +52,16 @@ export function syncQueue(config: Config, connection: Redis): Queue<SyncJobData>
 
 export function handoffQueue(config: Config, connection: Redis): Queue {
 	return new Queue(HANDOFF_QUEUE, { connection, prefix: config.queuePrefix });
+}
+
+export function bulkQueue(config: Config, connection: Redis): Queue {
+	return new Queue(BULK_QUEUE, { connection, prefix: config.queuePrefix });
+}
+
+/** A bulk job retries on the schedule like a sync; its result is kept BULK_RESULT_TTL_SECONDS. */
+export function bulkJobOptions(config: Config, jobId: string): JobsOptions {
+	const keep = { age: config.bulkResultTtlSeconds };
+	return { ...retryOptions(config), jobId, removeOnComplete: keep, removeOnFail: keep };
 }
 
 function retryOptions(config: Config): Pick<JobsOptions, 'attempts' | 'backoff' | 'removeOnComplete' | 'removeOnFail'> {

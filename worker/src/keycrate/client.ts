@@ -26,6 +26,10 @@ type Schemas = components['schemas'];
 export type KeycrateLicense = Schemas['License'];
 export type LicenseCreateRequest = Schemas['LicenseCreateRequest'];
 export type SettableStatus = Schemas['SettableStatus'];
+export type LicenseCreateBulkRequest = Schemas['LicenseCreateBulkRequest'];
+export type BulkItemResult = Schemas['BulkItemResult'];
+/** get-bulk's filters (app, tier, status, tag): the inferred ones may be ignored, so callers check each license. */
+export type LicenseListFilter = Pick<Schemas['LicenseGetBulkRequest'], 'app_id' | 'subscription_id' | 'status' | 'tag'>;
 type ErrorEnvelope = Schemas['Error'];
 
 /** In-process waits between attempts: short, so that a job never holds its slot long (the job backoff waits longer). */
@@ -67,6 +71,11 @@ export const ENDPOINTS = {
 	updateMetadata: { path: '/license/update-metadata', writeOnce: false },
 	updateStatus: { path: '/license/update-status', writeOnce: false },
 	updateSubscription: { path: '/license/update-subscription', writeOnce: false },
+	createBulk: { path: '/license/create-bulk', writeOnce: true },
+	extendBulk: { path: '/license/extend-bulk', writeOnce: true },
+	updateStatusBulk: { path: '/license/update-status-bulk', writeOnce: false },
+	deleteBulk: { path: '/license/delete-bulk', writeOnce: false },
+	toggleLockBulk: { path: '/hwid/toggle-lock-bulk', writeOnce: false },
 } as const satisfies Record<string, Endpoint>;
 
 /** Endpoints that change nothing: a late duplicate of them is harmless. */
@@ -145,6 +154,37 @@ export class KeycrateClient {
 			ambiguous: false,
 			retryable: false,
 		});
+	}
+
+	/** Creates up to max_batch licenses with the same settings. Write-once: never re-sent after an ambiguous failure. */
+	async createLicensesBulk(body: LicenseCreateBulkRequest): Promise<KeycrateLicense[]> {
+		const reply = await this.call(ENDPOINTS.createBulk, body);
+		const list = pageOf(reply).items;
+		return list.map((license) => licenseOf(ENDPOINTS.createBulk, license));
+	}
+
+	/** Adds `extendSeconds` to each key's current expiry. Write-once: never re-sent after an ambiguous failure. */
+	async extendLicensesBulk(licenseKeys: string[], extendSeconds: number): Promise<BulkItemResult[]> {
+		return bulkResultsOf(ENDPOINTS.extendBulk, await this.call(ENDPOINTS.extendBulk, { license_keys: licenseKeys, extend_seconds: extendSeconds }));
+	}
+
+	async updateStatusBulk(licenseKeys: string[], status: SettableStatus): Promise<BulkItemResult[]> {
+		return bulkResultsOf(ENDPOINTS.updateStatusBulk, await this.call(ENDPOINTS.updateStatusBulk, { license_keys: licenseKeys, status }));
+	}
+
+	async deleteLicensesBulk(licenseKeys: string[]): Promise<BulkItemResult[]> {
+		return bulkResultsOf(ENDPOINTS.deleteBulk, await this.call(ENDPOINTS.deleteBulk, { license_keys: licenseKeys }));
+	}
+
+	async toggleLockBulk(licenseKeys: string[], hwidLock: boolean): Promise<BulkItemResult[]> {
+		return bulkResultsOf(ENDPOINTS.toggleLockBulk, await this.call(ENDPOINTS.toggleLockBulk, { license_keys: licenseKeys, hwid_lock: hwidLock }));
+	}
+
+	/** One page (1-based) of an app's licenses, oldest first; `more` when another page may follow. */
+	async listLicensesPage(filter: LicenseListFilter, page: number): Promise<{ items: unknown[]; more: boolean }> {
+		const body = { ...filter, page, per_page: PAGE_SIZE, sort_field: 'created_at', sort_order: 'asc' };
+		const reply = pageOf(await this.call(ENDPOINTS.getBulk, body));
+		return { items: reply.items, more: reply.items.length > 0 && (reply.hasMore ?? reply.items.length >= PAGE_SIZE) };
 	}
 
 	/** Deletes a license; one that is already gone counts as deleted. */
@@ -291,6 +331,14 @@ function licenseOf(endpoint: Endpoint, reply: unknown): KeycrateLicense {
 	const license = (typeof wrapped === 'object' && wrapped !== null ? wrapped : reply) as { license_key?: unknown } | null;
 	if (typeof license?.license_key !== 'string') throw badResponse(endpoint, 'no license in the reply');
 	return license as KeycrateLicense;
+}
+
+/** The per-key results of a bulk call, with or without a `data` wrapper. */
+function bulkResultsOf(endpoint: Endpoint, reply: unknown): BulkItemResult[] {
+	const body = (reply as { data?: unknown } | null)?.data ?? reply;
+	const results = (body as { results?: unknown } | null)?.results;
+	if (!Array.isArray(results)) throw badResponse(endpoint, 'no per-key results in the reply');
+	return results.filter((result): result is BulkItemResult => typeof (result as BulkItemResult | null)?.license_key === 'string');
 }
 
 /** A page of a list reply: `{data: [...], pagination?}` or a bare array; `hasMore` only when the reply says. */

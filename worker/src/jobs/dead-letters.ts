@@ -1,0 +1,71 @@
+// Dead letters (syncs and hand-offs that failed for good) as an operator reads and retries them: one module for
+// the CLI (`dead-letters`, `retry`) and the admin API (`/admin/dead-letters`).
+
+import type { Job, Queue } from 'bullmq';
+import type { Config } from '../config.js';
+import { enqueueSync, type SyncJobData } from './queues.js';
+
+export interface DeadLetter {
+	kind: 'sync' | 'hand-off';
+	/** The root of a sync, the license key of a hand-off (or the bulk job of a notification): what `retry` takes. */
+	id: string;
+	attempts: number;
+	failedAt?: string;
+	reason: string;
+}
+
+export interface DeadLetterQueues {
+	syncs: Queue<SyncJobData>;
+	handoffs: Queue;
+}
+
+function letterOf(kind: DeadLetter['kind'], job: Job): DeadLetter {
+	const data = job.data as Partial<SyncJobData> & { type?: string; id?: string; data?: { license_key?: string } };
+	const handoffId = data.type === 'bulk_job.completed' ? data.id : data.data?.license_key;
+	return {
+		kind,
+		id: (kind === 'sync' ? data.root : handoffId) ?? job.id ?? '?',
+		attempts: job.attemptsMade,
+		failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
+		reason: job.failedReason ?? '',
+	};
+}
+
+/** The newest dead letters, each root or license once, and how many there are in all. */
+export async function listDeadLetters({ syncs, handoffs }: DeadLetterQueues, limit: number): Promise<{ letters: DeadLetter[]; total: number }> {
+	const [syncTotal, handoffTotal, syncJobs, handoffJobs] = await Promise.all([
+		syncs.getFailedCount(),
+		handoffs.getFailedCount(),
+		syncs.getFailed(0, limit - 1),
+		handoffs.getFailed(0, limit - 1),
+	]);
+	const all = [...syncJobs.map((job) => letterOf('sync', job)), ...handoffJobs.map((job) => letterOf('hand-off', job))];
+	// A root can fail again after its dead letter (an event that came meanwhile): show it once, newest first.
+	const seen = new Set<string>();
+	const unique = all
+		.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? ''))
+		.filter((letter) => !seen.has(`${letter.kind} ${letter.id}`) && seen.add(`${letter.kind} ${letter.id}`));
+	return { letters: unique.slice(0, limit), total: unique.length + Math.max(0, syncTotal + handoffTotal - all.length) };
+}
+
+/** Runs dead letters again: a fresh sync of each root, a hand-off from scratch. `ids` undefined = all. */
+export async function retryDeadLetters(config: Config, { syncs, handoffs }: DeadLetterQueues, ids: string[] | undefined): Promise<{ retried: string[]; missing: string[] }> {
+	const done: string[] = [];
+	const wanted = new Set(ids ?? []);
+	for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
+		for (const job of await queue.getFailed()) {
+			const letter = letterOf(kind, job);
+			if (ids !== undefined && !wanted.has(letter.id)) continue;
+			if (kind === 'sync') {
+				// A fresh sync job (deduplicated per root like any other), then the dead letter goes.
+				await enqueueSync(config, syncs, letter.id, 'retry of a dead letter');
+				await job.remove();
+			} else {
+				await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+			}
+			wanted.delete(letter.id);
+			done.push(letter.id);
+		}
+	}
+	return { retried: done, missing: [...wanted] };
+}
