@@ -3,7 +3,10 @@
 // every key's expiry, a snapshot that a job's own changes do not move, cancel, per-key failures, SIGKILLs and
 // Keycrate faults (a create chunk settled by its tag, an extend settled by reading).
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyHandoffSignature } from '../src/jobs/handoff.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,4 +215,60 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			expect(failed?.stderr).toContain(message);
 		}
 	}, 300000);
+
+	test('notify_url: the result is POSTed there when the job ends, signed like the hand-off, under the job id as Idempotency-Key', async () => {
+		cluster = await Cluster.start({ label: 'bulknotify', env: { ADMIN_TOKEN: TOKEN }, handoff: { failRate: 0 } });
+		const secret = (cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>).secret;
+		const received: { body: string; signature: string | undefined; key: string | undefined }[] = [];
+		let answered = 0;
+		const receiver = createServer((request, response) => {
+			const chunks: Buffer[] = [];
+			request.on('data', (chunk: Buffer) => chunks.push(chunk));
+			request.on('end', () => {
+				// The first post fails: the notification is retried with the same id.
+				response.statusCode = answered++ === 0 ? 500 : 200;
+				if (response.statusCode === 200) received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: request.headers['keycrate-signature'] as string | undefined, key: request.headers['idempotency-key'] as string | undefined });
+				response.end('{}');
+			});
+		});
+		await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+		try {
+			const worker = await cluster.spawnWorker('all');
+			const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhook/keycrate-bulk-job`;
+			const id = await startJob(worker, { kind: 'create', app_id: cluster.emu.appId, count: 30, duration_unit: 'days', duration_value: 3, notify_url: url });
+			await ended(worker, id);
+			const [post] = await until('the notification', async () => (received.length > 0 ? received : undefined), 60000);
+			expect(verifyHandoffSignature(post.body, post.signature, secret)).toBe(true);
+			expect(verifyHandoffSignature(post.body, post.signature, 'whsec_someone_else')).toBe(false);
+			expect(post.key).toBe(id);
+			expect(JSON.parse(post.body)).toMatchObject({ type: 'bulk_job.completed', id, data: { job_id: id, kind: 'create', succeeded: 30, failed: 0, canceled: false } });
+		} finally {
+			receiver.close();
+			receiver.closeAllConnections();
+		}
+	});
+
+	test('--follow draws a progress bar in a real terminal (tmux)', async () => {
+		cluster = await Cluster.start({ label: 'bulktty', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '100' }, emulatorLatencyMs: 10 });
+		await cluster.spawnWorker('process');
+		const env = cluster.workerEnv(0);
+		const session = `kcbulk${process.pid}`;
+		const exports = Object.entries(env).map(([name, value]) => `${name}='${value.replace(/'/g, "'\\''")}'`).join(' ');
+		const command = `env ${exports} ${process.execPath} ${CLI_PATH} bulk create --app-id ${cluster.emu.appId} --count 3000 --duration-unit days --duration-value 1 --follow; sleep 30`;
+		execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '20', command]);
+		try {
+			const screen = await until(
+				'the finished bar',
+				async () => {
+					const text = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+					return text.includes('result: 3000 succeeded') ? text : undefined;
+				},
+				120000,
+			);
+			expect(screen).toMatch(/[█░]{10,} 100% \| 3000\/3000 \| 0 failed/);
+			expect(screen).not.toMatch(/\ncompleted 3000\/3000/); // the plain lines are for pipes only
+		} finally {
+			execFileSync('tmux', ['kill-session', '-t', session]);
+		}
+	});
 });
