@@ -8,13 +8,20 @@
 // fails. Absolute figures depend on the machine (two cores shared by load generator, fakes, Redis and workers)
 // and are printed only as context.
 //
-//   npm run bench [-- --lifecycles 300 --rounds 2 --seed 1 --latency-ms 30 --concurrency 4]
+//   npm run bench [-- --lifecycles 300 --rounds 2 --seed 1 --latency-ms 30 --concurrency 4 --sync 0|1 --bulk-keys 100000 --purchases 20]
+// Then the bulk rows (bench/bulk.ts).
 
 import { checkLicenses } from '../test/support/cluster-check.js';
 import { Cluster } from '../test/support/cluster-harness.js';
+import { benchBulk } from './bulk.js';
 import { ENTITLEMENT_STORIES, playPhase, StoryBook } from '../test/support/cluster-stripe.js';
 
 interface Options {
+	/** 0 skips the sync scenarios. */
+	sync: number;
+	/** Keys of the bulk create job (0 skips the bulk rows). */
+	bulkKeys: number;
+	purchases: number;
 	lifecycles: number;
 	rounds: number;
 	seed: number;
@@ -23,7 +30,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-	const options: Options = { lifecycles: 300, rounds: 2, seed: 1, latencyMs: 30, concurrency: 4 };
+	const options: Options = { sync: 1, bulkKeys: 100000, purchases: 20, lifecycles: 300, rounds: 2, seed: 1, latencyMs: 30, concurrency: 4 };
 	for (let index = 0; index < argv.length; index += 2) {
 		const name = argv[index].replace(/^--/, '');
 		const value = Number(argv[index + 1]);
@@ -33,7 +40,10 @@ function parseOptions(argv: string[]): Options {
 		else if (name === 'seed') options.seed = value;
 		else if (name === 'latency-ms') options.latencyMs = value;
 		else if (name === 'concurrency') options.concurrency = value;
-		else throw new Error(`unknown option --${name} (known: --lifecycles --rounds --seed --latency-ms --concurrency)`);
+		else if (name === 'sync') options.sync = value;
+		else if (name === 'bulk-keys') options.bulkKeys = value;
+		else if (name === 'purchases') options.purchases = value;
+		else throw new Error(`unknown option --${name} (known: --lifecycles --rounds --seed --latency-ms --concurrency --sync 0|1 --bulk-keys N --purchases N)`);
 	}
 	return options;
 }
@@ -117,6 +127,11 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
 	const options = parseOptions(process.argv.slice(2));
+	if (options.sync > 0) await benchSync(options);
+	if (options.bulkKeys > 0) await benchBulk({ keys: options.bulkKeys, purchases: options.purchases, latencyMs: 5 });
+}
+
+async function benchSync(options: Options): Promise<void> {
 	console.log(
 		`keycrate-worker benchmark: ${options.lifecycles} stories (roots) per run (half one-off purchases, half subscriptions), ` +
 			`Keycrate latency ${options.latencyMs} ms, WORKER_CONCURRENCY ${options.concurrency}, ${options.rounds} round(s), seed ${options.seed}`,

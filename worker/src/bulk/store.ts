@@ -77,12 +77,18 @@ export class BulkStore {
 		return (await this.redis.lrange(this.key('snapshot'), start, start + size - 1)).map((line) => JSON.parse(line) as SnapshotEntry);
 	}
 
-	async ledger(index: number): Promise<LedgerEntry | undefined> {
-		const raw = await this.redis.hget(this.key('ledger'), String(index));
-		if (raw === null) return undefined;
-		if (raw === 'done') return { state: 'done' };
-		const [, at, offset] = raw.split(':');
-		return { state: 'sent', at: Number(at), ...(offset !== undefined ? { offset: Number(offset) } : {}) };
+	/** The whole ledger, read once when a job (re)starts: chunk index → entry. */
+	async ledger(): Promise<Map<number, LedgerEntry>> {
+		const entries = new Map<number, LedgerEntry>();
+		for (const [index, raw] of Object.entries(await this.redis.hgetall(this.key('ledger')))) {
+			if (raw === 'done') {
+				entries.set(Number(index), { state: 'done' });
+				continue;
+			}
+			const [, at, offset] = raw.split(':');
+			entries.set(Number(index), { state: 'sent', at: Number(at), ...(offset !== undefined ? { offset: Number(offset) } : {}) });
+		}
+		return entries;
 	}
 
 	async markSent(index: number, offset?: number): Promise<void> {
@@ -93,8 +99,11 @@ export class BulkStore {
 		await this.redis.hdel(this.key('ledger'), String(index));
 	}
 
-	/** The chunk is done: its counts and failures land with the mark, in one transaction (never counted twice). */
-	async markDone(index: number, succeeded: number, failures: Failure[], calls: number): Promise<void> {
+	/**
+	 * The chunk is done: its counts and failures land with the mark, in one transaction (never counted twice).
+	 * Resolves to whether a cancel was asked for meanwhile (read in the same round trip).
+	 */
+	async markDone(index: number, succeeded: number, failures: Failure[], calls: number): Promise<boolean> {
 		const multi = this.redis
 			.multi()
 			.hset(this.key('ledger'), String(index), 'done')
@@ -102,7 +111,8 @@ export class BulkStore {
 			.hincrby(this.key('counts'), 'failed', failures.length)
 			.hincrby(this.key('counts'), 'calls', calls);
 		if (failures.length > 0) multi.rpush(this.key('failures'), ...failures.map((failure) => JSON.stringify(failure))).ltrim(this.key('failures'), 0, MAX_FAILURES_KEPT - 1);
-		await multi.exec();
+		const replies = (await multi.exists(this.key('cancel')).exec()) ?? [];
+		return replies[replies.length - 1]?.[1] === 1;
 	}
 
 	/** Failures found outside a chunk (keys not in the app): counted once, when the snapshot is taken. */

@@ -7,9 +7,9 @@
 //             (a page per 100 charges); a payment not among them costs a paymentIntents.retrieve
 //          +1 per disputed charge: disputes.list by charge (open, lost or won is only on the dispute)
 //          (+1 per invoice with more payments than the list embeds: invoicePayments.list)
-//   pi_…   paymentIntents.retrieve (latest charge + refunds) + checkout.sessions.list by payment intent (line
-//          items), +1 if disputed; no session → invoicePayments.list by payment intent: a subscription
-//          invoice's payment redirects
+//   pi_…   checkout.sessions.list by payment intent (line items) + paymentIntents.retrieve (latest charge +
+//          refunds), +1 if disputed; no session → invoicePayments.list by payment intent: a subscription
+//          invoice's payment redirects (2 calls)
 //   cs_…   checkout.sessions.retrieve (line items): a session that charged nothing
 
 import Stripe from 'stripe';
@@ -220,7 +220,7 @@ function sessionLinkage(session: Stripe.Checkout.Session): Linkage {
 }
 
 async function paymentIntentState(access: StripeAccess, id: string): Promise<RootState> {
-	const intent = await read(access, (stripe) => stripe.paymentIntents.retrieve(id, { expand: ['latest_charge.refunds'] }));
+	// The session first: a subscription invoice's payment (most payment intents a sync sees) needs no retrieve.
 	const sessions = await read(access, (stripe) => stripe.checkout.sessions.list({ payment_intent: id, limit: 1, expand: ['data.line_items'] }));
 	const session = sessions.data[0];
 	if (session === undefined) {
@@ -232,8 +232,11 @@ async function paymentIntentState(access: StripeAccess, id: string): Promise<Roo
 			const subscription = idOf(invoice?.parent?.subscription_details?.subscription);
 			if (subscription !== undefined) return { kind: 'redirect', root: id, to: subscription };
 		}
+		// Unknown to Stripe (a 404 here says so), or sold outside Checkout and subscriptions.
+		await read(access, (stripe) => stripe.paymentIntents.retrieve(id));
 		return { kind: 'none', root: id, reason: `${id} was paid neither through Checkout nor for a subscription invoice: nothing to license` };
 	}
+	const intent = await read(access, (stripe) => stripe.paymentIntents.retrieve(id, { expand: ['latest_charge.refunds'] }));
 	const charge = expandedCharge(intent);
 	const linkage: Linkage = { ...customerLinkage(intent.customer), ...sessionLinkage(session), paymentIntentId: id };
 	// The session knows the buyer's email even for a guest checkout; else the card's billing email.
