@@ -22,6 +22,8 @@ export interface Config {
 	/** The app licenses are created in unless a plan names another (`keycrate_app_id`). */
 	keycrateAppId: string;
 	keycrateTimeoutMs: number;
+	/** Keycrate requests per second shared by every process on this Redis (0 = no limit); bulk jobs fill at most 80%. */
+	keycrateRateLimit: number;
 	/**
 	 * SETTLE: how long a Keycrate write that got no answer may still take to land (2 × KEYCRATE_TIMEOUT_MS). A
 	 * sync that sent one, or was cut off mid-run, runs again only after this, then reads what it did.
@@ -314,6 +316,7 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		keycrateApiKey,
 		keycrateAppId,
 		keycrateTimeoutMs,
+		keycrateRateLimit: integer(env, 'KEYCRATE_RATE_LIMIT', 0, 0, 100000),
 		settleMs: 2 * keycrateTimeoutMs,
 		stripeWebhookSecrets: secrets,
 		stripeToleranceSeconds: integer(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 3600),

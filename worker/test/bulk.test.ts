@@ -169,7 +169,7 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 	}, 600000);
 
 	test('cancel stops after the current chunk and says what was done; the CLI starts, follows (plain lines in a pipe), lists and refuses bad flags', async () => {
-		cluster = await Cluster.start({ label: 'bulkcli', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '50', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'kc-exports-')) }, emulatorLatencyMs: 20 });
+		cluster = await Cluster.start({ label: 'bulkcli', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '50', KEYCRATE_RATE_LIMIT: '300', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'kc-exports-')) }, emulatorLatencyMs: 20 });
 		const worker = await cluster.spawnWorker('all');
 		const app = cluster.emu.appId;
 		const id = await startJob(worker, { kind: 'create', app_id: app, count: 5000, duration_unit: 'lifetime', tags: ['cancel-me'] });

@@ -5,7 +5,9 @@
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { bulkCalls, callerShare, RequestBudget } from '../budget.js';
 import { bulkJob, type BulkApi, type BulkJobData, type BulkResult } from '../bulk/job.js';
+import { budgetSpent, KeycrateClient } from '../keycrate/client.js';
 import type { LicenseApi } from '../keycrate/licenses.js';
 import { secretScrubber, secretValues, type Logger } from '../log.js';
 import { createStripeClient, StripeBudget } from '../stripe/client.js';
@@ -36,6 +38,11 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	// Hand-offs, and bulk jobs' notifications, both signed with LICENSE_WEBHOOK_SECRET.
 	const handoffs = config.licenseWebhookUrl || config.licenseWebhookSecret ? handoffQueue(config, connection) : undefined;
 	const budget = new StripeBudget(connection, config.queuePrefix, config.stripeRateLimit);
+	// One Keycrate budget for syncs and bulk chunks across all processes; bulk calls may fill only BULK_SHARE of it.
+	if (deps.api instanceof KeycrateClient && config.keycrateRateLimit > 0) {
+		const keycrateBudget = new RequestBudget(connection, `${config.queuePrefix}:keycrate-budget`, config.keycrateRateLimit, budgetSpent);
+		deps.api.useBudget(() => keycrateBudget.acquire(callerShare()));
+	}
 	const stripe = createStripeClient(config);
 	const stopping = new AbortController();
 	const workerSettings = {
@@ -77,24 +84,23 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	if (handoffWorker) reportFailures(handoffWorker, connection, log, 'hand-off', (job) => (job.data.type === 'bulk_job.completed' ? { bulkJob: job.data.id } : { licenseKey: job.data.data.license_key }));
 
 	const bulks = bulkQueue(config, connection);
-	const bulkWorker = new Worker<BulkJobData, BulkResult>(
-		BULK_QUEUE,
-		bulkJob({
-			config,
-			connection,
-			api: deps.api,
-			log,
-			syncs,
-			notify: async (url, jobId, result) => {
-				if (handoffs === undefined) throw new UnrecoverableError('notify_url needs LICENSE_WEBHOOK_SECRET, which signs the notification');
-				const notification: HandoffJobData = { type: 'bulk_job.completed', id: jobId, created: Math.floor(Date.now() / 1000), data: { job_id: jobId, kind: (await bulks.getJob(jobId))?.data.spec.kind ?? 'unknown', ...result }, url };
-				await handoffs.add('bulk_job.completed', notification, { ...handoffJobOptions(config, jobId), jobId: `notify-${jobId}` });
-			},
-		}),
-		{ ...workerSettings, concurrency: config.bulkConcurrency },
-	);
+	const bulkBody = bulkJob({
+		config,
+		connection,
+		api: deps.api,
+		log,
+		syncs,
+		notify: async (url, jobId, result) => {
+			if (handoffs === undefined) throw new UnrecoverableError('notify_url needs LICENSE_WEBHOOK_SECRET, which signs the notification');
+			const notification: HandoffJobData = { type: 'bulk_job.completed', id: jobId, created: Math.floor(Date.now() / 1000), data: { job_id: jobId, kind: (await bulks.getJob(jobId))?.data.spec.kind ?? 'unknown', ...result }, url };
+			await handoffs.add('bulk_job.completed', notification, { ...handoffJobOptions(config, jobId), jobId: `notify-${jobId}` });
+		},
+	});
+	const bulkWorker = new Worker<BulkJobData, BulkResult>(BULK_QUEUE, (job, token) => bulkCalls.run(true, () => bulkBody(job, token)), {
+		...workerSettings,
+		concurrency: config.bulkConcurrency,
+	});
 	reportFailures(bulkWorker, connection, log, 'bulk job', (job) => ({ bulkJob: job.id }));
-
 
 	let running = true;
 	return {

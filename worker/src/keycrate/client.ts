@@ -53,6 +53,11 @@ export interface KeycrateClientOptions {
 	sleep?: (ms: number) => Promise<void>;
 }
 
+/** KEYCRATE_RATE_LIMIT spent for now (every process counted): nothing was sent; try again in a second. */
+export function budgetSpent(): KeycrateError {
+	return new KeycrateError({ code: 'RATE_LIMITED', endpoint: '(KEYCRATE_RATE_LIMIT)', detail: 'the shared Keycrate request budget is spent for now', ambiguous: false, retryable: true, retryAfterMs: 1000 });
+}
+
 interface Endpoint {
 	path: string;
 	/**
@@ -223,7 +228,22 @@ export class KeycrateClient {
 		}
 	}
 
+	private beforeRequest?: () => Promise<void>;
+
+	/** Called before every request: the shared Keycrate request budget (KEYCRATE_RATE_LIMIT). */
+	useBudget(acquire: () => Promise<void>): void {
+		this.beforeRequest = acquire;
+	}
+
 	private async attempt(endpoint: Endpoint, body: object): Promise<unknown> {
+		if (this.beforeRequest) {
+			try {
+				await this.beforeRequest();
+			} catch (error) {
+				if (error instanceof KeycrateError) return error;
+				throw error;
+			}
+		}
 		let response;
 		try {
 			response = await this.http.post(`${this.options.baseUrl}${endpoint.path}`, { json: body });

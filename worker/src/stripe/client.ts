@@ -1,9 +1,9 @@
 // The Stripe API client of the sync job: the `stripe` package at its pinned API version (so every object is
 // read in one shape), pointed at STRIPE_API_BASE when set, behind a request budget shared by every process.
 
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
+import { RequestBudget } from '../budget.js';
 import type { Config } from '../config.js';
 
 /** How long one Stripe read may take before it counts as failed (the package retries network errors itself). */
@@ -32,47 +32,10 @@ export function isStripeRateLimit(error: unknown): boolean {
 	return error instanceof Stripe.errors.StripeRateLimitError || (error as { statusCode?: unknown })?.statusCode === 429;
 }
 
-/**
- * A budget of Stripe requests per second across all processes, over a sliding second (a fixed window would let
- * twice the budget through around its edge, as Stripe counts it). One MULTI per request on a sorted set of the
- * last second's requests; over budget, `acquire` takes its entry back and waits until the oldest leaves the
- * window (at most 1 s, jittered), up to BUDGET_WAITS times, then leaves the wait to the queue.
- */
-/** Waits (each at most 1 s) for budget before a read gives way to the queue's pause. */
-const BUDGET_WAITS = 4;
-
-export class StripeBudget {
-	private readonly key: string;
-
-	constructor(
-		private readonly redis: Redis,
-		prefix: string,
-		private readonly perSecond: number,
-	) {
-		this.key = `${prefix}:stripe-budget`;
-	}
-
-	async acquire(): Promise<void> {
-		if (this.perSecond <= 0) return;
-		for (let tries = 0; ; tries++) {
-			const now = Date.now();
-			const entry = `${now}:${randomBytes(6).toString('hex')}`;
-			const replies = (await this.redis
-				.multi()
-				.zremrangebyscore(this.key, 0, now - 1000)
-				.zadd(this.key, now, entry)
-				.zcard(this.key)
-				.zrange(this.key, 0, 0, 'WITHSCORES')
-				.pexpire(this.key, 2000)
-				.exec()) as [Error | null, unknown][];
-			if ((replies[2][1] as number) <= this.perSecond) return;
-			await this.redis.zrem(this.key, entry);
-			if (tries === BUDGET_WAITS) throw new StripeRateLimited(1000);
-			// Until the oldest leaves the window, plus jitter: waiting jobs must not all come back at once (and
-			// a job that gives up loses the reads it made, so it waits a few times first).
-			const oldest = Number((replies[3][1] as string[])[1] ?? now);
-			await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, oldest + 1000 - now) + Math.random() * 250)));
-		}
+/** Stripe requests per second across all processes (STRIPE_RATE_LIMIT); spent, a read gives way to the queue's pause. */
+export class StripeBudget extends RequestBudget {
+	constructor(redis: Redis, prefix: string, perSecond: number) {
+		super(redis, `${prefix}:stripe-budget`, perSecond, () => new StripeRateLimited(1000));
 	}
 }
 
