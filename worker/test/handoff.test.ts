@@ -135,7 +135,7 @@ describe('deliverHandoff', () => {
 	it('refuses to run without a URL and a secret', async () => {
 		const error = await deliverHandoff({ licenseWebhookUrl: baseUrl, licenseWebhookSecret: undefined }, payload).catch((caught: unknown) => caught);
 		expect(error).toBeInstanceOf(UnrecoverableError);
-		expect((error as Error).message).toBe('LICENSE_WEBHOOK_URL and LICENSE_WEBHOOK_SECRET must both be set to hand off licenses');
+		expect((error as Error).message).toBe('LICENSE_WEBHOOK_URL (or a notify_url) and LICENSE_WEBHOOK_SECRET must both be set to post hand-offs');
 		expect(received).toEqual([]);
 	});
 });
