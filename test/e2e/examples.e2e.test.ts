@@ -11,20 +11,27 @@ import { promisify } from 'node:util';
 import { PACKAGE_NAME } from './support/community-package';
 import { EmulatorUnderTest, type License } from './support/emulator';
 import { bundledNodeTypes, exampleFiles, readExample, runPlan, unknownNodeTypes, type ExampleSetup, type ExampleWorkflow, type KnownNodeTypes } from './support/examples';
-import { N8nInstance, OwnerSession, e2eEnvironment, type E2eEnvironment, type N8nServer } from './support/n8n';
+import { N8nInstance, OwnerSession, e2eEnvironment, executionsSettled, freePort, sleepUntil, webhookRegistered, type E2eEnvironment, type N8nServer } from './support/n8n';
 import { describePackedPackage, undeclaredParameters, type PackedPackage } from './support/package';
 import { SmtpSink } from './support/smtp-sink';
-import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE, KEYCRATE_TRIGGER_NODE_TYPE, type CredentialRef } from './support/workflows';
+import { WorkerUnderTest } from './support/worker';
+import {
+  KEYCRATE_CREDENTIAL_TYPE,
+  KEYCRATE_NODE_TYPE,
+  KEYCRATE_TRIGGER_NODE_TYPE,
+  KEYCRATE_WORKER_CREDENTIAL_TYPE,
+  KEYCRATE_WORKER_NODE_TYPE,
+  type CredentialRef,
+} from './support/workflows';
 
 const ON_N8N = `on n8n ${process.env.KEYCRATE_E2E_N8N_VERSION ?? '(unset)'}`;
 const FILES = exampleFiles();
 const KEYCRATE_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleKc01', name: 'Keycrate (emulator)' };
 const SMTP_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleSmtp', name: 'SMTP (sink)' };
+const WORKER_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleWork', name: 'Keycrate Worker (e2e)' };
 const EMAIL_SEND = 'n8n-nodes-base.emailSend';
 const HANDOFF_SECRET = 'e2e-license-webhook-secret';
 const DAY_MS = 86_400_000;
-/** How long a running n8n may take to act on an activated trigger or a webhook call. */
-const ACTIVATED_RUN_TIMEOUT_MS = 90_000;
 
 /** What the emulator holds before the examples run: a tier with licenses, and licenses near their expiry. */
 const SEED = {
@@ -39,18 +46,15 @@ let known: KnownNodeTypes;
 let emulator: EmulatorUnderTest;
 let smtp: SmtpSink;
 let n8n: N8nInstance;
+let worker: WorkerUnderTest;
+/** The credentials every instance of this suite gets. */
+let credentials: Parameters<N8nInstance['importCredentials']>[0];
+/** A second user folder for a manual branch run while `n8n start` serves the same workflow (made on first use). */
+let runner: N8nInstance | undefined;
 let setup: ExampleSetup;
 let tierKeys: string[];
 let otherKeys: string[];
 let expiringKeys: Map<string, string>;
-
-const sleepUntil = async (what: string, condition: () => Promise<boolean> | boolean, timeoutMs = ACTIVATED_RUN_TIMEOUT_MS): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-};
 
 async function licensesByKey(): Promise<Map<string, License>> {
   return new Map((await emulator.app()).licenses.map((license) => [license.license_key, license]));
@@ -81,9 +85,11 @@ async function seed(): Promise<void> {
       [KEYCRATE_NODE_TYPE]: { [KEYCRATE_CREDENTIAL_TYPE]: KEYCRATE_CREDENTIAL },
       [KEYCRATE_TRIGGER_NODE_TYPE]: { [KEYCRATE_CREDENTIAL_TYPE]: KEYCRATE_CREDENTIAL },
       [EMAIL_SEND]: { smtp: SMTP_CREDENTIAL },
+      [KEYCRATE_WORKER_NODE_TYPE]: { [KEYCRATE_WORKER_CREDENTIAL_TYPE]: WORKER_CREDENTIAL },
     },
     placeholders: { REPLACE_WITH_LICENSE_WEBHOOK_SECRET: HANDOFF_SECRET },
     subscriptionId: tier.subscription_id,
+    appId,
   };
 }
 
@@ -100,10 +106,10 @@ async function deliverHandoff(delivery: { url: string; secret: string; email: st
   return JSON.parse(stdout) as { status?: number; error?: string };
 }
 
-/** Starts n8n with the workflow active, runs `drive` against it, and stops n8n whatever happens. */
-async function withActiveWorkflow(workflowId: string, drive: (server: N8nServer, owner: OwnerSession) => Promise<void>): Promise<void> {
+/** Starts n8n (on `port` if given) with the workflow active, runs `drive` against it, and stops n8n whatever happens. */
+async function withActiveWorkflow(workflowId: string, drive: (server: N8nServer, owner: OwnerSession) => Promise<void>, port?: number): Promise<void> {
   await n8n.activate(workflowId);
-  const server = await n8n.startServer();
+  const server = await n8n.startServer(port);
   try {
     await drive(server, await OwnerSession.setUp(server));
   } finally {
@@ -113,12 +119,16 @@ async function withActiveWorkflow(workflowId: string, drive: (server: N8nServer,
   }
 }
 
-/** Waits until the workflow has `count` executions and none still running. */
-async function executionsSettled(owner: OwnerSession, workflowId: string, count: number): Promise<void> {
-  await sleepUntil(`${count} finished executions of ${workflowId}`, async () => {
-    const executions = await owner.executions(workflowId);
-    return executions.length >= count && executions.every((execution) => !['new', 'running', 'waiting'].includes(execution.status));
-  });
+/**
+ * The user folder that runs a workflow's manual branch with `n8n execute` while the suite's n8n serves the
+ * same workflow's webhook: its own SQLite database, so the two processes never write to one file at once.
+ */
+async function manualRunner(): Promise<N8nInstance> {
+  if (!runner) {
+    runner = await N8nInstance.create(e2e, 'n8n-examples-runner');
+    await runner.importCredentials(credentials);
+  }
+  return runner;
 }
 
 /** What each example must do when it runs, beyond finishing without an error. */
@@ -147,6 +157,51 @@ const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = 
     for (const [key, email] of expiringKeys) {
       expect(texts[mails.findIndex((mail) => mail.to.includes(email))]).toContain(key);
     }
+  },
+
+  'worker-bulk-extend-tier.json': async (workflow) => {
+    const id = String(workflow.id);
+    const start = workflow.nodes.find((node) => node.type === KEYCRATE_WORKER_NODE_TYPE && node.parameters.operation === 'start');
+    const hook = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook');
+    if (!start || !hook) throw new Error('expected a Keycrate Worker Bulk Job → Start node and a Webhook node');
+    const options = start.parameters.options as { notifyUrl: string };
+    // What a user sets as Notify URL: the Webhook node's production URL on their n8n (here, the port it runs on).
+    const port = await freePort();
+    const notifyUrl = new URL(options.notifyUrl);
+    expect(notifyUrl.pathname).toBe(`/webhook/${String(hook.parameters.path)}`);
+    notifyUrl.host = `127.0.0.1:${port}`;
+    const manual = await manualRunner();
+    await manual.importWorkflows([
+      { ...workflow, nodes: workflow.nodes.map((node) => (node === start ? { ...node, parameters: { ...node.parameters, options: { ...options, notifyUrl: notifyUrl.href } } } : node)) },
+    ]);
+    const before = await licensesByKey();
+    const mailsBefore = smtp.messages.length;
+    let jobId = '';
+    await withActiveWorkflow(
+      id,
+      async (server, owner) => {
+        await webhookRegistered(`${server.url}${notifyUrl.pathname}`);
+        const run = await manual.execute(id);
+        expect(run.output.data.resultData.error).toBeUndefined();
+        const job = run.first(start.name);
+        expect(job).toMatchObject({ id: expect.any(String), kind: 'extend' });
+        jobId = String(job.id);
+        await sleepUntil('the bulk job summary email', () => smtp.messages.length > mailsBefore);
+        await executionsSettled(owner, id, 1);
+      },
+      port,
+    );
+    // One summary, from the notification of this job: the tier's licenses, all extended.
+    expect(smtp.messages.slice(mailsBefore).map((mail) => mail.to)).toEqual([['ops@example.com']]);
+    const text = smtp.texts()[mailsBefore];
+    expect(text).toContain(`Bulk job ${jobId} (extend) has ended.`);
+    // SMTP lines end in CRLF.
+    expect(text).toMatch(new RegExp(`Succeeded: ${tierKeys.length}\\r?\nFailed: 0\\r?\nCanceled: no`));
+    expect(await worker.job(jobId)).toMatchObject({ state: 'completed', result: expect.objectContaining({ succeeded: tierKeys.length, failed: 0 }) });
+    const after = await licensesByKey();
+    const moved = (key: string) => Date.parse(String(after.get(key)?.expires_at)) - Date.parse(String(before.get(key)?.expires_at));
+    expect(tierKeys.map(moved)).toEqual(tierKeys.map(() => 30 * DAY_MS));
+    expect([...otherKeys, ...expiringKeys.keys()].map(moved)).toEqual([...otherKeys, ...expiringKeys.keys()].map(() => 0));
   },
 
   'worker-handoff-email.json': async (workflow) => {
@@ -185,14 +240,19 @@ beforeAll(async () => {
   }
   emulator = await EmulatorUnderTest.start();
   smtp = await SmtpSink.start();
-  await n8n.importCredentials([
+  // Bulk jobs' notifications are signed with the same secret as hand-offs (LICENSE_WEBHOOK_SECRET).
+  worker = await WorkerUnderTest.start(emulator, HANDOFF_SECRET);
+  credentials = [
     { ...KEYCRATE_CREDENTIAL, type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: emulator.apiKey, baseUrl: emulator.url, appId: emulator.appId } },
     { ...SMTP_CREDENTIAL, type: 'smtp', data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '', hostName: '' } },
-  ]);
+    { ...WORKER_CREDENTIAL, type: KEYCRATE_WORKER_CREDENTIAL_TYPE, data: { workerUrl: worker.url, adminToken: worker.adminToken } },
+  ];
+  await n8n.importCredentials(credentials);
   await seed();
 });
 
 afterAll(async () => {
+  await worker?.stop();
   await emulator?.stop();
   await smtp?.stop();
 });

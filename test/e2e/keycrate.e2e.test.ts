@@ -92,8 +92,9 @@ const actionNode = () => {
 
 describe(`the packed package, installed as a community package ${ON_N8N}`, () => {
   test(`lists the ${OPERATION_COUNT} Keycrate operations (loaded with the runtime's Node and n8n-workflow)`, () => {
-    // The action node and its polling trigger (License Created / Expiring Soon).
-    expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger']);
+    // The action node, its polling trigger (License Created / Expiring Soon) and the Keycrate Worker node
+    // (keycrate-worker.e2e.test.ts).
+    expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger', 'keycrateWorker']);
     const listed = actionNode().operations;
     expect(listed).toHaveLength(OPERATION_COUNT);
     const byResource: Record<string, string[]> = {};
@@ -104,9 +105,12 @@ describe(`the packed package, installed as a community package ${ON_N8N}`, () =>
     expect(Object.keys(byResource).sort()).toEqual(Object.keys(EXPECTED_OPERATIONS).sort());
   });
 
-  test('is usable as an AI tool, ships the keycrateApi credential and has no runtime dependencies', () => {
+  test('is usable as an AI tool, ships the keycrateApi and keycrateWorkerApi credentials and has no runtime dependencies', () => {
     expect(actionNode().usableAsTool).toBe(true);
-    expect(packed.credentials).toEqual([{ name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) }]);
+    expect(packed.credentials).toEqual([
+      { name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) },
+      { name: 'keycrateWorkerApi', properties: expect.arrayContaining(['workerUrl', 'adminToken']) },
+    ]);
     expect(Object.keys(packedManifest(n8n.packageDir).dependencies ?? {})).toEqual([]);
   });
 });

@@ -75,14 +75,15 @@ ensure_runtimes() {
 }
 
 # prepare_work PREFIX: a temporary work dir (removed on exit unless KEYCRATE_E2E_KEEP=1) holding the package
-# tarball, i.e. what `npm publish` would upload; builds the emulator too. Sets $work_dir and $tarball.
+# tarball, i.e. what `npm publish` would upload; builds the emulator and the worker too (the Keycrate Worker
+# node runs against worker/dist/cli.js). Sets $work_dir and $tarball.
 prepare_work() {
   work_dir=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
   trap remove_work_dir EXIT
-  log "building and packing the node package, building the emulator"
+  log "building and packing the node package, building the emulator and the worker"
   (cd "$repo_dir" && npm run build:node --silent >/dev/null)
   tarball="$work_dir/$(cd "$repo_dir" && npm pack --silent --pack-destination "$work_dir")"
-  (cd "$repo_dir" && npm run build -w emulator --silent >/dev/null)
+  (cd "$repo_dir" && npm run build -w emulator -w worker --silent >/dev/null)
 }
 
 remove_work_dir() {

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { KEYCRATE_TRIGGER_NODE_TYPE, type CredentialRef, type WorkflowNodeJson } from './workflows';
+import { KEYCRATE_TRIGGER_NODE_TYPE, KEYCRATE_WORKER_NODE_TYPE, type CredentialRef, type WorkflowNodeJson } from './workflows';
 
 /** examples/ of this repository (KEYCRATE_E2E_EXAMPLES_DIR points elsewhere, to try a workflow out). */
 export const EXAMPLES_DIR = process.env.KEYCRATE_E2E_EXAMPLES_DIR ?? resolve(__dirname, '../../../examples');
@@ -94,8 +94,10 @@ export interface ExampleSetup {
   credentialsByNodeType: Record<string, Record<string, CredentialRef>>;
   /** `REPLACE_WITH_…` placeholder → the value a user would put there. */
   placeholders: Record<string, string>;
-  /** The tier an empty subscription-tier locator gets (a user picks one from the list). */
+  /** The tier an empty subscription-tier locator or tier ID gets (a user picks one from the list or pastes its UUID). */
   subscriptionId: string;
+  /** The app an empty App ID of a Keycrate Worker node gets (it has no credential default; the Keycrate node's stays empty). */
+  appId: string;
 }
 
 export type RunMode = 'execute' | 'activate';
@@ -103,6 +105,8 @@ export type RunPlan = { runnable: true; mode: RunMode; workflow: ExampleWorkflow
 
 /** Copies `value`, replacing placeholders and empty tier locators; records unknown placeholders. */
 function fillIn(value: unknown, key: string, setup: ExampleSetup, unknown: Set<string>): unknown {
+  if (value === '' && key === 'subscriptionId') return setup.subscriptionId;
+  if (value === '' && key === 'appId' && setup.appId) return setup.appId;
   if (typeof value === 'string') {
     return value.replace(/REPLACE_WITH_[A-Z0-9_]+/g, (placeholder) => {
       if (placeholder in setup.placeholders) return setup.placeholders[placeholder];
@@ -135,7 +139,8 @@ export function runPlan(workflow: ExampleWorkflow, id: string, setup: ExampleSet
   if (foreign.length > 0) return { runnable: false, reason: `needs credentials the suite has no stand-in for: ${[...new Set(foreign)].join(', ')}` };
   const unknown = new Set<string>();
   const nodes = workflow.nodes.map((node) => {
-    const copy: WorkflowNodeJson = { ...node, parameters: fillIn(node.parameters, '', setup, unknown) as Record<string, unknown> };
+    const nodeSetup = node.type === KEYCRATE_WORKER_NODE_TYPE ? setup : { ...setup, appId: '' };
+    const copy: WorkflowNodeJson = { ...node, parameters: fillIn(node.parameters, '', nodeSetup, unknown) as Record<string, unknown> };
     const credentials = setup.credentialsByNodeType[node.type];
     if (credentials) copy.credentials = credentials;
     if (mode === 'execute' && starts.includes(node)) Object.assign(copy, { type: MANUAL_TRIGGER, typeVersion: 1, parameters: {} });

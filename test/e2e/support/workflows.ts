@@ -8,6 +8,9 @@ import { PACKAGE_NAME } from './community-package';
 export const KEYCRATE_NODE_TYPE = `${PACKAGE_NAME}.keycrate`;
 export const KEYCRATE_TRIGGER_NODE_TYPE = `${PACKAGE_NAME}.keycrateTrigger`;
 export const KEYCRATE_CREDENTIAL_TYPE = 'keycrateApi';
+/** The second node, for the Keycrate Stripe worker's admin API (bulk jobs, resync, dead letters). */
+export const KEYCRATE_WORKER_NODE_TYPE = `${PACKAGE_NAME}.keycrateWorker`;
+export const KEYCRATE_WORKER_CREDENTIAL_TYPE = 'keycrateWorkerApi';
 /** The Resource/Operation value of "Custom API Call", which n8n adds to nodes whose credential authenticates. */
 export const CUSTOM_API_CALL = '__CUSTOM_API_CALL__';
 
@@ -25,6 +28,8 @@ export interface WorkflowNodeJson {
   parameters: Record<string, unknown>;
   credentials?: Record<string, CredentialRef>;
   executeOnce?: boolean;
+  /** A Webhook node's id in n8n's webhook registry. */
+  webhookId?: string;
   onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 }
 
