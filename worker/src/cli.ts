@@ -280,16 +280,7 @@ async function main(argv: string[]): Promise<void> {
 	if (command === 'skipped') return skipped(rest);
 	if (command === 'bulk' || command === 'jobs' || command === 'job' || command === 'cancel') {
 		const config = configFor('inspect');
-		const redis = ingestConnection(config);
-		redis.on('error', () => undefined);
-		const timeout = setTimeout(() => fail(`REDIS_URL: no answer from ${describeRedisUrl(config.redisUrl)} within ${INSPECT_TIMEOUT_MS / 1000} s`, 1), INSPECT_TIMEOUT_MS);
-		await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
-		clearTimeout(timeout);
-		try {
-			return await bulkCommand(command, rest, config, redis, process.stdout);
-		} finally {
-			redis.disconnect();
-		}
+		return withQueues(config, ({ redis }) => bulkCommand(command, rest, config, redis, process.stdout));
 	}
 	throw new UsageError(`unknown command "${command}" (try --help)`);
 }
