@@ -95,10 +95,12 @@ const NODE_SETUP: Record<string, { name: string; credential: string }> = {
  * Executing a node makes n8n-core's DI container create services with interval timers (SSH client
  * cleanup, cron logging) that would keep Jest alive after the tests: stop them when a file is done.
  */
-afterAll(() => {
+export function stopN8nServices(): void {
 	Container.get(SSHClientsManager).onShutdown();
 	Container.get(ScheduledTaskManager).deregisterAllCrons();
-});
+}
+// Outside Jest (the paging benchmark) the caller stops them.
+if (typeof afterAll === 'function') afterAll(stopN8nServices);
 
 class KeycrateNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType> = {

@@ -1,15 +1,16 @@
 // Benchmark of queued bulk jobs, each figure beside a baseline measured in the same run:
 //   P5     a 100,000-key create job (one worker process, queued through the admin API) beside the emulator's
 //          raw create-bulk rate × batch (a bare HTTP loop against the same emulator, same latency)
-//   memory the worker's peak RSS during a 100,000-key job beside a 20,000-key job (it must not grow with size)
+//   memory the worker's RSS over the last quarter of a 100,000-key job beside its first quarter (flat: it does
+//          not grow with the keys done), and its peak beside a 20,000-key job's
 //   buyers a purchase's license appearing while the 100,000-key job runs, beside the same on an idle worker
 //          (p95 over the purchases)
 //
-//   npm run bench -- --bulk [--keys 100000 --purchases 20 --latency-ms 5]
 
 import { readFileSync } from 'node:fs';
 import { rootTag } from '../src/keycrate/record.js';
 import { Cluster, type WorkerProcess } from '../test/support/cluster-harness.js';
+import { median, p95, row, type Row } from './table.js';
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -35,22 +36,29 @@ async function jobState(worker: WorkerProcess, id: string): Promise<string> {
 	return ((await reply.json()) as { data: { state: string } }).data.state;
 }
 
-/** Runs a create job of `count`; returns its seconds and the worker's peak RSS meanwhile. */
-async function createJob(cluster: Cluster, worker: WorkerProcess, count: number, during?: () => Promise<void>): Promise<{ seconds: number; peakMb: number }> {
+interface JobRun {
+	seconds: number;
+	peakMb: number;
+	/** RSS samples (every 100 ms) over the job. */
+	samples: number[];
+}
+
+/** Runs a create job of `count`; returns its seconds and the worker's RSS meanwhile. */
+async function createJob(cluster: Cluster, worker: WorkerProcess, count: number, during?: () => Promise<void>): Promise<JobRun> {
 	const started = process.hrtime.bigint();
 	const { data } = await adminPost(worker, '/admin/jobs', { kind: 'create', app_id: cluster.emu.appId, count, duration_unit: 'days', duration_value: 30, tags: [`bench${count}`] });
-	let peakMb = 0;
+	const samples: number[] = [];
 	let finished = false;
 	const sideWork = during?.();
 	while (!finished) {
-		peakMb = Math.max(peakMb, rssMb(worker.pid));
+		samples.push(rssMb(worker.pid));
 		const state = await jobState(worker, data.id);
 		if (state === 'failed') throw new Error(`bulk job ${data.id} failed`);
 		finished = state === 'completed';
 		if (!finished) await new Promise((resolve) => setTimeout(resolve, 100));
 	}
 	await sideWork;
-	return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb };
+	return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: Math.max(...samples), samples };
 }
 
 /** The emulator's own rate: create-bulk of the batch size in a bare loop. */
@@ -93,20 +101,17 @@ async function purchaseLatencies(cluster: Cluster, count: number): Promise<numbe
 	return latencies;
 }
 
-function p95(values: number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)];
-}
 
-export async function benchBulk(options: Options): Promise<void> {
+export async function benchBulk(options: Options): Promise<Row[]> {
 	console.log(`bulk jobs: ${options.keys} keys, ${options.purchases} purchases, Keycrate latency ${options.latencyMs} ms, one worker process (role all), batch 1000`);
 	const cluster = await Cluster.start({ label: 'benchbulk', env: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, emulatorLatencyMs: options.latencyMs });
 	try {
 		const worker = await cluster.spawnWorker('all');
 		const raw = await rawCreateRate(cluster, options.keys, 1000);
+		const fifth = Math.round(options.keys / 5);
 		// A first job warms the process up (V8 grows its heap to a steady size), so the two measured differ in size only.
-		await createJob(cluster, worker, Math.round(options.keys / 5));
-		const small = await createJob(cluster, worker, Math.round(options.keys / 5));
+		await createJob(cluster, worker, fifth);
+		const small = await createJob(cluster, worker, fifth);
 		const big = await createJob(cluster, worker, options.keys);
 		const idle = await purchaseLatencies(cluster, options.purchases);
 		let busy: number[] = [];
@@ -115,12 +120,23 @@ export async function benchBulk(options: Options): Promise<void> {
 			await new Promise((resolve) => setTimeout(resolve, 500));
 			busy = await purchaseLatencies(cluster, options.purchases);
 		});
-		const jobRate = options.keys / big.seconds;
-		console.log(`  P5 create job: ${jobRate.toFixed(0)} keys/s beside raw create-bulk ${raw.toFixed(0)} keys/s: ×${(jobRate / raw).toFixed(2)} (goal ≥ 0.8)`);
-		console.log(`  memory: peak RSS ${big.peakMb.toFixed(0)} MB during ${options.keys} keys beside ${small.peakMb.toFixed(0)} MB during ${Math.round(options.keys / 5)}: ×${(big.peakMb / small.peakMb).toFixed(2)} (goal: flat)`);
-		console.log(`  the same job with ${options.purchases} purchases arriving meanwhile: ${(options.keys / shared.seconds).toFixed(0)} keys/s (×${(big.seconds / shared.seconds).toFixed(2)} of the quiet job)`);
-		console.log(`  buyers: p95 ${(p95(busy) * 1000).toFixed(0)} ms to a license during the job beside ${(p95(idle) * 1000).toFixed(0)} ms idle: ×${(p95(busy) / p95(idle)).toFixed(2)} (goal ≤ 2; ${busy.length} purchases each)`);
-		if (busy.length < options.purchases) console.log(`  (only ${busy.length} purchases fitted inside the job: raise --keys)`);
+		const quarter = Math.max(1, Math.floor(big.samples.length / 4));
+		const firstQuarter = median(big.samples.slice(0, quarter));
+		const lastQuarter = median(big.samples.slice(-quarter));
+		return [
+			row({ id: 'P5', what: `bulk create job, ${options.keys} keys`, value: options.keys / big.seconds, unit: 'keys/s', baselineWhat: 'raw create-bulk × 1000', baseline: raw, goal: { atLeast: 0.8 } }),
+			row({ id: 'memory', what: 'worker RSS, last quarter of the job (median)', value: lastQuarter, unit: 'MB', baselineWhat: 'first quarter', baseline: firstQuarter, goal: { atMost: 1.15 }, note: `peak ${big.peakMb.toFixed(0)} MB over ${options.keys} keys beside ${small.peakMb.toFixed(0)} MB over ${fifth}` }),
+			row({
+				id: 'buyers',
+				what: `purchase → license p95 during the ${options.keys}-key job`,
+				value: p95(busy) * 1000,
+				unit: 'ms',
+				baselineWhat: 'idle worker',
+				baseline: p95(idle) * 1000,
+				goal: { atMost: 2 },
+				note: `${busy.length} purchases each${busy.length < options.purchases ? ' (fewer than asked fitted inside the job: raise --bulk-keys)' : ''}; the job ran at ×${(big.seconds / shared.seconds).toFixed(2)} of its quiet speed meanwhile`,
+			}),
+		];
 	} finally {
 		await cluster.stop();
 	}

@@ -1,171 +1,126 @@
-// Benchmark of the Stripe sync worker, end to end: the Stripe fake's signed webhooks → an ingest process →
-// queue; then sync processes (role process) start and drain it, reading the Stripe fake and writing to the
-// Keycrate emulator with a network-like latency. Measured: roots synced per second from the start of the sync
-// processes to a drained queue (the delivery is timed apart, so that the load generator, which shares this
-// process with both fakes, does not set the pace). Printed as RATIOS against a baseline measured in the same
-// run: 2 sync processes vs 1, Keycrate faults (5% commit_then_500 + 10% error_500) vs none, every event
-// delivered 3× vs once; plus Keycrate and Stripe calls per root. Every run must end in the expected state or the benchmark
-// fails. Absolute figures depend on the machine (two cores shared by load generator, fakes, Redis and workers)
-// and are printed only as context.
+// `npm run bench`: every speed claim as a figure beside a baseline measured in the same run, in one table
+// (bench/table.ts). Absolute figures depend on the machine (two cores shared by load generator, fakes, Redis and
+// workers) and are context; goals are checked on the ratios. Every sync and bulk run must also end in the
+// expected state, or the benchmark fails.
 //
-//   npm run bench [-- --lifecycles 300 --rounds 2 --seed 1 --latency-ms 30 --concurrency 4 --sync 0|1 --bulk-keys 100000 --purchases 20]
-// Then the bulk rows (bench/bulk.ts).
+//   npm run bench [-- --quick] [--json FILE] [--only P1,P2,P3,P4,P5,sync] [--seed N] [--rounds N]
+//   P1 ingest · P2/P3 + fault rows: sync · P4 the node's paging · P5 + memory + buyers: bulk jobs
 
-import { checkLicenses } from '../test/support/cluster-check.js';
-import { Cluster } from '../test/support/cluster-harness.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { benchBulk } from './bulk.js';
-import { ENTITLEMENT_STORIES, playPhase, StoryBook } from '../test/support/cluster-stripe.js';
+import { benchIngest } from './ingest.js';
+import { benchSync } from './sync.js';
+import { printTable, row, writeJson, machine, type Row } from './table.js';
 
-interface Options {
-	/** 0 skips the sync scenarios. */
-	sync: number;
-	/** Keys of the bulk create job (0 skips the bulk rows). */
-	bulkKeys: number;
-	purchases: number;
-	lifecycles: number;
-	rounds: number;
-	seed: number;
-	latencyMs: number;
-	concurrency: number;
+const GROUPS = ['P1', 'sync', 'P4', 'P5'] as const;
+type Group = (typeof GROUPS)[number];
+
+function wholeNumber(flag: string, text: string): number {
+	const value = Number(text);
+	if (!Number.isInteger(value) || value < 1) throw new Error(`${flag}: a whole number ≥ 1`);
+	return value;
 }
 
-function parseOptions(argv: string[]): Options {
-	const options: Options = { sync: 1, bulkKeys: 100000, purchases: 20, lifecycles: 300, rounds: 2, seed: 1, latencyMs: 30, concurrency: 4 };
-	for (let index = 0; index < argv.length; index += 2) {
-		const name = argv[index].replace(/^--/, '');
-		const value = Number(argv[index + 1]);
-		if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: needs a number`);
-		if (name === 'lifecycles') options.lifecycles = value;
-		else if (name === 'rounds') options.rounds = value;
-		else if (name === 'seed') options.seed = value;
-		else if (name === 'latency-ms') options.latencyMs = value;
-		else if (name === 'concurrency') options.concurrency = value;
-		else if (name === 'sync') options.sync = value;
-		else if (name === 'bulk-keys') options.bulkKeys = value;
-		else if (name === 'purchases') options.purchases = value;
-		else throw new Error(`unknown option --${name} (known: --lifecycles --rounds --seed --latency-ms --concurrency --sync 0|1 --bulk-keys N --purchases N)`);
+const USAGE = 'usage: npm run bench -- [--quick] [--json FILE] [--only P1,sync,P4,P5] [--seed N] [--rounds N]\n  profiling one sync scenario: --only sync --scenario latencyZero --lifecycles 600 --concurrency 50 (WORKER_CPU_PROF=<dir> for V8 profiles)';
+
+function options() {
+	const { values } = parseArgs({
+		options: {
+			quick: { type: 'boolean', default: false },
+			json: { type: 'string' },
+			only: { type: 'string' },
+			seed: { type: 'string', default: '1' },
+			rounds: { type: 'string' },
+			lifecycles: { type: 'string' },
+			concurrency: { type: 'string' },
+			scenario: { type: 'string' },
+			help: { type: 'boolean', default: false },
+		},
+		strict: true,
+	});
+	if (values.help) {
+		console.log(USAGE);
+		process.exit(0);
 	}
-	return options;
+	const only = (values.only?.split(',').map((name) => name.trim()) ?? [...GROUPS]) as Group[];
+	const unknown = only.filter((name) => !GROUPS.includes(name));
+	if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')} (known: ${GROUPS.join(', ')})`);
+	const seed = Number(values.seed);
+	if (!Number.isInteger(seed)) throw new Error('--seed: a whole number');
+	const rounds = values.rounds === undefined ? (values.quick ? 1 : 2) : Number(values.rounds);
+	if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: a whole number ≥ 1');
+	const quick = values.quick;
+	return {
+		quick,
+		json: values.json,
+		only,
+		seed,
+		rounds,
+		ingest: { purchases: quick ? 1000 : 3000, seconds: quick ? 5 : 10 },
+		sync: {
+			lifecycles: values.lifecycles === undefined ? (quick ? 120 : 300) : wholeNumber('--lifecycles', values.lifecycles),
+			rounds,
+			seed,
+			latencyMs: 30,
+			concurrency: values.concurrency === undefined ? 4 : wholeNumber('--concurrency', values.concurrency),
+			scenario: values.scenario,
+		},
+		pagingLicenses: quick ? 10000 : 50000,
+		bulk: { keys: quick ? 20000 : 100000, purchases: 20, latencyMs: 5 },
+	};
 }
 
-interface Scenario {
-	name: string;
-	processes: number;
-	faults: boolean;
-	copies: number;
-}
-
-interface Measurement {
-	rootsPerSecond: number;
-	callsPerRoot: number;
-	stripeCallsPerRoot: number;
-	seconds: number;
-	roots: number;
-	deliveries: number;
-	deliverySeconds: number;
-}
-
-const SCENARIOS: Scenario[] = [
-	{ name: 'baseline: 1 process, no faults, each event once', processes: 1, faults: false, copies: 1 },
-	{ name: '2 sync processes', processes: 2, faults: false, copies: 1 },
-	{ name: '1 process, 5% commit_then_500 + 10% error_500', processes: 1, faults: true, copies: 1 },
-	{ name: '1 process, every event ×3 shuffled', processes: 1, faults: false, copies: 3 },
-];
-
-async function measure(scenario: Scenario, options: Options, round: number): Promise<Measurement> {
-	const cluster = await Cluster.start({ label: 'bench', env: { WORKER_CONCURRENCY: String(options.concurrency), LOG_LEVEL: 'warn' } });
-	try {
-		// The same seed per round in every scenario: each scenario syncs the same stories.
-		const book = new StoryBook(cluster.stripe, options.seed * 1000 + round, cluster.tiers, cluster.graceSeconds);
-		// Half one-off purchases, half subscriptions, and each entitlement story once (refunds, chargebacks,
-		// draft renewals, trials, plan changes: what the payment-history reads cost).
-		const stories = [
-			...Array.from({ length: Math.max(0, options.lifecycles - ENTITLEMENT_STORIES.length) }, (_, index) => (index % 2 === 0 ? book.oneOff() : book.subscription())),
-			...ENTITLEMENT_STORIES.map((kind) => book.entitlement(kind)),
-		];
-		for (let phase = 0; playPhase(stories, phase) > 0; phase++) void 0;
-		await cluster.spawnWorker('ingest');
-		cluster.setFaults([
-			{ endpoint: '*', kind: 'latency', latency_ms: options.latencyMs, rate: 1 },
-			...(scenario.faults
-				? [
-						{ endpoint: '*', kind: 'commit_then_500' as const, rate: 0.05 },
-						{ endpoint: '*', kind: 'error_500' as const, rate: 0.1 },
-					]
-				: []),
-		]);
-		const deliveryStarted = process.hrtime.bigint();
-		const delivered = await cluster.deliver({ copies: scenario.copies, seed: round, concurrency: 16 });
-		const deliverySeconds = Number(process.hrtime.bigint() - deliveryStarted) / 1e9;
-		// Paused while the sync processes start (node's start-up is not the worker's throughput).
-		await cluster.queue.pause();
-		await Promise.all(Array.from({ length: scenario.processes }, () => cluster.spawnWorker('process')));
-		const started = process.hrtime.bigint();
-		await cluster.queue.resume();
-		await cluster.waitForDrain(600000, 100);
-		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-		const stripeCalls = cluster.stripeApiCalls;
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
-		const failed = await cluster.failedJobs();
-		if (summary.problems.length > 0 || failed.length > 0) {
-			throw new Error(`${scenario.name}: wrong end state (${summary.problems.length} problems, ${failed.length} dead letters): ${summary.problems.slice(0, 3).join('; ')}`);
-		}
-		const calls = Object.entries(cluster.calls())
-			.filter(([endpoint]) => endpoint.startsWith('/license/'))
-			.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
-		return { rootsPerSecond: stories.length / seconds, callsPerRoot: calls / stories.length, stripeCallsPerRoot: stripeCalls / stories.length, seconds, roots: stories.length, deliveries: delivered.deliveries, deliverySeconds };
-	} finally {
-		await cluster.stop();
-	}
-}
-
-function median(values: number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+/** P4 runs in Jest (ts-jest runs the node's harness as the node tests do), in a process of its own. */
+function benchPaging(licenses: number): Row[] {
+	const result = join(mkdtempSync(join(tmpdir(), 'kc-bench-')), 'p4.json');
+	const root = new URL('../../', import.meta.url).pathname;
+	execFileSync(process.execPath, ['--expose-gc', join(root, 'node_modules/jest/bin/jest.js'), '--config', 'test/bench/jest.config.js', '--silent'], {
+		cwd: root,
+		env: { ...process.env, PAGING_LICENSES: String(licenses), PAGING_RESULT: result },
+		stdio: ['ignore', 'ignore', 'inherit'],
+	});
+	const figures = JSON.parse(readFileSync(result, 'utf8')) as { licenses: number; nodeSeconds: number; bareSeconds: number; retainedPerLicense: number; retainedPerLicenseSmall: number; small: number };
+	return [
+		row({ id: 'P4', what: `node Get Many, Return All, ${figures.licenses} licenses (n8n-core)`, value: figures.nodeSeconds, unit: 's', baselineWhat: 'bare get-bulk loop', baseline: figures.bareSeconds, goal: { atMost: 1.2 } }),
+		row({
+			id: 'P4 heap',
+			what: `heap kept per license, ${figures.licenses}`,
+			value: figures.retainedPerLicense,
+			unit: 'B',
+			baselineWhat: `at ${figures.small}`,
+			baseline: figures.retainedPerLicenseSmall,
+			goal: { atMost: 1.2 },
+			note: 'heap after the run (GC settled) minus before, per license returned: flat means it keeps the result, not the pages',
+		}),
+	];
 }
 
 async function main(): Promise<void> {
-	const options = parseOptions(process.argv.slice(2));
-	if (options.sync > 0) await benchSync(options);
-	if (options.bulkKeys > 0) await benchBulk({ keys: options.bulkKeys, purchases: options.purchases, latencyMs: 5 });
-}
-
-async function benchSync(options: Options): Promise<void> {
-	console.log(
-		`keycrate-worker benchmark: ${options.lifecycles} stories (roots) per run (half one-off purchases, half subscriptions), ` +
-			`Keycrate latency ${options.latencyMs} ms, WORKER_CONCURRENCY ${options.concurrency}, ${options.rounds} round(s), seed ${options.seed}`,
-	);
-	const results = new Map<string, Measurement[]>();
-	// Rounds interleave the scenarios, so that a slow phase of the machine does not land on one scenario only.
-	for (let round = 0; round < options.rounds; round++) {
-		for (const scenario of SCENARIOS) {
-			const measurement = await measure(scenario, options, round);
-			results.set(scenario.name, [...(results.get(scenario.name) ?? []), measurement]);
-			console.log(`  round ${round + 1}: ${scenario.name}: ${measurement.deliveries} deliveries queued in ${measurement.deliverySeconds.toFixed(2)} s; ${measurement.roots} roots synced in ${measurement.seconds.toFixed(2)} s`);
-		}
+	const settings = options();
+	console.log(`keycrate benchmark${settings.quick ? ' (--quick)' : ''}: ${JSON.stringify(machine())}`);
+	const rows: Row[] = [];
+	if (settings.only.includes('P1')) rows.push(...(await benchIngest(settings.ingest)));
+	if (settings.only.includes('sync')) rows.push(...(await benchSync(settings.sync)));
+	if (settings.only.includes('P4')) rows.push(...benchPaging(settings.pagingLicenses));
+	if (settings.only.includes('P5')) rows.push(...(await benchBulk(settings.bulk)));
+	printTable(rows);
+	const missed = rows.filter((r) => r.met === false);
+	console.log(missed.length === 0 ? '\nEvery goal met; every run ended in the expected state.' : `\n${missed.length} goal(s) missed: ${missed.map((r) => r.id).join(', ')} (every run ended in the expected state).`);
+	if (settings.json) {
+		writeJson(settings.json, settings, rows);
+		console.log(`figures written to ${settings.json}`);
 	}
-	const baseline = results.get(SCENARIOS[0].name) as Measurement[];
-	const baseRate = median(baseline.map((m) => m.rootsPerSecond));
-	const baseCalls = median(baseline.map((m) => m.callsPerRoot));
-	console.log('\nratio against the baseline of this run (median of rounds; >1 = more roots synced per second):');
-	for (const scenario of SCENARIOS) {
-		const measurements = results.get(scenario.name) as Measurement[];
-		const rate = median(measurements.map((m) => m.rootsPerSecond));
-		const calls = median(measurements.map((m) => m.callsPerRoot));
-		const stripeCalls = median(measurements.map((m) => m.stripeCallsPerRoot));
-		console.log(
-			`  ${scenario.name.padEnd(50)} throughput ×${(rate / baseRate).toFixed(2)}   Keycrate calls per root ×${(calls / baseCalls).toFixed(2)}` +
-				`   (context: ${rate.toFixed(1)} roots/s, ${calls.toFixed(2)} Keycrate and ${stripeCalls.toFixed(2)} Stripe calls per root)`,
-		);
-	}
-	console.log('\nEvery run ended in the expected state (one license per seat, expiry, status and tier as the stories say, no dead letter).');
 }
 
 main().then(
 	() => process.exit(0),
 	(error: unknown) => {
 		console.error(error instanceof Error ? error.message : error);
+		console.error(USAGE);
 		process.exit(1);
 	},
 );

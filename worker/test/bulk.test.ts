@@ -52,7 +52,7 @@ async function ended(worker: WorkerProcess, id: string): Promise<JobView> {
 	return until(`bulk job ${id}`, async () => {
 		const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
 		return ['completed', 'failed', 'canceled'].includes(view.state) ? view : undefined;
-	});
+	}, 600000);
 }
 
 const tagged = (licenses: License[], tag: string) => licenses.filter((license) => license.tags.includes(tag));
@@ -133,8 +133,8 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		expect(cluster.licenses().filter((license) => license.subscription_id === cluster.tiers.basic && license.status === 'paused')).toHaveLength(activeBefore);
 	}, 600000);
 
-	test('3 SIGKILLs of the worker and Keycrate faults (5% commit_then_500, 10% error_500, 10% 429): exactly the requested keys and extensions', async () => {
-		cluster = await Cluster.start({ label: 'bulkkill', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '200' } });
+	test('the same jobs (100,000 created, 10,000 extended) through 3 SIGKILLs each and Keycrate faults (5% commit_then_500, 10% error_500, 10% 429): exactly the requested keys and extensions, every expiry checked', async () => {
+		cluster = await Cluster.start({ label: 'bulkkill', env: { ADMIN_TOKEN: TOKEN } });
 		let worker = await cluster.spawnWorker('all');
 		const app = cluster.emu.appId;
 		cluster.setFaults([
@@ -142,31 +142,43 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			{ endpoint: '*', kind: 'error_500', rate: 0.1 },
 			{ endpoint: '*', kind: 'error_429', rate: 0.1 },
 		]);
-		const createId = await startJob(worker, { kind: 'create', app_id: app, count: 6000, duration_unit: 'days', duration_value: 10, tags: ['chaos'] });
-		for (let kill = 0; kill < 3; kill++) {
-			await until('progress', async () => {
-				const view = (await admin(worker, 'GET', `/admin/jobs/${createId}`)).json.data as JobView;
-				return view.progress.done >= (kill + 1) * 1200 || view.state === 'completed' ? true : undefined;
-			});
-			await worker.kill('SIGKILL');
-			worker = await cluster.spawnWorker('all');
-		}
+		/** SIGKILLs the worker (and starts another) each time the job has done another `step` keys. */
+		const killThrough = async (id: string, step: number): Promise<void> => {
+			for (let kill = 1; kill <= 3; kill++) {
+				await until(`${id} past ${kill * step} keys`, async () => {
+					const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
+					return view.progress.done >= kill * step || view.state === 'completed' ? true : undefined;
+					// A key list's snapshot reads the app's 1,000 pages first, through the same faults.
+				}, 600000);
+				await worker.kill('SIGKILL');
+				worker = await cluster.spawnWorker('all');
+			}
+		};
+		const createId = await startJob(worker, { kind: 'create', app_id: app, count: 100000, duration_unit: 'days', duration_value: 10, tags: ['chaos'] });
+		await killThrough(createId, 25000);
 		const created = await ended(worker, createId);
-		expect(created.result).toMatchObject({ succeeded: 6000, failed: 0 });
+		expect(created.result).toMatchObject({ succeeded: 100000, failed: 0 });
 		const chaos = tagged(cluster.licenses(), 'chaos');
-		expect(chaos).toHaveLength(6000);
+		expect(chaos).toHaveLength(100000);
+		expect(new Set(chaos.map((license) => license.license_key)).size).toBe(100000);
+		// Every key made once, with its own 10 days (a chunk applied twice would show as extra keys, never as expiry).
+		expect(chaos.filter((license) => (seconds(license.expires_at) as number) - (seconds(license.created_at) as number) !== 10 * 86400)).toEqual([]);
 
-		const before = new Map(chaos.map((license) => [license.license_key, seconds(license.expires_at) as number]));
-		const extendId = await startJob(worker, { kind: 'extend', app_id: app, filter: { tag: 'chaos' }, duration_unit: 'hours', duration_value: 5 });
-		await until('extend progress', async () => (((await admin(worker, 'GET', `/admin/jobs/${extendId}`)).json.data as JobView).progress.done >= 2000 ? true : undefined));
-		await worker.kill('SIGKILL');
-		worker = await cluster.spawnWorker('all');
+		const some = chaos.slice(0, 10000);
+		const before = new Map(some.map((license) => [license.license_key, seconds(license.expires_at) as number]));
+		const extendId = await startJob(worker, { kind: 'extend', app_id: app, license_keys: [...before.keys()], duration_unit: 'hours', duration_value: 5 });
+		await killThrough(extendId, 2500);
 		const extended = await ended(worker, extendId);
-		expect(extended.result).toMatchObject({ succeeded: 6000, failed: 0 });
+		expect(extended.result).toMatchObject({ succeeded: 10000, failed: 0 });
 		const after = new Map(cluster.licenses().map((license) => [license.license_key, seconds(license.expires_at)]));
 		expect([...before].filter(([key, expiry]) => after.get(key) !== expiry + 5 * 3600)).toEqual([]);
-		expect(cluster.calls()['/license/create-bulk']?.['500'] ?? 0).toBeGreaterThan(0);
-	}, 600000);
+		// The 90,000 keys outside the selection were not touched.
+		expect(chaos.slice(10000).filter((license) => after.get(license.license_key) !== seconds(license.expires_at))).toEqual([]);
+		const calls = cluster.calls();
+		expect(calls['/license/create-bulk']?.['500'] ?? 0).toBeGreaterThan(0);
+		expect(calls['/license/create-bulk']?.['429'] ?? 0).toBeGreaterThan(0);
+		expect(calls['/license/get-bulk']?.['429'] ?? 0).toBeGreaterThan(0);
+	}, 1800000);
 
 	test('cancel stops after the current chunk and says what was done; the CLI starts, follows (plain lines in a pipe), lists and refuses bad flags', async () => {
 		cluster = await Cluster.start({ label: 'bulkcli', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '50', KEYCRATE_RATE_LIMIT: '300', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'kc-exports-')) }, emulatorLatencyMs: 20 });

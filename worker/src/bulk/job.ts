@@ -72,6 +72,8 @@ export interface BulkContext {
 /** How long a bulk job steps aside while buyers' syncs wait. */
 const YIELD_MS = 200;
 const PROGRESS_EVERY_MS = 250;
+/** Pages of a snapshot read at once (past the last page, a read answers an empty page: at most this many − 1). */
+const SNAPSHOT_PAGES_IN_FLIGHT = 4;
 /** Keys whose per-key calls (retier) or settle reads run at once. */
 const PER_KEY_CONCURRENCY = 10;
 
@@ -100,7 +102,7 @@ async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Pr
  * Resolves the selection into the snapshot: the app's licenses page by page, only those selected. Resumable: a
  * job cut off mid-way goes on after the last page it kept.
  */
-async function takeSnapshot(ctx: BulkContext, store: BulkStore, spec: Exclude<BulkSpec, { kind: 'create' }>): Promise<number> {
+async function takeSnapshot(ctx: BulkContext, store: BulkStore, spec: Exclude<BulkSpec, { kind: 'create' }>, progressed: () => Promise<void>): Promise<number> {
 	const { selection } = spec;
 	const byKeys = 'keys' in selection;
 	let page = await store.snapshotCursor();
@@ -109,13 +111,20 @@ async function takeSnapshot(ctx: BulkContext, store: BulkStore, spec: Exclude<Bu
 		if (byKeys) await store.addWanted(selection.keys);
 	}
 	const filter = listFilter(spec.appId, selection);
-	for (;;) {
-		page += 1;
-		const { items, more } = await readPatiently(() => ctx.api.listLicensesPage(filter, page));
-		await store.addCalls(1);
-		const entries = items.map(entryOf).filter((entry): entry is SnapshotEntry => entry !== undefined && selects(entry, selection));
-		await store.appendSnapshot(page, entries, byKeys);
-		if (!more) break;
+	// A few pages in flight, kept in order: one page's fault or Retry-After wait does not hold up the others.
+	for (let more = true; more; ) {
+		const window = Array.from({ length: SNAPSHOT_PAGES_IN_FLIGHT }, (_, index) => page + 1 + index);
+		const reads = await Promise.allSettled(window.map((number) => readPatiently(() => ctx.api.listLicensesPage(filter, number))));
+		await store.addCalls(reads.length);
+		for (const read of reads) {
+			if (read.status === 'rejected') throw read.reason;
+			page += 1;
+			const entries = read.value.items.map(entryOf).filter((entry): entry is SnapshotEntry => entry !== undefined && selects(entry, selection));
+			await store.appendSnapshot(page, entries, byKeys);
+			more = read.value.more;
+			if (!more) break;
+		}
+		await progressed();
 	}
 	if (byKeys) {
 		const missing = await store.unmatched(100);
@@ -129,13 +138,30 @@ async function takeSnapshot(ctx: BulkContext, store: BulkStore, spec: Exclude<Bu
 	return store.snapshotSize();
 }
 
-/** Reads are safe to send again: a settle of many keys does not start over because one read met a fault. */
+/** Waits for Retry-After a read may take in place (longer ones step the job aside). */
+const READ_RATE_LIMIT_WAITS = 10;
+const READ_RATE_LIMIT_MAX_WAIT_MS = 5000;
+
+/**
+ * Reads are safe to send again: a snapshot or a settle of many keys does not start over because one read met a
+ * fault. A 429 is honoured here (Retry-After, then the same read again), counted apart from the faults: a long
+ * snapshot meets many and none of them is a failure of the job.
+ */
 async function readPatiently<T>(read: () => Promise<T>, tries = 4): Promise<T> {
+	let waits = 0;
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await read();
 		} catch (error) {
-			if (attempt >= tries || !isKeycrateError(error) || !error.retryable || error.code === 'RATE_LIMITED') throw error;
+			if (!isKeycrateError(error)) throw error;
+			const wait = error.retryAfterMs ?? 1000;
+			if (error.code === 'RATE_LIMITED' && waits < READ_RATE_LIMIT_WAITS && wait <= READ_RATE_LIMIT_MAX_WAIT_MS) {
+				waits += 1;
+				attempt -= 1;
+				await new Promise((resolve) => setTimeout(resolve, wait));
+				continue;
+			}
+			if (attempt >= tries || !error.retryable || error.code === 'RATE_LIMITED') throw error;
 		}
 	}
 }
@@ -288,7 +314,10 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 		try {
 			let total = spec.kind === 'create' ? spec.count : data.snapshotted;
 			if (total === undefined && spec.kind !== 'create') {
-				total = await takeSnapshot(ctx, store, spec);
+				// A page kept after a failure ends its streak: a 1,000-page snapshot is progress, not one step.
+				total = await takeSnapshot(ctx, store, spec, async () => {
+					if ((data.failureStreak ?? 0) > 0) await save({ failureStreak: 0 });
+				});
 				await save({ snapshotted: total });
 			}
 			total = jobTotal(spec, total ?? 0);

@@ -291,7 +291,9 @@ export class Cluster {
 		const port = role === 'process' ? 0 : await freePort();
 		const name = `${role}-${++this.workerCount}`;
 		const env = this.workerEnv(port, extraEnv);
-		const child = spawn(process.execPath, [CLI_PATH, 'start', '--role', role], {
+		// WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it stops (benchmarks' --cpu-prof).
+		const profile = process.env.WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WORKER_CPU_PROF}`] : [];
+		const child = spawn(process.execPath, [...profile, CLI_PATH, 'start', '--role', role], {
 			cwd: WORKER_DIR,
 			env,
 			stdio: ['ignore', 'pipe', 'pipe'],
