@@ -21,7 +21,9 @@ import type { LicenseApi } from '../keycrate/licenses.js';
 import type { Action } from '../keycrate/plan.js';
 import type { Desired, RootId, RootState } from '../model.js';
 import type { Logger } from '../log.js';
+import { retryDeadLetters, type DeadLetterQueues } from './dead-letters.js';
 import type { HandoffJobData } from './handoff-worker.js';
+import { enqueueSync } from './queues.js';
 import type { SyncOutcome, SyncTrace } from './sync.js';
 
 export type HistoryConfig = Pick<Config, 'queuePrefix' | 'historyMaxEntries' | 'historyTtlSeconds'>;
@@ -411,4 +413,30 @@ export function recordHandoffs(config: HistoryConfig, redis: Redis, log: Logger,
 	worker.on('failed', (job, error) => {
 		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) record(job, 'dead-lettered', error.message);
 	});
+}
+
+export type ReplayResult = { kind: 'unknown' } | { kind: 'queued'; event: IndexedEvent; deadLetter: boolean };
+
+/**
+ * Re-runs the sync of an event's root now. A sync reads Stripe's current state, so a replay applies the event
+ * once however often it is replayed. A dead letter of the root is retried (and so leaves the list); otherwise a
+ * fresh sync is queued (deduplicated with one already waiting).
+ */
+export async function replayEvent(config: Config, redis: Redis, queues: DeadLetterQueues, eventId: string): Promise<ReplayResult> {
+	const event = await lookupEvent(config, redis, eventId);
+	if (event === undefined) return { kind: 'unknown' };
+	const cause = `replay of ${event.type} ${event.id}`;
+	await markPending(config, redis, event);
+	const { retried } = await retryDeadLetters(config, queues, [event.root], { kind: 'sync', cause });
+	if (retried.length === 0) await enqueueSync(config, queues.syncs, event.root, cause);
+	return { kind: 'queued', event, deadLetter: retried.length > 0 };
+}
+
+/** Why an event id is not known, and what to do instead (CLI and admin API say the same). */
+export function unknownEventMessage(config: HistoryConfig, eventId: string): string {
+	const off = config.historyMaxEntries === 0 ? ' (HISTORY_MAX_ENTRIES=0: no events are indexed)' : '';
+	return (
+		`${eventId} is not in the history${off}: never received here, older than HISTORY_TTL_SECONDS (${config.historyTtlSeconds} s), or an event that named no root (keycrate-worker skipped). ` +
+		'Find its root (sub_…, pi_…, cs_…) in the Stripe Dashboard and run: keycrate-worker resync --root <root>'
+	);
 }
