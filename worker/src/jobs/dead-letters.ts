@@ -64,7 +64,8 @@ export async function retryDeadLetters(
 	ids: string[] | undefined,
 	options: RetryOptions = {},
 ): Promise<{ retried: string[]; missing: string[] }> {
-	const done: string[] = [];
+	// A root can have several dead letters (events that came while it failed): every one of them is retried.
+	const done = new Set<string>();
 	const wanted = new Set(ids ?? []);
 	for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
 		if (options.kind !== undefined && options.kind !== kind) continue;
@@ -74,16 +75,15 @@ export async function retryDeadLetters(
 			if (options.since !== undefined && (job.finishedOn ?? 0) < options.since) continue;
 			if (kind === 'sync') {
 				// A fresh sync job (deduplicated per root like any other), then the dead letter goes.
-				await enqueueSync(config, syncs, letter.id, options.cause ?? 'retry of a dead letter');
+				if (!done.has(letter.id)) await enqueueSync(config, syncs, letter.id, options.cause ?? 'retry of a dead letter');
 				await job.remove();
 			} else {
 				await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
 			}
-			wanted.delete(letter.id);
-			done.push(letter.id);
+			done.add(letter.id);
 		}
 	}
-	return { retried: done, missing: [...wanted] };
+	return { retried: [...done], missing: [...wanted].filter((id) => !done.has(id)) };
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60000, h: 3600000, d: 86400000 };
