@@ -5,7 +5,12 @@
 // events and roots; `retry --failed --since` retries what failed since then.
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
 import type Stripe from 'stripe';
 import type { HistoryEntry, SyncEntry } from '../src/jobs/history.js';
 import { adminRequest, CLI_PATH, Cluster, waitUntil, WORKER_DIR, type WorkerProcess } from './support/cluster-harness.js';
@@ -23,6 +28,18 @@ async function cli(cluster: Cluster, args: string[]): Promise<{ code: number; st
 		const failed = error as { code?: number; stdout?: string; stderr?: string };
 		return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
 	}
+}
+
+// The answers must be what openapi/worker-admin.openapi.yaml says they are.
+const CONTRACT = 'https://keycrate.invalid/worker-admin';
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats.default(ajv);
+ajv.addSchema({ ...(parse(readFileSync(join(WORKER_DIR, '..', 'openapi', 'worker-admin.openapi.yaml'), 'utf8')) as object), $id: CONTRACT });
+
+function expectContract(path: string, method: string, status: string, body: unknown): void {
+	const pointer = ['paths', path, method, 'responses', status, 'content', 'application/json', 'schema'].map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+	const validate = ajv.compile({ $ref: `${CONTRACT}#/${pointer}` });
+	expect(validate(body) ? [] : validate.errors).toEqual([]);
 }
 
 function admin(worker: WorkerProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -124,7 +141,9 @@ describe('history and replay', () => {
 		const history = await admin(worker, 'GET', `/admin/roots/${root}/history`);
 		expect(history.status).toBe(200);
 		expect((history.json.data as { entries: HistoryEntry[] }).entries).toEqual(entries.slice(-((history.json.data as { entries: HistoryEntry[] }).entries.length)));
+		expectContract('/admin/roots/{root}/history', 'get', '200', history.json);
 		const event = await admin(worker, 'GET', `/admin/events/${refundEvent.id}`);
+		expectContract('/admin/events/{event_id}', 'get', '200', event.json);
 		expect(event).toMatchObject({ status: 200, json: { data: { event_id: refundEvent.id, type: 'charge.refunded', root, pending: false } } });
 		expect(await admin(worker, 'GET', '/admin/roots/sub_none/history')).toMatchObject({ status: 404, json: { error: 'not_found', message: expect.stringContaining('no history for sub_none') } });
 		expect(await admin(worker, 'GET', '/admin/events/evt_nothere')).toMatchObject({ status: 404, json: { error: 'not_found', message: expect.stringContaining('resync --root <root>') } });
@@ -177,7 +196,9 @@ describe('history and replay', () => {
 		// Replayed again (CLI and admin API): the sync reads the same state and finds nothing to do.
 		expect((await cli(cluster, ['replay', completed.id])).stdout).toBe(`Queued a sync of ${root} (from Stripe's current state): keycrate-worker root ${root}\n`);
 		await cluster.waitForDrain();
-		expect(await admin(worker, 'POST', `/admin/events/${completed.id}/replay`)).toMatchObject({ status: 202, json: { data: { event_id: completed.id, root, queued: true, dead_letter_retried: false } } });
+		const again = await admin(worker, 'POST', `/admin/events/${completed.id}/replay`);
+		expectContract('/admin/events/{event_id}/replay', 'post', '202', again.json);
+		expect(again).toMatchObject({ status: 202, json: { data: { event_id: completed.id, root, queued: true, dead_letter_retried: false } } });
 		await cluster.waitForDrain();
 		expect(cluster.licenses()).toHaveLength(1);
 		expect(cluster.calls()['/license/create']).toEqual({ '200': 1 });
