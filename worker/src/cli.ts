@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
 import { BULK_HELP, bulkCommand, BulkUsageError } from './bulk/cli.js';
 import { listDeadLetters, parseSinceTime, retryDeadLetters } from './jobs/dead-letters.js';
-import { entriesOfEvent, EVENT_ID, isPending, lookupEvent, readHistory, replayEvent, unknownEventMessage } from './jobs/history.js';
+import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } from './jobs/history.js';
 import { formatEventStory, formatRootHistory } from './jobs/history-view.js';
 import { startWorker } from './runner.js';
 import { createStripeClient } from './stripe/client.js';
@@ -307,18 +307,13 @@ async function events(args: string[]): Promise<void> {
 	const options = parseOptions(args, { json: 'flag' }, ids);
 	const eventId = oneId('events', ids, (id) => EVENT_ID.test(id), EVENT_WHAT);
 	const config = configFor('inspect');
-	const story = await withQueues(config, async ({ redis }) => {
-		const event = await lookupEvent(config, redis, eventId);
-		if (event === undefined) return undefined;
-		const [entries, pending] = await Promise.all([readHistory(config, redis, event.root), isPending(config, redis, event)]);
-		return { event, taken: entriesOfEvent(entries, eventId), pending };
-	});
+	const story = await withQueues(config, ({ redis }) => eventStory(config, redis, eventId));
 	if (story === undefined) fail(unknownEventMessage(config, eventId), 1);
 	if (options.json) {
-		process.stdout.write(`${JSON.stringify({ ...story.event, pending: story.pending, entries: story.taken })}\n`);
+		process.stdout.write(`${JSON.stringify(story)}\n`);
 		return;
 	}
-	process.stdout.write(formatEventStory(story.event, story.taken, story.pending));
+	process.stdout.write(formatEventStory(story));
 }
 
 async function replay(args: string[]): Promise<void> {

@@ -12,7 +12,7 @@ import { cancelBulkJob, dryRun, getBulkJob, listBulkJobs, startBulkJob, type Bul
 import { BulkRequestError, parseBulkRequest } from '../bulk/request.js';
 import type { Config } from '../config.js';
 import { listDeadLetters, parseSinceTime, retryDeadLetters } from '../jobs/dead-letters.js';
-import { entriesOfEvent, EVENT_ID, isPending, lookupEvent, readHistory, replayEvent, unknownEventMessage } from '../jobs/history.js';
+import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } from '../jobs/history.js';
 import { bulkQueue, enqueueSync, handoffQueue, type SyncJobData } from '../jobs/queues.js';
 import type { Logger } from '../log.js';
 import { isRootId } from '../stripe/roots.js';
@@ -153,13 +153,9 @@ export function createAdminApi(config: Config, connection: Redis, syncs: Queue<S
 				else send(response, 202, { data: { event_id: eventId, root: result.event.root, queued: true, dead_letter_retried: result.deadLetter } });
 				return true;
 			}
-			const event = await lookupEvent(config, connection, eventId);
-			if (event === undefined) {
-				send(response, 404, { error: 'not_found', message: unknownEventMessage(config, eventId) });
-				return true;
-			}
-			const [entries, pending] = await Promise.all([readHistory(config, connection, event.root), isPending(config, connection, event)]);
-			send(response, 200, { data: { event_id: event.id, type: event.type, root: event.root, ...(event.received_at ? { received_at: event.received_at } : {}), pending, entries: entriesOfEvent(entries, eventId) } });
+			const story = await eventStory(config, connection, eventId);
+			if (story === undefined) send(response, 404, { error: 'not_found', message: unknownEventMessage(config, eventId) });
+			else send(response, 200, { data: story });
 			return true;
 		}
 		if (path === '/admin/dead-letters') {

@@ -1,7 +1,7 @@
 // Pure: a root's history and an event's story as an operator reads them in a terminal (`keycrate-worker root`,
 // `events`). The JSON forms (`--json`, the admin API) are the entries themselves.
 
-import type { HistoryEntry, IndexedEvent, PlannedAction, StateSummary, SyncEntry } from './history.js';
+import type { EventStory, HistoryEntry, PlannedAction, StateSummary, SyncEntry } from './history.js';
 
 const INDENT = '    ';
 
@@ -62,7 +62,8 @@ export function formatRootHistory(root: string, entries: HistoryEntry[], caps: {
 }
 
 /** `events <evt_…>`: the event's root and the attempts that took it (or that none has yet). */
-export function formatEventStory(event: IndexedEvent, taken: SyncEntry[], pending: boolean): string {
+export function formatEventStory({ event_id, type, root, received_at, pending, entries: taken }: EventStory): string {
+	const event = { id: event_id, type, root, received_at };
 	const head = `${event.id} (${event.type}) → root ${event.root}${event.received_at ? `, received ${event.received_at}` : ''}`;
 	const lines = taken.flatMap(syncLines);
 	const redirect = taken.map((entry) => entry.state).find((state): state is Extract<StateSummary, { kind: 'redirect' }> => state?.kind === 'redirect');

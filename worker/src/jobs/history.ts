@@ -382,6 +382,24 @@ export async function markPending(config: HistoryConfig, redis: Redis, event: In
 	await redis.multi().zadd(pendingKey(config, event.root), at, JSON.stringify({ id: event.id, type: event.type })).expire(pendingKey(config, event.root), config.historyTtlSeconds).exec();
 }
 
+export interface EventStory {
+	event_id: string;
+	type: string;
+	root: RootId;
+	received_at?: string;
+	/** Received, and no attempt has taken it yet. */
+	pending: boolean;
+	entries: SyncEntry[];
+}
+
+/** `events <evt_…>` and GET /admin/events/{id}: the event's root and the attempts that took it; undefined when unknown. */
+export async function eventStory(config: HistoryConfig, redis: Redis, eventId: string): Promise<EventStory | undefined> {
+	const event = await lookupEvent(config, redis, eventId);
+	if (event === undefined) return undefined;
+	const [entries, pending] = await Promise.all([readHistory(config, redis, event.root), isPending(config, redis, event)]);
+	return { event_id: event.id, type: event.type, root: event.root, ...(event.received_at ? { received_at: event.received_at } : {}), pending, entries: entriesOfEvent(entries, eventId) };
+}
+
 /** An event's story: the entries of its root that took it, and what followed a redirect. */
 export function entriesOfEvent(entries: HistoryEntry[], eventId: string): SyncEntry[] {
 	return entries.filter((entry): entry is SyncEntry => entry.kind === 'sync' && (entry.events ?? []).some((event) => event.id === eventId));

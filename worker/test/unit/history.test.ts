@@ -237,11 +237,11 @@ describe('the readable story', () => {
 		const entries = [bought, delivered, paused];
 		const taken = entriesOfEvent(entries, 'evt_2');
 		expect(taken).toEqual([paused]);
-		const text = formatEventStory({ id: 'evt_2', type: 'charge.refunded', root: 'pi_1', received_at: '2026-12-01T10:00:00.000Z' }, taken, false);
+		const text = formatEventStory({ event_id: 'evt_2', type: 'charge.refunded', root: 'pi_1', received_at: '2026-12-01T10:00:00.000Z', pending: false, entries: taken });
 		expect(text.split('\n').slice(0, 2)).toEqual(['evt_2 (charge.refunded) → root pi_1, received 2026-12-01T10:00:00.000Z', 'Synced by:']);
 		expect(text).toContain('setStatus li_1:0 KEY-1 paused');
-		expect(formatEventStory({ id: 'evt_3', type: 'charge.refunded', root: 'pi_1' }, [], true)).toBe('evt_3 (charge.refunded) → root pi_1\nWaiting for a sync of pi_1 (a process role takes it).\n');
+		expect(formatEventStory({ event_id: 'evt_3', type: 'charge.refunded', root: 'pi_1', pending: true, entries: [] })).toBe('evt_3 (charge.refunded) → root pi_1\nWaiting for a sync of pi_1 (a process role takes it).\n');
 		const redirected = buildSyncEntry(record('pi_9', { state: { kind: 'redirect', root: 'pi_9', to: 'sub_1' }, done: [] }, { kind: 'outcome', outcome: { kind: 'redirected', root: 'pi_9', to: 'sub_1' } }));
-		expect(formatEventStory({ id: 'evt_4', type: 'invoice_payment.paid', root: 'pi_9' }, [redirected], false)).toContain('Synced as sub_1: keycrate-worker root sub_1');
+		expect(formatEventStory({ event_id: 'evt_4', type: 'invoice_payment.paid', root: 'pi_9', pending: false, entries: [redirected] })).toContain('Synced as sub_1: keycrate-worker root sub_1');
 	});
 });
