@@ -2,12 +2,16 @@
 // under the queue prefix's hash tag, the pending events an attempt takes (those received before it started,
 // each once, a redelivery never doubled), and a write that fails is logged, never thrown.
 
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { appendEntry, lookupEvent, readHistory, recordEvent, type HistoryConfig, type SyncEntry } from '../src/jobs/history.js';
 import { createLogger } from '../src/log.js';
 import { deletePrefix } from './support/redis-private.js';
 import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
+
+/** Redis Cluster's slot of a key (ioredis's own dependency): a script's keys must share one. */
+const keySlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 function logSink(): { log: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
 	const chunks: string[] = [];
@@ -34,6 +38,8 @@ describe('history store', () => {
 		await recordEvent(config, redis, log, { id: 'evt_a', type: 'invoice.paid' }, 'sub_1');
 		const keys = await redis.keys(`${prefix}*`);
 		expect(keys.sort()).toEqual([`${prefix}:history:event:evt_a`, `${prefix}:history:pending:sub_1`, `${prefix}:history:root:sub_1`]);
+		// One Redis Cluster slot with the queues (the prefix's hash tag), so the script and the MULTI may touch them together.
+		expect(new Set([...keys, `${prefix}:keycrate-sync:wait`].map(keySlot)).size).toBe(1);
 		for (const key of keys) {
 			const ttl = await redis.ttl(key);
 			expect(ttl).toBeGreaterThan(590);
