@@ -372,7 +372,7 @@ export async function readHistory(config: HistoryConfig, redis: Redis, root: Roo
 }
 
 /** Whether an event still waits for a sync of its root (received, not taken by an attempt yet). */
-export async function isPending(config: HistoryConfig, redis: Redis, event: IndexedEvent): Promise<boolean> {
+async function isPending(config: HistoryConfig, redis: Redis, event: IndexedEvent): Promise<boolean> {
 	return (await redis.zscore(pendingKey(config, event.root), JSON.stringify({ id: event.id, type: event.type }))) !== null;
 }
 
@@ -400,7 +400,7 @@ export async function eventStory(config: HistoryConfig, redis: Redis, eventId: s
 	return { event_id: event.id, type: event.type, root: event.root, ...(event.received_at ? { received_at: event.received_at } : {}), pending, entries: entriesOfEvent(entries, eventId) };
 }
 
-/** An event's story: the entries of its root that took it, and what followed a redirect. */
+/** The entries of a root that took this event (normally one; a redelivery after its sync can add another). */
 export function entriesOfEvent(entries: HistoryEntry[], eventId: string): SyncEntry[] {
 	return entries.filter((entry): entry is SyncEntry => entry.kind === 'sync' && (entry.events ?? []).some((event) => event.id === eventId));
 }
