@@ -1,8 +1,9 @@
 // History and replay end to end: a real worker process (node dist/cli.js start) on the shared Redis (unique
 // prefix), the Keycrate emulator and the Stripe fake. `root` and `events` tell a purchase's story after a refund
-// (created → handed off → paused by the refund); `replay` of a dead-lettered event, once its cause is fixed,
-// applies it once (one license, however often it is replayed); the admin API says the same and refuses unknown
-// events and roots; `retry --failed --since` retries what failed since then.
+// (created → handed off → paused by the refund); `replay` of a dead-lettered event (a plan without a duration,
+// a Keycrate refusal), once its cause is fixed, applies it once (one license, however often it is replayed); the
+// admin API says the same and refuses unknown events and roots; `retry --failed --since` retries what failed
+// since then.
 
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -221,5 +222,30 @@ describe('history and replay', () => {
 		await cluster.waitForDrain();
 		expect(await cluster.failedJobs()).toEqual([]);
 		expect(cluster.licenses()).toHaveLength(2);
+	}, 120000);
+	test('replay through the admin API of a purchase Keycrate refused (a tier that does not exist), once the price names a real one: one license', async () => {
+		cluster = await Cluster.start({ label: 'replay-refused', env: { ADMIN_TOKEN: TOKEN } });
+		const worker = await cluster.spawnWorker('all');
+		cluster.stripe.createPrice({ id: 'price_kcx_bad_tier', unit_amount: 500, metadata: { keycrate_duration_unit: 'lifetime', keycrate_subscription_id: '99999999-9999-4999-8999-999999999999' } });
+		const customer = cluster.stripe.createCustomer({ email: 'refused@example.com' });
+		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: 'price_kcx_bad_tier', quantity: 1 }] });
+		const root = bought.payment_intent?.id as string;
+		await cluster.deliver();
+		await cluster.waitForDrain();
+		expect((await cluster.failedJobs()).map((letter) => letter.root)).toContain(root);
+		expect(cluster.licenses()).toEqual([]);
+		const refused = (await historyOf(cluster, root)).find((entry): entry is SyncEntry => entry.kind === 'sync' && entry.outcome === 'dead-lettered');
+		expect(refused).toMatchObject({ planned: [{ type: 'create', seat: expect.any(String) }], reason: expect.stringContaining('SUBSCRIPTION_NOT_FOUND') });
+		expect(refused?.done).toBeUndefined();
+
+		cluster.stripe.updatePrice('price_kcx_bad_tier', { metadata: { keycrate_subscription_id: cluster.tiers.basic } });
+		const succeeded = eventOf(cluster, 'payment_intent.succeeded', root);
+		const replayed = await admin(worker, 'POST', `/admin/events/${succeeded.id}/replay`, {});
+		expect(replayed).toEqual({ status: 202, json: { data: { event_id: succeeded.id, root, queued: true, dead_letter_retried: true } } });
+		await cluster.waitForDrain();
+		expect(await cluster.failedJobs()).toEqual([]);
+		expect(cluster.licenses().map((license) => [license.status, license.subscription_id])).toEqual([['active', cluster.tiers.basic]]);
+		const story = (await admin(worker, 'GET', `/admin/events/${succeeded.id}`)).json.data as { entries: SyncEntry[] };
+		expect(story.entries.map((entry) => entry.outcome)).toContain('done');
 	}, 120000);
 });
