@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// keycrate-worker: start, dead-letters, retry, resync, skipped, --help.
+// keycrate-worker: start, dead-letters, retry, resync, skipped, root, events, replay, bulk …, --help.
 // A configuration problem is ONE line on stderr naming the variable, exit 2; nothing else is printed.
 
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
@@ -8,7 +8,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
 import { BULK_HELP, bulkCommand, BulkUsageError } from './bulk/cli.js';
-import { listDeadLetters, retryDeadLetters } from './jobs/dead-letters.js';
+import { listDeadLetters, parseSinceTime, retryDeadLetters } from './jobs/dead-letters.js';
+import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } from './jobs/history.js';
+import { formatEventStory, formatRootHistory } from './jobs/history-view.js';
 import { startWorker } from './runner.js';
 import { createStripeClient } from './stripe/client.js';
 import { HANDLED_EVENT_TYPES, isRootId, rootOfEvent } from './stripe/roots.js';
@@ -28,9 +30,15 @@ Commands:
   dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason
   retry <root or license key>… | --all
                                       run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata
+  retry --failed [--since <2h|ISO date>]
+                                      run every dead letter (that failed since then) again
   resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
   resync --root <sub_…|pi_…|cs_…>…    sync these roots now
   skipped [--limit N] [--json]        events and roots that led to no license, with the reason
+  root <sub_…|pi_…|cs_…> [--limit N] [--json]
+                                      what each sync of the root saw and did, and its hand-offs, oldest first
+  events <evt_…> [--json]             the root of a Stripe event and what the sync that took it did
+  replay <evt_…>                      sync that event's root again now (a dead letter of it is retried)
 ${BULK_HELP}
   --help                              show this help
 
@@ -49,11 +57,15 @@ function fail(message: string, code: number): never {
 	process.exit(code);
 }
 
-/** `--name value` or `--name=value`; flags without a value are booleans. */
-function parseOptions(args: string[], known: Record<string, 'value' | 'flag'>): Record<string, string | true> {
+/** `--name value` or `--name=value`; flags without a value are booleans; other words go to `positionals` when given. */
+function parseOptions(args: string[], known: Record<string, 'value' | 'flag'>, positionals?: string[]): Record<string, string | true> {
 	const options: Record<string, string | true> = {};
 	for (let index = 0; index < args.length; index += 1) {
 		const arg = args[index];
+		if (positionals !== undefined && !arg.startsWith('-')) {
+			positionals.push(arg);
+			continue;
+		}
 		const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
 		if (!match || !(match[1] in known)) throw new UsageError(`unknown argument "${arg}" (try --help)`);
 		const [, name, inline] = match;
@@ -184,13 +196,20 @@ async function deadLetters(args: string[]): Promise<void> {
 }
 
 async function retry(args: string[]): Promise<void> {
-	const all = args.includes('--all');
-	const ids = args.filter((arg) => arg !== '--all');
-	const unknown = ids.find((arg) => arg.startsWith('-'));
-	if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" (try --help)`);
+	const ids: string[] = [];
+	const options = parseOptions(args, { all: 'flag', failed: 'flag', since: 'value' }, ids);
+	// --failed is --all in the words of the issue: every dead letter (of both queues).
+	const all = options.all === true || options.failed === true;
 	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
+	let since: number | undefined;
+	if (typeof options.since === 'string') {
+		if (!all) throw new UsageError('--since: goes with --failed (or --all), e.g. retry --failed --since 2h');
+		const parsed = parseSinceTime(options.since);
+		if ('error' in parsed) throw new UsageError(`--since: ${parsed.error}`);
+		since = parsed.ms;
+	}
 	const config = configFor('inspect');
-	const { retried, missing } = await withQueues(config, (queues) => retryDeadLetters(config, queues, all ? undefined : ids));
+	const { retried, missing } = await withQueues(config, (queues) => retryDeadLetters(config, queues, all ? undefined : ids, since === undefined ? {} : { since }));
 	process.stdout.write(`Queued again: ${retried.length === 0 ? 'nothing' : retried.join(', ')}\n`);
 	if (missing.length > 0) fail(`not in the dead letters: ${missing.join(', ')}`, 1);
 }
@@ -259,6 +278,55 @@ async function skipped(args: string[]): Promise<void> {
 	process.stdout.write(`${records.length} newest skipped record(s):\n${table(['AT', 'REASON', 'ROOT / EVENT', 'DETAIL'], rows)}\n`);
 }
 
+/** Exactly one id of the given shape, as the command's first word. */
+function oneId(command: string, ids: string[], valid: (id: string) => boolean, what: string): string {
+	if (ids.length !== 1) throw new UsageError(`${command}: give one ${what}`);
+	if (!valid(ids[0])) throw new UsageError(`${command}: "${ids[0]}" is not ${what}`);
+	return ids[0];
+}
+
+const ROOT_WHAT = 'a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id';
+const EVENT_WHAT = 'a Stripe event id (evt_…)';
+
+async function rootHistory(args: string[]): Promise<void> {
+	const ids: string[] = [];
+	const options = parseOptions(args, { limit: 'value', json: 'flag' }, ids);
+	const root = oneId('root', ids, isRootId, ROOT_WHAT);
+	const limit = options.limit === undefined ? undefined : limitOption(options);
+	const config = configFor('inspect');
+	const entries = await withQueues(config, ({ redis }) => readHistory(config, redis, root, limit));
+	if (options.json) {
+		for (const entry of entries) process.stdout.write(`${JSON.stringify(entry)}\n`);
+		return;
+	}
+	process.stdout.write(formatRootHistory(root, entries, { maxEntries: config.historyMaxEntries, ttlSeconds: config.historyTtlSeconds }));
+}
+
+async function events(args: string[]): Promise<void> {
+	const ids: string[] = [];
+	const options = parseOptions(args, { json: 'flag' }, ids);
+	const eventId = oneId('events', ids, (id) => EVENT_ID.test(id), EVENT_WHAT);
+	const config = configFor('inspect');
+	const story = await withQueues(config, ({ redis }) => eventStory(config, redis, eventId));
+	if (story === undefined) fail(unknownEventMessage(config, eventId), 1);
+	if (options.json) {
+		process.stdout.write(`${JSON.stringify(story)}\n`);
+		return;
+	}
+	process.stdout.write(formatEventStory(story));
+}
+
+async function replay(args: string[]): Promise<void> {
+	const ids: string[] = [];
+	parseOptions(args, {}, ids);
+	const eventId = oneId('replay', ids, (id) => EVENT_ID.test(id), EVENT_WHAT);
+	const config = configFor('inspect');
+	const result = await withQueues(config, (queues) => replayEvent(config, queues.redis, queues, eventId));
+	if (result.kind === 'unknown') fail(unknownEventMessage(config, eventId), 1);
+	const { root } = result.event;
+	process.stdout.write(`Queued a sync of ${root} (${result.deadLetter ? 'its dead letter retried' : 'from Stripe\'s current state'}): keycrate-worker root ${root}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
 	const [command, ...rest] = argv;
 	if (command === undefined) {
@@ -278,6 +346,9 @@ async function main(argv: string[]): Promise<void> {
 	if (command === 'retry') return retry(rest);
 	if (command === 'resync') return resync(rest);
 	if (command === 'skipped') return skipped(rest);
+	if (command === 'root') return rootHistory(rest);
+	if (command === 'events') return events(rest);
+	if (command === 'replay') return replay(rest);
 	if (command === 'bulk' || command === 'jobs' || command === 'job' || command === 'cancel') {
 		const config = configFor('inspect');
 		return withQueues(config, ({ redis }) => bulkCommand(command, rest, config, redis, process.stdout));

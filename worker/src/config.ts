@@ -66,6 +66,10 @@ export interface Config {
 	bulkConcurrency: number;
 	/** How long a bulk job's result (and its ledger) is kept after it ends. */
 	bulkResultTtlSeconds: number;
+	/** Sync and hand-off entries kept per root (HISTORY_MAX_ENTRIES; 0: no history). */
+	historyMaxEntries: number;
+	/** How long a root's history and an event's index entry live after their last write. */
+	historyTtlSeconds: number;
 	/** Where export jobs write their files. */
 	exportDir: string;
 	/** The admin API's bearer token; unset = no admin API. */
@@ -345,6 +349,8 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		bulkBatchSize: integer(env, 'BULK_BATCH_SIZE', CONTRACT_LIMITS.maxBatch, 1, CONTRACT_LIMITS.maxBatch),
 		bulkConcurrency: integer(env, 'BULK_CONCURRENCY', 1, 1, 100),
 		bulkResultTtlSeconds: integer(env, 'BULK_RESULT_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
+		historyMaxEntries: integer(env, 'HISTORY_MAX_ENTRIES', 50, 0, 1000),
+		historyTtlSeconds: integer(env, 'HISTORY_TTL_SECONDS', 30 * 86400, 60, 365 * 86400),
 		exportDir: text(env, 'EXPORT_DIR') ?? './exports',
 		adminToken: adminToken(env),
 		logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI_PATH, Cluster, WORKER_DIR, type License, type WorkerProcess } from './support/cluster-harness.js';
+import { adminRequest, CLI_PATH, Cluster, WORKER_DIR, type License, type WorkerProcess } from './support/cluster-harness.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const run = promisify(execFile);
@@ -23,13 +23,8 @@ interface JobView {
 	result?: { succeeded: number; failed: number; canceled: boolean; failures: { license_key?: string; reason: string }[]; calls: number; export_path?: string };
 }
 
-async function admin(worker: WorkerProcess, method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> {
-	const reply = await fetch(`${worker.ingestUrl}${path}`, {
-		method,
-		headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
-		...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-	});
-	return { status: reply.status, json: (await reply.json()) as Record<string, unknown> };
+function admin(worker: WorkerProcess, method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> {
+	return adminRequest(worker.ingestUrl, method, path, body, token);
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 240000): Promise<T> {

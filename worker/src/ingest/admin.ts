@@ -1,4 +1,5 @@
-// The admin API (openapi/worker-admin.openapi.yaml): bulk jobs, a root's resync, dead letters. Served beside the
+// The admin API (openapi/worker-admin.openapi.yaml): bulk jobs, a root's resync and history, events (story,
+// replay), dead letters. Served beside the
 // webhook endpoint only when ADMIN_TOKEN is set; every request must carry it as a bearer token, compared in
 // constant time. Bodies are validated with errors that name the field.
 
@@ -10,7 +11,8 @@ import type { BulkApi, BulkJobData, BulkResult } from '../bulk/job.js';
 import { cancelBulkJob, dryRun, getBulkJob, listBulkJobs, startBulkJob, type BulkState } from '../bulk/jobs.js';
 import { BulkRequestError, parseBulkRequest } from '../bulk/request.js';
 import type { Config } from '../config.js';
-import { listDeadLetters, retryDeadLetters } from '../jobs/dead-letters.js';
+import { listDeadLetters, parseSinceTime, retryDeadLetters } from '../jobs/dead-letters.js';
+import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } from '../jobs/history.js';
 import { bulkQueue, enqueueSync, handoffQueue, type SyncJobData } from '../jobs/queues.js';
 import type { Logger } from '../log.js';
 import { isRootId } from '../stripe/roots.js';
@@ -60,7 +62,8 @@ export function createAdminApi(config: Config, connection: Redis, syncs: Queue<S
 	const handoffs = handoffQueue(config, connection);
 	for (const queue of [bulks, handoffs]) queue.on('error', () => undefined);
 
-	async function body(request: IncomingMessage): Promise<unknown> {
+	/** The JSON body; `optional`: undefined when there is none (replay). */
+	async function body(request: IncomingMessage, optional = false): Promise<unknown> {
 		let raw: Buffer;
 		try {
 			raw = await readRawBody(request, ADMIN_BODY_LIMIT);
@@ -68,6 +71,7 @@ export function createAdminApi(config: Config, connection: Redis, syncs: Queue<S
 			if (error instanceof BodyTooLargeError) throw new AdminInputError('body', `body: larger than ${ADMIN_BODY_LIMIT} bytes`);
 			throw error;
 		}
+		if (optional && raw.toString('utf8').trim() === '') return undefined;
 		try {
 			return JSON.parse(raw.toString('utf8')) as unknown;
 		} catch {
@@ -123,6 +127,37 @@ export function createAdminApi(config: Config, connection: Redis, syncs: Queue<S
 			send(response, 202, { data: { root, queued: true } });
 			return true;
 		}
+		const history = /^\/admin\/roots\/([^/]+)\/history$/.exec(path);
+		if (history) {
+			if (method !== 'GET') return (notAllowed('GET'), true);
+			const root = decodeURIComponent(history[1]);
+			if (!isRootId(root)) throw new AdminInputError('root', 'root: must be a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id');
+			const entries = await readHistory(config, connection, root, integerParam(query, 'limit', config.historyMaxEntries || 1, 1000));
+			if (entries.length === 0) send(response, 404, { error: 'not_found', message: `no history for ${root} (kept ${config.historyMaxEntries} entries per root for HISTORY_TTL_SECONDS ${config.historyTtlSeconds} s)` });
+			else send(response, 200, { data: { root, entries } });
+			return true;
+		}
+		const eventRoute = /^\/admin\/events\/([^/]+)(\/replay)?$/.exec(path);
+		if (eventRoute) {
+			const eventId = decodeURIComponent(eventRoute[1]);
+			if (method !== (eventRoute[2] ? 'POST' : 'GET')) return (notAllowed(eventRoute[2] ? 'POST' : 'GET'), true);
+			if (!EVENT_ID.test(eventId)) throw new AdminInputError('event_id', 'event_id: must be a Stripe event id (evt_…)');
+			if (eventRoute[2]) {
+				// No options yet: an empty body or {} only, so a field meant for something else is not ignored silently.
+				const given = await body(request, true);
+				if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) throw new AdminInputError('body', 'body: must be empty or {}');
+				const extra = given === undefined ? undefined : Object.keys(given)[0];
+				if (extra !== undefined) throw new AdminInputError(extra, `${extra}: is not a field (replay takes no body)`);
+				const result = await replayEvent(config, connection, { syncs, handoffs }, eventId);
+				if (result.kind === 'unknown') send(response, 404, { error: 'not_found', message: unknownEventMessage(config, eventId) });
+				else send(response, 202, { data: { event_id: eventId, root: result.event.root, queued: true, dead_letter_retried: result.deadLetter } });
+				return true;
+			}
+			const story = await eventStory(config, connection, eventId);
+			if (story === undefined) send(response, 404, { error: 'not_found', message: unknownEventMessage(config, eventId) });
+			else send(response, 200, { data: story });
+			return true;
+		}
 		if (path === '/admin/dead-letters') {
 			if (method !== 'GET') return (notAllowed('GET'), true);
 			const { letters } = await listDeadLetters({ syncs, handoffs }, integerParam(query, 'limit', 50, 1000));
@@ -131,16 +166,26 @@ export function createAdminApi(config: Config, connection: Redis, syncs: Queue<S
 		}
 		if (path === '/admin/dead-letters/retry') {
 			if (method !== 'POST') return (notAllowed('POST'), true);
-			const given = (await body(request)) as { ids?: unknown; all?: unknown } | null;
-			if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new AdminInputError('body', 'body: must be {"ids": [...]} or {"all": true}');
-			for (const key of Object.keys(given)) if (key !== 'ids' && key !== 'all') throw new AdminInputError(key, `${key}: is not a field (give ids or all)`);
-			const all = given.all === true;
+			const given = (await body(request)) as { ids?: unknown; all?: unknown; since?: unknown } | null;
+			if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new AdminInputError('body', 'body: must be {"ids": [...]}, {"all": true} or {"since": "2h"}');
+			for (const key of Object.keys(given)) if (key !== 'ids' && key !== 'all' && key !== 'since') throw new AdminInputError(key, `${key}: is not a field (give ids, all or since)`);
+			let since: number | undefined;
+			if (given.since !== undefined) {
+				if (typeof given.since !== 'string') throw new AdminInputError('since', 'since: must be a string: a time back from now (2h) or an ISO date');
+				if (given.ids !== undefined) throw new AdminInputError('since', 'since: goes with "all" (or alone), not with ids');
+				const parsed = parseSinceTime(given.since);
+				if ('error' in parsed) throw new AdminInputError('since', `since: ${parsed.error}`);
+				since = parsed.ms;
+			}
+			// `since` alone means every dead letter since then.
+			const all = given.all === true || (since !== undefined && given.all === undefined);
+			if (given.all !== undefined && typeof given.all !== 'boolean') throw new AdminInputError('all', 'all: must be true or false');
 			const ids = given.ids;
 			if (all === (ids !== undefined)) throw new AdminInputError('ids', 'ids: give ids (roots or license keys) or "all": true, not both or neither');
 			if (ids !== undefined && (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || !ids.every((id) => typeof id === 'string' && id !== ''))) {
 				throw new AdminInputError('ids', 'ids: must be a list of 1 to 1000 roots or license keys');
 			}
-			const { retried } = await retryDeadLetters(config, { syncs, handoffs }, all ? undefined : (ids as string[]));
+			const { retried } = await retryDeadLetters(config, { syncs, handoffs }, all ? undefined : (ids as string[]), since === undefined ? {} : { since });
 			send(response, 200, { data: { retried: retried.length } });
 			return true;
 		}

@@ -16,6 +16,7 @@ import { BodyTooLargeError, readRawBody } from './body.js';
 import { checkParsedText, checkRawPayload, type PayloadProblem } from './payload.js';
 import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
 import { createAdminApi, type AdminApi } from './admin.js';
+import { recordEvent } from '../jobs/history.js';
 import { createKeycrateClient } from '../keycrate/client.js';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
@@ -112,7 +113,8 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			await withTimeout(recordSkipped(config, connection, { reason: target.skip, detail: target.detail, eventId: event.id, eventType: event.type }), 'record');
 			return 'skipped';
 		}
-		await withTimeout(enqueueSync(config, queue, target.root, `${event.type} ${event.id}`), 'enqueue');
+		// Indexed beside the enqueue, not before it: the history never delays or fails the answer.
+		await Promise.all([recordEvent(config, connection, ingestLog, event, target.root), withTimeout(enqueueSync(config, queue, target.root, `${event.type} ${event.id}`), 'enqueue')]);
 		return 'queued';
 	}
 

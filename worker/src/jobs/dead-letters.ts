@@ -48,24 +48,58 @@ export async function listDeadLetters({ syncs, handoffs }: DeadLetterQueues, lim
 	return { letters: unique.slice(0, limit), total: unique.length + Math.max(0, syncTotal + handoffTotal - all.length) };
 }
 
+export interface RetryOptions {
+	/** Only dead letters that failed at or after this time (ms). */
+	since?: number;
+	/** Only this kind (a replay retries its root's sync only). */
+	kind?: DeadLetter['kind'];
+	/** The queued sync's cause (its history entry says it). */
+	cause?: string;
+}
+
 /** Runs dead letters again: a fresh sync of each root, a hand-off from scratch. `ids` undefined = all. */
-export async function retryDeadLetters(config: Config, { syncs, handoffs }: DeadLetterQueues, ids: string[] | undefined): Promise<{ retried: string[]; missing: string[] }> {
-	const done: string[] = [];
+export async function retryDeadLetters(
+	config: Config,
+	{ syncs, handoffs }: DeadLetterQueues,
+	ids: string[] | undefined,
+	options: RetryOptions = {},
+): Promise<{ retried: string[]; missing: string[] }> {
+	// A root can have several dead letters (events that came while it failed): every one of them is retried.
+	const done = new Set<string>();
 	const wanted = new Set(ids ?? []);
 	for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
+		if (options.kind !== undefined && options.kind !== kind) continue;
 		for (const job of await queue.getFailed()) {
 			const letter = letterOf(kind, job);
 			if (ids !== undefined && !wanted.has(letter.id)) continue;
+			if (options.since !== undefined && (job.finishedOn ?? 0) < options.since) continue;
 			if (kind === 'sync') {
 				// A fresh sync job (deduplicated per root like any other), then the dead letter goes.
-				await enqueueSync(config, syncs, letter.id, 'retry of a dead letter');
+				if (!done.has(letter.id)) await enqueueSync(config, syncs, letter.id, options.cause ?? 'retry of a dead letter');
 				await job.remove();
 			} else {
 				await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
 			}
-			wanted.delete(letter.id);
-			done.push(letter.id);
+			done.add(letter.id);
 		}
 	}
-	return { retried: done, missing: [...wanted] };
+	return { retried: [...done], missing: [...wanted].filter((id) => !done.has(id)) };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60000, h: 3600000, d: 86400000 };
+
+/**
+ * Pure: `--since` / `since` of a retry → ms: an ISO date (2026-11-01, 2026-11-01T12:00:00Z) or a time back from
+ * now (90s, 30m, 2h, 7d). A message (without the field's name) when it is neither, or in the future.
+ */
+export function parseSinceTime(raw: string, now = Date.now()): { ms: number } | { error: string } {
+	const relative = /^([0-9]{1,6})([smhd])$/.exec(raw.trim());
+	if (relative) return { ms: now - Number(relative[1]) * UNIT_MS[relative[2]] };
+	if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw.trim())) {
+		return { error: `"${raw}" is neither a time back from now (90s, 30m, 2h, 7d) nor an ISO date (2026-11-01, 2026-11-01T12:00:00Z)` };
+	}
+	const ms = Date.parse(raw.trim());
+	if (Number.isNaN(ms)) return { error: `"${raw}" is not a valid date` };
+	if (ms > now) return { error: `"${raw}" is in the future` };
+	return { ms };
 }

@@ -13,6 +13,7 @@ import { secretScrubber, secretValues, type Logger } from '../log.js';
 import { createStripeClient, StripeBudget } from '../stripe/client.js';
 import { reportFailures, watchRedis } from './failures.js';
 import { handoffJob, type HandoffJobData } from './handoff-worker.js';
+import { recordHandoffs } from './history.js';
 import { BULK_QUEUE, bulkQueue, HANDOFF_QUEUE, handoffJobOptions, handoffQueue, retryDelay, SYNC_QUEUE, syncQueue, workerConnection, type SyncJobData } from './queues.js';
 import { syncJob, type SyncJob } from './sync-worker.js';
 
@@ -81,6 +82,7 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	const handoffWorker = handoffs
 		? new Worker<HandoffJobData>(HANDOFF_QUEUE, handoffJob(config, log, deps.api, scrub), { ...workerSettings, concurrency: Math.min(config.workerConcurrency, 10) })
 		: undefined;
+	if (handoffWorker) recordHandoffs(config, connection, log, handoffWorker);
 	if (handoffWorker) reportFailures(handoffWorker, connection, log, 'hand-off', (job) => (job.data.type === 'bulk_job.completed' ? { bulkJob: job.data.id } : { licenseKey: job.data.data.license_key }));
 
 	const bulks = bulkQueue(config, connection);

@@ -1,7 +1,7 @@
 // The sync job's body around syncRoot(): a job cut off mid-run waits the settle time once before it reads what
 // it did; Stripe's rate limit pauses the queue for every process without using an attempt; outcomes are logged.
 
-import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { Config } from '../config.js';
@@ -10,8 +10,9 @@ import type { Logger } from '../log.js';
 import { isStripeRateLimit, StripeRateLimited, type StripeBudget } from '../stripe/client.js';
 import { asJobError } from './failures.js';
 import { buildHandoffPayload, type HandoffPayload } from './handoff.js';
-import { enqueueSync, handoffJobOptions, recordSkipped, type SyncJobData } from './queues.js';
-import { syncRoot } from './sync.js';
+import { appendEntry, buildSyncEntry, countingApi, type AttemptResult } from './history.js';
+import { enqueueSync, handoffJobOptions, recordSkipped, retryDelay, type SyncJobData } from './queues.js';
+import { syncRoot, type SyncTrace } from './sync.js';
 
 /** A Stripe 429 without a Retry-After: pause the queue this long. */
 const STRIPE_RATE_LIMIT_PAUSE_MS = 1000;
@@ -44,12 +45,19 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 			await job.moveToDelayed(Date.now() + config.settleMs, token);
 			throw new DelayedError();
 		}
+		// The attempt's history entry (jobs/history.ts): what it read, planned and did, written once at its end.
+		const startedAt = Date.now();
+		const trace: SyncTrace = { done: [] };
+		const calls = { stripe: 0, keycrate: 0 };
+		const record = (result: AttemptResult) =>
+			appendEntry(config, ctx.connection, log, buildSyncEntry({ root, cause: job.data.cause, attempt: job.attemptsMade + 1, startedAt, endedAt: Date.now(), trace, calls, result }), startedAt);
 		try {
 			const outcome = await syncRoot(
 				{
 					config,
-					stripe: { stripe: ctx.stripe, beforeRequest: () => ctx.budget.acquire() },
-					api: ctx.api,
+					stripe: { stripe: ctx.stripe, beforeRequest: () => ((calls.stripe += 1), ctx.budget.acquire()) },
+					api: countingApi(ctx.api, calls),
+					trace,
 					enqueueSync: (target, cause) => enqueueSync(config, ctx.syncs, target, cause),
 					recordSkipped: (skippedRoot, reason, detail) => recordSkipped(config, ctx.connection, { root: skippedRoot, reason, detail }),
 					...(handoffs
@@ -71,6 +79,7 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 			} else {
 				log.info({ root, to: outcome.to }, 'payment belongs to a subscription: synced there');
 			}
+			await record({ kind: 'outcome', outcome });
 			return outcome.kind;
 		} catch (error) {
 			if (isStripeRateLimit(error) || error instanceof StripeRateLimited) {
@@ -82,7 +91,10 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 				throw Worker.RateLimitError();
 			}
 			log.warn({ root, attempt: job.attemptsMade + 1, err: error }, 'sync failed');
-			throw asJobError(error, ctx.scrub);
+			const jobError = asJobError(error, ctx.scrub);
+			const final = jobError instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+			await record({ kind: 'failed', message: jobError.message, final, ...(final ? {} : { retryInMs: retryDelay(config.retryScheduleMs, job.attemptsMade + 1, jobError) }) });
+			throw jobError;
 		}
 	};
 }

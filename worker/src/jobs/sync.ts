@@ -8,7 +8,7 @@ import type { Done, ExecuteContext, HandoffLicense } from '../keycrate/execute.j
 import { execute } from '../keycrate/execute.js';
 import { readRootLicenses, type LicenseApi } from '../keycrate/licenses.js';
 import { plan, planPauseAll, type Action } from '../keycrate/plan.js';
-import type { Desired, Entitlement, FoundLicense, Linkage, PaymentState, RootId, SkipReason, SubscriptionState } from '../model.js';
+import type { Desired, Entitlement, FoundLicense, Linkage, PaymentState, RootId, RootState, SkipReason, SubscriptionState } from '../model.js';
 import { appsOf, desired, type DesiredOptions } from '../stripe/desired.js';
 import { fetchRoot, type StripeAccess } from '../stripe/fetch.js';
 
@@ -29,6 +29,16 @@ export interface SyncDeps {
 	/** Seconds; tests fix it. */
 	now?: () => number;
 	signal?: AbortSignal;
+	/** Filled as the sync goes, so its history entry can say what it saw and did even when it fails. */
+	trace?: SyncTrace;
+}
+
+/** What one sync saw and did, step by step (the history entry is built from it: jobs/history.ts). */
+export interface SyncTrace {
+	state?: RootState;
+	desired?: Desired;
+	actions?: Action[];
+	done: Done[];
 }
 
 export type SyncOutcome =
@@ -62,19 +72,23 @@ function executeContext(deps: SyncDeps, root: RootId, linkage?: Linkage): Execut
 		settleMs: deps.config.settleMs,
 		...(handoff && linkage ? { handoff: (license: HandoffLicense) => handoff(linkage, license) } : {}),
 		...(deps.signal ? { signal: deps.signal } : {}),
+		...(deps.trace ? { done: deps.trace.done } : {}),
 	};
 }
 
 /** A root that can no longer be licensed: every license it holds, in every app it can be in, is paused. */
 async function pauseAll(deps: SyncDeps, state: SubscriptionState | PaymentState): Promise<Done[]> {
 	const licenses = await licensesOf(deps, state.root, appsOf(state, { plans: deps.config.plans, defaultAppId: deps.config.keycrateAppId }));
-	return execute(executeContext(deps, state.root), planPauseAll(licenses), licenses);
+	const actions = planPauseAll(licenses);
+	if (deps.trace) deps.trace.actions = actions;
+	return execute(executeContext(deps, state.root), actions, licenses);
 }
 
 export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcome> {
 	const { config } = deps;
 	const now = deps.now?.() ?? Math.floor(Date.now() / 1000);
 	const state = await fetchRoot(deps.stripe, root, { now, disputeWindowSeconds: config.disputeWindowDays * 86400 });
+	if (deps.trace) deps.trace.state = state;
 	if (state.kind === 'redirect') {
 		await deps.enqueueSync(state.to, `payment ${root} of ${state.to}`);
 		return { kind: 'redirected', root, to: state.to };
@@ -88,6 +102,7 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 	let want: Desired;
 	try {
 		want = desired(state, options);
+		if (deps.trace) deps.trace.desired = want;
 	} catch (error) {
 		// The root cannot be licensed as Stripe has it now (too many seats, bad metadata): whatever it already
 		// holds is paused before the dead letter, so a cancellation or refund behind it is never left undone.
@@ -111,6 +126,7 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 		handoff: deps.handoff !== undefined,
 		now,
 	});
+	if (deps.trace) deps.trace.actions = actions;
 	const done = await execute(executeContext(deps, root, want.linkage), actions, licenses);
 	const warnings = [...want.warnings];
 	if (deps.handoff !== undefined && want.linkage.email === undefined && actions.some((action) => action.type === 'handoff')) {

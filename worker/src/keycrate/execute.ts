@@ -38,6 +38,8 @@ export interface ExecuteContext {
 	handoff?: (license: HandoffLicense) => Promise<void>;
 	/** Set when the process is stopping: the sync ends between two calls, to be retried. */
 	signal?: AbortSignal;
+	/** Receives each call done as it is done, so a sync that fails midway can still say what it did (history). */
+	done?: Done[];
 }
 
 export interface Done {
@@ -111,6 +113,14 @@ function checkStopping(ctx: ExecuteContext): void {
 
 export async function execute(ctx: ExecuteContext, actions: Action[], licenses: FoundLicense[]): Promise<Done[]> {
 	const done: Done[] = [];
+	try {
+		return await run(ctx, actions, licenses, done);
+	} finally {
+		ctx.done?.push(...done);
+	}
+}
+
+async function run(ctx: ExecuteContext, actions: Action[], licenses: FoundLicense[], done: Done[]): Promise<Done[]> {
 	const read = new Map(licenses.map((license) => [license.licenseKey, license]));
 	/** The license each seat got from a create in this run. */
 	const created = new Map<SeatKey, string>();

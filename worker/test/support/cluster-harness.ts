@@ -37,13 +37,23 @@ export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		if (await check()) return;
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
 		await sleep(50);
 	}
+}
+
+/** A request to a worker's admin API with `Authorization: Bearer <token>` (none when token is null). */
+export async function adminRequest(baseUrl: string | undefined, method: string, path: string, body: unknown, token: string | null): Promise<{ status: number; json: Record<string, unknown> }> {
+	const reply = await fetch(`${baseUrl}${path}`, {
+		method,
+		headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+		...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+	});
+	return { status: reply.status, json: (await reply.json()) as Record<string, unknown> };
 }
 
 /** One worker process and everything it printed. */
