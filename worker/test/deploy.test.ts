@@ -230,7 +230,8 @@ describe('the Dockerfile install path, replayed', () => {
 		// The suite runs after `npm run build`: the tarball packs that dist (the image's `npm pack` builds it itself).
 		const tarball = run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], WORKER_DIR).trim().split('\n').at(-1) ?? '';
 		run('mkdir', ['-p', app], dir);
-		run('npm', ['install', ...installFlags(), join(dir, tarball)], app, env({ npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/tmp', '.npm') }));
+		// npm keeps this machine's settings (registry, CA certificates, cache); the worker starts with a clean env.
+		run('npm', ['install', ...installFlags(), join(dir, tarball)], app);
 		bin = join(app, entrypoint());
 	}, 300000);
 
