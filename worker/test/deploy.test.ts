@@ -7,7 +7,7 @@
 //   as the image's ENTRYPOINT, answering /readyz; and a start with an invalid plans file naming entry and field.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,7 +229,7 @@ describe('the Dockerfile install path, replayed', () => {
 		app = join(dir, 'app');
 		// The suite runs after `npm run build`: the tarball packs that dist (the image's `npm pack` builds it itself).
 		const tarball = run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], WORKER_DIR).trim().split('\n').at(-1) ?? '';
-		run('mkdir', ['-p', app], dir);
+		mkdirSync(app);
 		// npm keeps this machine's settings (registry, CA certificates, cache); the worker starts with a clean env.
 		run('npm', ['install', ...installFlags(), join(dir, tarball)], app);
 		bin = join(app, entrypoint());
