@@ -160,7 +160,8 @@ export function parseRetrySchedule(raw: string, variable = 'RETRY_SCHEDULE'): nu
 	});
 }
 
-const PLAN_FIELDS = ['app_id', 'subscription_id', 'duration_unit', 'duration_value', 'key_pattern', 'hwid_lock', 'tags'];
+/** A plan entry's fields (plans.schema.json names the same; worker/test/deploy.test.ts keeps them equal). */
+export const PLAN_FIELDS = ['app_id', 'subscription_id', 'duration_unit', 'duration_value', 'key_pattern', 'hwid_lock', 'tags'];
 
 /**
  * Validates one plan entry; `where` names it in errors (e.g. `PLANS_FILE price_123` or `price p metadata`).
@@ -225,7 +226,7 @@ export function parsePlan(input: unknown, where: string): Plan {
 	return plan;
 }
 
-/** PLANS_FILE: `{ "<price id or lookup_key>": { "duration_unit": "days", "duration_value": 30, … } }`. */
+/** PLANS_FILE: `{ "<price id or lookup_key>": { "duration_unit": "days", "duration_value": 30, … } }` (plans.schema.json). */
 export function loadPlans(path: string | undefined): PlanMap {
 	if (path === undefined) return {};
 	let raw: string;
@@ -245,6 +246,8 @@ export function loadPlans(path: string | undefined): PlanMap {
 	}
 	const plans: PlanMap = {};
 	for (const [priceId, entry] of Object.entries(parsed)) {
+		// `"$schema": "./plans.schema.json"` lets an editor check the file; no price id starts with `$`.
+		if (priceId === '$schema') continue;
 		try {
 			plans[priceId] = parsePlan(entry, priceId);
 		} catch (error) {

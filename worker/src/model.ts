@@ -15,7 +15,9 @@
 // A sync reads the root's current state from Stripe, derives the desired seats (pure), reads the root's
 // licenses from Keycrate by the root's tag, plans the difference (pure) and applies it.
 
-import type { components } from '../../openapi/keycrate.js';
+// The contract's generated types (openapi/keycrate.d.ts): tsconfig's rootDirs lays ../openapi over src, and the
+// build copies the file to dist/keycrate.d.ts, so the published declarations need nothing outside the package.
+import type { components } from './keycrate.js';
 
 export type DurationUnit = components['schemas']['DurationUnit'];
 export type KeycrateLicense = components['schemas']['License'];

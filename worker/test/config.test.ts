@@ -159,8 +159,8 @@ describe('loadConfig', () => {
 });
 
 describe('README "Configuration" table', () => {
-	const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-	const section = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('### Ingest guarantees'));
+	const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+	const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Ingest guarantees'));
 	const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map(([, name, fallback]) => ({ name, fallback: fallback.trim() }));
 	const source = readFileSync(fileURLToPath(new URL('../src/config.ts', import.meta.url)), 'utf8');
 	const readByConfig = new Set([...source.matchAll(/\(env, '([A-Z_]+)'/g)].map(([, name]) => name));

@@ -16,7 +16,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { RequestError, type Got } from 'got';
-import type { components } from '../../../openapi/keycrate.js';
+import type { components } from '../keycrate.js';
 import { CONTRACT_LIMITS, type Config } from '../config.js';
 import { KeycrateError, mayStillCommit, type KeycrateErrorCode } from './errors.js';
 

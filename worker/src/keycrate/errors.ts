@@ -1,6 +1,6 @@
 // How a failed Keycrate call is described to its caller: what the retry policy needs to know, and nothing secret.
 
-import type { components } from '../../../openapi/keycrate.js';
+import type { components } from '../keycrate.js';
 
 export type KeycrateErrorCode =
 	| components['schemas']['ErrorCode']
