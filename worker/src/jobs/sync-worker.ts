@@ -12,6 +12,7 @@ import { asJobError } from './failures.js';
 import { buildHandoffPayload, type HandoffPayload } from './handoff.js';
 import { enqueueSync, handoffJobOptions, recordSkipped, type SyncJobData } from './queues.js';
 import { syncRoot } from './sync.js';
+import { secondsSince, syncs, syncSeconds, type SyncMetricOutcome } from '../observe/metrics.js';
 
 /** A Stripe 429 without a Retry-After: pause the queue this long. */
 const STRIPE_RATE_LIMIT_PAUSE_MS = 1000;
@@ -37,11 +38,17 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 	const { config, log, handoffs } = ctx;
 	return async (job, token) => {
 		const { root } = job.data;
+		const started = performance.now();
+		const count = (outcome: SyncMetricOutcome) => {
+			syncs.inc({ outcome });
+			syncSeconds.observe({ outcome }, secondsSince(started));
+		};
 		// Cut off mid-run before (its process died, or lost its lock): a write it sent may still land on
 		// Keycrate. Wait until it must have, once, without using an attempt; then read what it did.
 		if (job.attemptsStarted > job.attemptsMade + 1 && job.data.settledAtStart !== job.attemptsStarted && token !== undefined) {
 			await job.updateData({ ...job.data, settledAtStart: job.attemptsStarted + 1 });
 			await job.moveToDelayed(Date.now() + config.settleMs, token);
+			count('settle_wait');
 			throw new DelayedError();
 		}
 		try {
@@ -71,6 +78,7 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 			} else {
 				log.info({ root, to: outcome.to }, 'payment belongs to a subscription: synced there');
 			}
+			count(outcome.kind);
 			return outcome.kind;
 		} catch (error) {
 			if (isStripeRateLimit(error) || error instanceof StripeRateLimited) {
@@ -78,9 +86,11 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 				const wait = error instanceof StripeRateLimited ? error.retryAfterMs : STRIPE_RATE_LIMIT_PAUSE_MS;
 				// `by`: Stripe answered 429, or our own STRIPE_RATE_LIMIT budget is spent for now.
 				log.warn({ root, waitMs: wait, by: error instanceof StripeRateLimited ? 'STRIPE_RATE_LIMIT' : 'stripe' }, 'Stripe rate limit: pausing syncs');
+				count('rate_limited');
 				await ctx.pause(wait);
 				throw Worker.RateLimitError();
 			}
+			count('failed');
 			log.warn({ root, attempt: job.attemptsMade + 1, err: error }, 'sync failed');
 			throw asJobError(error, ctx.scrub);
 		}
