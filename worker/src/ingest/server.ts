@@ -216,7 +216,9 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	const keycrate = config.keycrateApiKey.startsWith('kc_') ? createKeycrateClient(config) : undefined;
 	const admin: AdminApi | undefined = config.adminToken ? createAdminApi(config, connection, queue, sendJson, ingestLog, keycrate) : undefined;
 	// The dashboard, like the admin API, exists only with ADMIN_TOKEN (bull-board is not even loaded without it).
-	const dashboard: Dashboard | undefined = config.adminToken ? await createDashboard(config, connection) : undefined;
+	// Loaded beside the start, not before it: bull-board takes a second or two to load, webhooks should not wait.
+	const dashboard: Promise<Dashboard> | undefined = config.adminToken ? createDashboard(config, connection) : undefined;
+	dashboard?.catch((error: unknown) => ingestLog.error({ err: (error as Error).message }, 'the dashboard could not be loaded'));
 
 	const redisReady: Check = async () => {
 		if (await isReady()) return { name: 'redis', ok: true, state: 'up' };
@@ -234,7 +236,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
 		const [path, search] = (request.url ?? '/').split('?');
 		const method = request.method ?? 'GET';
-		if (dashboard !== undefined && isDashboardPath(path)) return dashboard.handle(request, response);
+		if (dashboard !== undefined && isDashboardPath(path)) return (await dashboard).handle(request, response);
 		if (admin !== undefined && path.startsWith('/admin/') && (await admin.handle(request, response, path, new URLSearchParams(search ?? '')))) return;
 		if (path === WEBHOOK_PATH) {
 			if (method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
@@ -275,7 +277,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	async function releaseRedis(): Promise<void> {
 		await queue.close().catch(() => undefined);
 		await stopWatchingQueues();
-		await dashboard?.close();
+		await dashboard?.then((loaded) => loaded.close(), () => undefined);
 		await admin?.close();
 		keycrate?.close();
 		connection.off('error', onRedisError);

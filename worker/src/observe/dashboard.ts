@@ -59,7 +59,8 @@ export async function createDashboard(config: Config, connection: Redis): Promis
 		serverAdapter: adapter,
 		options: { uiConfig: { boardTitle: 'Keycrate worker' } },
 	});
-	const app = adapter.getRouter() as Handler;
+	const app = adapter.getRouter() as Handler & { disable(setting: string): void };
+	app.disable('x-powered-by');
 
 	return {
 		handle(request, response) {
