@@ -239,12 +239,17 @@ export async function handleProbes(request: IncomingMessage, response: ServerRes
 	return true;
 }
 
-/** Listens on PORT and HOST; resolves to the base URL (a wildcard host is reached over 127.0.0.1). */
+/**
+ * Listens on PORT and HOST; resolves to the base URL (a wildcard host is reached over 127.0.0.1). A port taken is
+ * an error naming PORT: every role listens now, and two on one host need a port each.
+ */
 export async function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<string> {
 	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
+		const refuse = (error: NodeJS.ErrnoException) =>
+			reject(error.code === 'EADDRINUSE' ? new Error(`PORT: ${config.host}:${config.port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)`) : error);
+		server.once('error', refuse);
 		server.listen(config.port, config.host, () => {
-			server.off('error', reject);
+			server.off('error', refuse);
 			resolve();
 		});
 	});
