@@ -27,12 +27,17 @@ async function waitFor<T>(what: string, read: () => Promise<T | undefined> | T |
 	}
 }
 
-/** The processing role logs where its probes listen (it runs on PORT=0 in tests). */
-function probeUrl(worker: WorkerProcess): Promise<string> {
-	return waitFor(`${worker.name} to log "probes listening"`, () => {
+/**
+ * The processing role logs where its probes listen (it runs on PORT=0 in tests); resolves once its /readyz says
+ * ready (its probes listen before its Redis connection is up: not ready until then).
+ */
+async function probeUrl(worker: WorkerProcess): Promise<string> {
+	const url = await waitFor(`${worker.name} to log "probes listening"`, () => {
 		const line = worker.logLines().find((entry) => entry.msg === 'probes listening');
 		return typeof line?.url === 'string' ? line.url : undefined;
 	});
+	await waitFor(`${worker.name} /readyz 200`, async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined));
+	return url;
 }
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {

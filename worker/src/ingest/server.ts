@@ -16,7 +16,7 @@ import { checkParsedText, checkRawPayload, type PayloadProblem } from './payload
 import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
 import { createAdminApi, type AdminApi } from './admin.js';
 import { createKeycrateClient } from '../keycrate/client.js';
-import { enableDefaultMetrics, initIngestSeries, statusLabel, webhookAckSeconds, webhooksHandled, webhooksReceived, webhooksRejected, webhooksVerified } from '../observe/metrics.js';
+import { enableDefaultMetrics, initIngestSeries, secondsSince, statusLabel, webhookAckSeconds, webhooksHandled, webhooksReceived, webhooksRejected, webhooksVerified } from '../observe/metrics.js';
 import { handleProbes, listen, watchQueues, type Check, type ProbeRoutes } from '../observe/probes.js';
 import { createDashboard, isDashboardPath, type Dashboard } from '../observe/dashboard.js';
 
@@ -242,8 +242,12 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			if (method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
 			webhooksReceived.inc();
 			const started = performance.now();
-			response.once('finish', () => webhookAckSeconds.observe({ status: statusLabel(response.statusCode) }, (performance.now() - started) / 1000));
-			return handleWebhook(request, response);
+			try {
+				return await handleWebhook(request, response);
+			} finally {
+				// Every path of handleWebhook has answered when it returns; one that threw is answered 500 below.
+				webhookAckSeconds.observe({ status: statusLabel(response.headersSent ? response.statusCode : 500) }, secondsSince(started));
+			}
 		}
 		if (await handleProbes(request, response, path, probes)) return;
 		return sendJson(response, 404, { error: 'not_found', message: `no route ${method} ${path}` });

@@ -34,10 +34,12 @@ function parseLabels(text: string, line: number): Record<string, string> {
 	return labels;
 }
 
+/** As Prometheus reads it (Go's strconv.ParseFloat: NaN and Inf in any case; prom-client writes `Nan`). */
 function parseValue(text: string, line: number): number {
-	if (text === '+Inf') return Number.POSITIVE_INFINITY;
-	if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-	if (text === 'NaN') return Number.NaN;
+	const lower = text.toLowerCase();
+	if (lower === '+inf' || lower === 'inf') return Number.POSITIVE_INFINITY;
+	if (lower === '-inf') return Number.NEGATIVE_INFINITY;
+	if (lower === 'nan') return Number.NaN;
 	const value = Number(text);
 	if (Number.isNaN(value)) throw new Error(`line ${line}: value "${text}" is not a number`);
 	return value;
