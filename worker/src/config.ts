@@ -72,8 +72,10 @@ export interface Config {
 	historyTtlSeconds: number;
 	/** Where export jobs write their files. */
 	exportDir: string;
-	/** The admin API's bearer token; unset = no admin API. */
+	/** The admin API's and dashboard's bearer token; unset = neither exists. */
 	adminToken?: string;
+	/** Bearer token /metrics asks for; unset = /metrics is open like the probes (a private network). */
+	metricsToken?: string;
 	logLevel: string;
 }
 
@@ -257,11 +259,11 @@ export function loadPlans(path: string | undefined): PlanMap {
 	return plans;
 }
 
-/** ADMIN_TOKEN: long enough that guessing it is hopeless. */
-function adminToken(env: Env): string | undefined {
-	const token = text(env, 'ADMIN_TOKEN');
-	if (token !== undefined && token.length < 24) throw new ConfigError('ADMIN_TOKEN', 'must be at least 24 characters (e.g. openssl rand -hex 24)');
-	return token;
+/** ADMIN_TOKEN, METRICS_TOKEN: long enough that guessing them is hopeless. */
+function token(env: Env, name: 'ADMIN_TOKEN' | 'METRICS_TOKEN'): string | undefined {
+	const value = text(env, name);
+	if (value !== undefined && value.length < 24) throw new ConfigError(name, 'must be at least 24 characters (e.g. openssl rand -hex 24)');
+	return value;
 }
 
 /** Reads the whole configuration; `role` decides which secrets are required ('inspect': none, admin commands). */
@@ -355,7 +357,8 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 		historyMaxEntries: integer(env, 'HISTORY_MAX_ENTRIES', 50, 0, 1000),
 		historyTtlSeconds: integer(env, 'HISTORY_TTL_SECONDS', 30 * 86400, 60, 365 * 86400),
 		exportDir: text(env, 'EXPORT_DIR') ?? './exports',
-		adminToken: adminToken(env),
+		adminToken: token(env, 'ADMIN_TOKEN'),
+		metricsToken: token(env, 'METRICS_TOKEN'),
 		logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
 	};
 }

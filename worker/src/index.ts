@@ -7,6 +7,8 @@ export { startWorker, type RunningWorker, type WorkerDeps } from './runner.js';
 export { startIngest, WEBHOOK_PATH, type IngestCounters, type IngestDeps, type IngestServer } from './ingest/server.js';
 export { verifyStripeWebhook, type VerifyFailureReason, type VerifyOptions, type VerifyResult } from './ingest/verify.js';
 export { startProcessor, type Processor, type ProcessorDeps } from './jobs/processor.js';
+/** The worker's Prometheus registry (an embedding process may serve or merge it). */
+export { registry as metricsRegistry } from './observe/metrics.js';
 export { enqueueSync, HANDOFF_QUEUE, SYNC_QUEUE, syncQueue } from './jobs/queues.js';
 export { syncRoot, type SyncDeps, type SyncOutcome } from './jobs/sync.js';
 export { HANDLED_EVENT_TYPES, rootOfEvent } from './stripe/roots.js';

@@ -17,6 +17,8 @@ const SECRET_FIELDS = [
 	'stripeApiKey',
 	'licenseWebhookSecret',
 	'redisUrl',
+	'adminToken',
+	'metricsToken',
 	'KEYCRATE_API_KEY',
 	'STRIPE_WEBHOOK_SECRETS',
 	'STRIPE_API_KEY',
@@ -57,6 +59,7 @@ export function secretValues(config: Partial<Config>): string[] {
 		config.stripeApiKey,
 		config.licenseWebhookSecret,
 		config.adminToken,
+		config.metricsToken,
 		...(config.stripeWebhookSecrets ?? []),
 	];
 	if (config.redisUrl !== undefined) {

@@ -81,13 +81,15 @@ describe('keycrate-worker CLI', () => {
 		expect(await processOnly.exited).toBe(0);
 	});
 
-	test('a start that cannot listen (port taken) says why in one line and exits 1', async () => {
+	test('a start that cannot listen (port taken) says why in one line, naming PORT, and exits 1 (the processing role listens too)', async () => {
 		const taken = createServer();
 		await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
 		try {
 			const { port } = taken.address() as AddressInfo;
-			const result = await runCli(['start'], { ...goodEnv(prefix), PORT: String(port), LOG_LEVEL: 'silent' });
-			expect(result).toEqual({ code: 1, stdout: '', stderr: `keycrate-worker: could not start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n` });
+			for (const role of ['all', 'process']) {
+				const result = await runCli(['start', '--role', role], { ...goodEnv(prefix), PORT: String(port), LOG_LEVEL: 'silent' });
+				expect({ role, ...result }).toEqual({ role, code: 1, stdout: '', stderr: `keycrate-worker: could not start: PORT: 127.0.0.1:${port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)\n` });
+			}
 		} finally {
 			await new Promise((resolve) => taken.close(resolve));
 		}

@@ -110,10 +110,10 @@ describe('docker-compose.yml', () => {
 		expect([url.hostname, Number(url.port), url.pathname]).toEqual(['ingest', port, WEBHOOK_PATH]);
 	});
 
-	test('the processing service has its probe place marked until it serves one', () => {
-		// >>> PROCESS ROLE PORT: replace with a check of its port once the processing role serves /readyz.
-		expect(processor.healthcheck?.disable).toBe(true);
-		expect(composeText).toContain('>>> PROCESS ROLE PORT');
+	test('the processing service keeps the image\'s /readyz probe (every role serves it on PORT)', () => {
+		expect(processor.healthcheck?.disable).not.toBe(true);
+		expect(Number(processor.environment?.PORT ?? DEFAULT_PORT)).toBe(DEFAULT_PORT);
+		expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*process\.env\.PORT[\s\S]*\/readyz/);
 	});
 });
 
@@ -293,7 +293,6 @@ describe('the Dockerfile install path, replayed', () => {
 				const line = stdout.split('\n').find((entry) => entry.includes('"ingest listening"'));
 				return line === undefined ? undefined : (JSON.parse(line) as { url: string }).url;
 			});
-			// >>> PROBES: /readyz of the probes work answers the same way; the processing role gets its own port.
 			const ready = await waitFor(async () => {
 				const response = await fetch(new URL('/readyz', url));
 				return response.status === 200 ? ((await response.json()) as Record<string, unknown>) : undefined;

@@ -44,7 +44,7 @@ describe('ingest while Redis goes away and comes back (private redis-server)', (
 
 		await redis.stop();
 		await eventually(async () => (await readyStatus(url)) === 503, 'readyz 503');
-		expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, redis: 'down' });
+		expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, redis: 'down', reason: expect.stringMatching(/^Redis /) });
 		expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
 		const during = sampleEvent();

@@ -16,6 +16,7 @@ import type { SettableStatus } from '../model.js';
 import { chunkCount, chunkSize, chunkTag, entryOf, exportHeader, exportLine, extendGroups, jobTag, jobTotal, listFilter, selects, type SnapshotEntry } from './plan.js';
 import type { BulkSpec } from './request.js';
 import { BulkStore, type Failure } from './store.js';
+import { bulkChunks, bulkKeys } from '../observe/metrics.js';
 
 /** The Keycrate calls a bulk job makes (keycrate/client.ts). */
 export interface BulkApi {
@@ -353,6 +354,7 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 				]);
 				if ((waiting.waiting ?? 0) + (waiting.prioritized ?? 0) > 0) {
 					if (!settling) await store.clearSent(index);
+					bulkChunks.inc({ kind: spec.kind, outcome: 'yielded' });
 					await delayUntil(job, token, Date.now() + YIELD_MS);
 				}
 				let outcome: ChunkOutcome;
@@ -365,21 +367,27 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 					if (isKeycrateError(error) && error.code === 'RATE_LIMITED') {
 						// Refused, not applied: the chunk is not sent; run again after Retry-After, no attempt used.
 						if (!settling) await store.clearSent(index);
+						bulkChunks.inc({ kind: spec.kind, outcome: 'rate_limited' });
 						await delayUntil(job, token, Date.now() + (error.retryAfterMs ?? 1000));
 					}
 					if (mayStillCommit(error)) {
 						// No answer: it may still land. Settle once it must have (no attempt used).
 						await store.markSent(index, offset);
+						bulkChunks.inc({ kind: spec.kind, outcome: 'unanswered' });
 						await delayUntil(job, token, Date.now() + config.settleMs);
 					}
 					if (isKeycrateError(error) && error.ambiguous && (spec.kind === 'create' || spec.kind === 'extend')) {
 						// Answered but maybe applied: settle now, by reading.
 						outcome = spec.kind === 'create' ? await createChunk(ctx, jobId, spec, index, true) : await extendChunk(ctx, spec, entries, true);
 					} else {
+						bulkChunks.inc({ kind: spec.kind, outcome: 'failed' });
 						throw error;
 					}
 				}
 				canceled = await store.markDone(index, outcome.succeeded, outcome.failures, outcome.calls);
+				bulkChunks.inc({ kind: spec.kind, outcome: 'done' });
+				bulkKeys.inc({ kind: spec.kind, result: 'succeeded' }, outcome.succeeded);
+				if (outcome.failures.length > 0) bulkKeys.inc({ kind: spec.kind, result: 'failed' }, outcome.failures.length);
 				if ((data.failureStreak ?? 0) > 0) await save({ failureStreak: 0 });
 				failed += outcome.failures.length;
 				const done = Math.min(total, (index + 1) * batch);

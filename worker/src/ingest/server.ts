@@ -4,7 +4,6 @@
 // node:http on purpose: the raw body must reach the signature check byte for byte, and there is little else.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
@@ -18,6 +17,9 @@ import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
 import { createAdminApi, type AdminApi } from './admin.js';
 import { recordEvent } from '../jobs/history.js';
 import { createKeycrateClient } from '../keycrate/client.js';
+import { enableDefaultMetrics, initIngestSeries, secondsSince, statusLabel, webhookAckSeconds, webhooksHandled, webhooksReceived, webhooksRejected, webhooksVerified } from '../observe/metrics.js';
+import { handleProbes, listen, watchQueues, type Check, type ProbeRoutes } from '../observe/probes.js';
+import { createDashboard, isDashboardPath, type Dashboard } from '../observe/dashboard.js';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
 /** Longest wait for Redis on a request; past it the answer is 503 (a late write is harmless: same job id). */
@@ -36,6 +38,8 @@ export interface IngestDeps {
 	connection?: Redis;
 	/** Clock in milliseconds for the signature tolerance; tests move it instead of waiting. */
 	now?: () => number;
+	/** More parts /readyz checks (role all: the processor). */
+	checks?: readonly Check[];
 }
 
 export interface IngestCounters {
@@ -136,6 +140,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		headers: Record<string, string> = {},
 	) {
 		counters.rejected[reason] = (counters.rejected[reason] ?? 0) + 1;
+		webhooksRejected.inc({ reason });
 		ingestLog.warn({ reason, status }, `webhook refused: ${message}`);
 		sendJson(response, status, { error: reason, message }, headers);
 	}
@@ -169,6 +174,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			reject(response, verified.reason, 400, verified.message);
 			return;
 		}
+		webhooksVerified.inc();
 
 		const { event } = verified;
 		const textProblem = checkParsedText(event);
@@ -179,6 +185,7 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		const fields = { ...eventFields(event), livemode: event.livemode };
 		if (!passesLivemode(config.livemode, event)) {
 			counters.ignoredLivemode += 1;
+			webhooksHandled.inc({ outcome: 'ignored_livemode' });
 			ingestLog.info({ ...fields, filter: config.livemode }, 'webhook ignored: livemode filtered');
 			sendJson(response, 200, { received: true, ignored: 'livemode' });
 			return;
@@ -189,17 +196,20 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			outcome = await enqueue(event);
 		} catch (error) {
 			counters.unavailable += 1;
+			webhooksHandled.inc({ outcome: 'unavailable' });
 			ingestLog.error({ ...fields, err: (error as Error).message }, 'webhook not queued: answering 503 so Stripe retries');
 			sendJson(response, 503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '10' });
 			return;
 		}
 		if (outcome === 'skipped') {
 			counters.skipped += 1;
+			webhooksHandled.inc({ outcome: 'skipped' });
 			ingestLog.info({ ...fields }, 'webhook skipped: the event names nothing to license (keycrate-worker skipped)');
 			sendJson(response, 200, { received: true, skipped: true });
 			return;
 		}
 		counters.accepted += 1;
+		webhooksHandled.inc({ outcome: 'queued' });
 		ingestLog.info({ ...fields, secretIndex: verified.secretIndex }, 'webhook queued');
 		sendJson(response, 200, { received: true });
 	}
@@ -207,23 +217,41 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	// The admin API exists only with ADMIN_TOKEN; a dry run of a selection also needs the Keycrate key.
 	const keycrate = config.keycrateApiKey.startsWith('kc_') ? createKeycrateClient(config) : undefined;
 	const admin: AdminApi | undefined = config.adminToken ? createAdminApi(config, connection, queue, sendJson, ingestLog, keycrate) : undefined;
+	// The dashboard, like the admin API, exists only with ADMIN_TOKEN (bull-board is not even loaded without it).
+	// Loaded beside the start, not before it: bull-board takes a second or two to load, webhooks should not wait.
+	const dashboard: Promise<Dashboard> | undefined = config.adminToken ? createDashboard(config, connection) : undefined;
+	dashboard?.catch((error: unknown) => ingestLog.error({ err: (error as Error).message }, 'the dashboard could not be loaded'));
+
+	const redisReady: Check = async () => {
+		if (await isReady()) return { name: 'redis', ok: true, state: 'up' };
+		return { name: 'redis', ok: false, state: 'down', reason: connection.status === 'ready' ? 'Redis did not answer in time' : `Redis connection is ${connection.status}` };
+	};
+	const probes: ProbeRoutes = {
+		checks: [redisReady, ...(deps.checks ?? [])],
+		health: () => ({ counters }),
+		...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
+	};
+	enableDefaultMetrics();
+	initIngestSeries();
+	const stopWatchingQueues = watchQueues(config, connection);
 
 	async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
 		const [path, search] = (request.url ?? '/').split('?');
 		const method = request.method ?? 'GET';
+		if (dashboard !== undefined && isDashboardPath(path)) return (await dashboard).handle(request, response);
 		if (admin !== undefined && path.startsWith('/admin/') && (await admin.handle(request, response, path, new URLSearchParams(search ?? '')))) return;
 		if (path === WEBHOOK_PATH) {
 			if (method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
-			return handleWebhook(request, response);
-		}
-		if (path === '/healthz' || path === '/readyz') {
-			if (method !== 'GET' && method !== 'HEAD') {
-				return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
+			webhooksReceived.inc();
+			const started = performance.now();
+			try {
+				return await handleWebhook(request, response);
+			} finally {
+				// Every path of handleWebhook has answered when it returns; one that threw is answered 500 below.
+				webhookAckSeconds.observe({ status: statusLabel(response.headersSent ? response.statusCode : 500) }, secondsSince(started));
 			}
-			if (path === '/healthz') return sendJson(response, 200, { ok: true, counters });
-			const ready = await isReady();
-			return sendJson(response, ready ? 200 : 503, { ready, redis: ready ? 'up' : 'down' });
 		}
+		if (await handleProbes(request, response, path, probes)) return;
 		return sendJson(response, 404, { error: 'not_found', message: `no route ${method} ${path}` });
 	}
 
@@ -254,6 +282,8 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 
 	async function releaseRedis(): Promise<void> {
 		await queue.close().catch(() => undefined);
+		await stopWatchingQueues();
+		await dashboard?.then((loaded) => loaded.close(), () => undefined);
 		await admin?.close();
 		keycrate?.close();
 		connection.off('error', onRedisError);
@@ -264,21 +294,13 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 		}
 	}
 
+	let url: string;
 	try {
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', reject);
-			server.listen(config.port, config.host, () => {
-				server.off('error', reject);
-				resolve();
-			});
-		});
+		url = await listen(server, config);
 	} catch (error) {
 		await releaseRedis();
 		throw error;
 	}
-	const address = server.address() as AddressInfo;
-	const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-	const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
 	ingestLog.info({ url, path: WEBHOOK_PATH, livemode: config.livemode, signingSecretCount: config.stripeWebhookSecrets.length }, 'ingest listening');
 
 	let closing: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import { PermanentError } from '../errors.js';
 import { isPermanentKeycrateError } from '../keycrate/errors.js';
 import type { Logger } from '../log.js';
 import { isPermanentStripeError } from '../stripe/client.js';
+import { deadLettered } from '../observe/metrics.js';
 
 /**
  * What BullMQ stores as the job's failure (message and stack land in Redis and in `dead-letters`): secrets
@@ -54,6 +55,7 @@ export function reportFailures<T>(worker: Worker<T>, connection: Redis, log: Log
 	});
 	worker.on('failed', (job, error) => {
 		if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError)) {
+			deadLettered.inc({ queue: worker.name });
 			log.error({ ...fields(job), reason: error.message }, `${what} moved to the dead letters (keycrate-worker dead-letters)`);
 		}
 	});

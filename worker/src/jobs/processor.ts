@@ -16,12 +16,18 @@ import { handoffJob, type HandoffJobData } from './handoff-worker.js';
 import { recordHandoffs } from './history.js';
 import { BULK_QUEUE, bulkQueue, HANDOFF_QUEUE, handoffJobOptions, handoffQueue, retryDelay, SYNC_QUEUE, syncQueue, workerConnection, type SyncJobData } from './queues.js';
 import { syncJob, type SyncJob } from './sync-worker.js';
+import type { Check } from '../observe/probes.js';
+import { initProcessSeries } from '../observe/metrics.js';
 
 export { asJobError, watchRedis } from './failures.js';
 
 export interface Processor {
 	close(): Promise<void>;
 	isRunning(): boolean;
+	/** The workers' Redis connection (the probes and queue gauges of the processing role use it). */
+	connection: Redis;
+	/** /readyz: every worker (sync, hand-off, bulk) runs and no stop has begun. */
+	check: Check;
 }
 
 export interface ProcessorDeps {
@@ -104,9 +110,17 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	});
 	reportFailures(bulkWorker, connection, log, 'bulk job', (job) => ({ bulkJob: job.id }));
 
+	initProcessSeries([SYNC_QUEUE, HANDOFF_QUEUE, BULK_QUEUE]);
 	let running = true;
+	const workers = [syncWorker, bulkWorker, ...(handoffWorker ? [handoffWorker] : [])];
 	return {
+		connection,
 		isRunning: () => running && syncWorker.isRunning(),
+		check: async () => {
+			if (!running) return { name: 'processor', ok: false, state: 'stopping', reason: 'the processor is stopping' };
+			const stopped = workers.filter((worker) => !worker.isRunning()).map((worker) => worker.name);
+			return stopped.length === 0 ? { name: 'processor', ok: true, state: 'running' } : { name: 'processor', ok: false, state: 'stopped', reason: `worker not running: ${stopped.join(', ')}` };
+		},
 		async close() {
 			running = false;
 			// Active jobs get SHUTDOWN_TIMEOUT_MS to finish; then the sync stops between two calls and its job is

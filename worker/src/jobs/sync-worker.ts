@@ -13,6 +13,7 @@ import { buildHandoffPayload, type HandoffPayload } from './handoff.js';
 import { appendEntry, buildSyncEntry, countingApi, type AttemptResult } from './history.js';
 import { enqueueSync, handoffJobOptions, recordSkipped, retryDelay, type SyncJobData } from './queues.js';
 import { syncRoot, type SyncTrace } from './sync.js';
+import { secondsSince, syncs, syncSeconds, type SyncMetricOutcome } from '../observe/metrics.js';
 
 /** A Stripe 429 without a Retry-After: pause the queue this long. */
 const STRIPE_RATE_LIMIT_PAUSE_MS = 1000;
@@ -38,11 +39,17 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 	const { config, log, handoffs } = ctx;
 	return async (job, token) => {
 		const { root } = job.data;
+		const started = performance.now();
+		const count = (outcome: SyncMetricOutcome) => {
+			syncs.inc({ outcome });
+			syncSeconds.observe({ outcome }, secondsSince(started));
+		};
 		// Cut off mid-run before (its process died, or lost its lock): a write it sent may still land on
 		// Keycrate. Wait until it must have, once, without using an attempt; then read what it did.
 		if (job.attemptsStarted > job.attemptsMade + 1 && job.data.settledAtStart !== job.attemptsStarted && token !== undefined) {
 			await job.updateData({ ...job.data, settledAtStart: job.attemptsStarted + 1 });
 			await job.moveToDelayed(Date.now() + config.settleMs, token);
+			count('settle_wait');
 			throw new DelayedError();
 		}
 		// The attempt's history entry (jobs/history.ts): what it read, planned and did, written once at its end.
@@ -79,6 +86,7 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 			} else {
 				log.info({ root, to: outcome.to }, 'payment belongs to a subscription: synced there');
 			}
+			count(outcome.kind);
 			await record({ kind: 'outcome', outcome });
 			return outcome.kind;
 		} catch (error) {
@@ -87,9 +95,11 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 				const wait = error instanceof StripeRateLimited ? error.retryAfterMs : STRIPE_RATE_LIMIT_PAUSE_MS;
 				// `by`: Stripe answered 429, or our own STRIPE_RATE_LIMIT budget is spent for now.
 				log.warn({ root, waitMs: wait, by: error instanceof StripeRateLimited ? 'STRIPE_RATE_LIMIT' : 'stripe' }, 'Stripe rate limit: pausing syncs');
+				count('rate_limited');
 				await ctx.pause(wait);
 				throw Worker.RateLimitError();
 			}
+			count('failed');
 			log.warn({ root, attempt: job.attemptsMade + 1, err: error }, 'sync failed');
 			const jobError = asJobError(error, ctx.scrub);
 			const final = jobError instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -19,6 +19,7 @@ import got, { RequestError, type Got } from 'got';
 import type { components } from '../keycrate.js';
 import { CONTRACT_LIMITS, type Config } from '../config.js';
 import { KeycrateError, mayStillCommit, type KeycrateErrorCode } from './errors.js';
+import { failureStatus, keycrateRequests, keycrateSeconds, secondsSince, statusLabel } from '../observe/metrics.js';
 
 export { isKeycrateError, isPermanentKeycrateError, KeycrateError } from './errors.js';
 
@@ -245,11 +246,17 @@ export class KeycrateClient {
 			}
 		}
 		let response;
+		// Metrics: every request sent (retries too), here only; a spent budget sent nothing and is not counted.
+		const started = performance.now();
 		try {
 			response = await this.http.post(`${this.options.baseUrl}${endpoint.path}`, { json: body });
 		} catch (error) {
+			keycrateSeconds.observe({ endpoint: endpoint.path }, secondsSince(started));
+			keycrateRequests.inc({ endpoint: endpoint.path, status: failureStatus(error instanceof RequestError ? error.code : undefined) });
 			return this.networkError(endpoint, error);
 		}
+		keycrateSeconds.observe({ endpoint: endpoint.path }, secondsSince(started));
+		keycrateRequests.inc({ endpoint: endpoint.path, status: statusLabel(response.statusCode) });
 		const parsed = parseJson(response.body);
 		if (response.statusCode >= 200 && response.statusCode < 300) {
 			if (parsed === undefined) {

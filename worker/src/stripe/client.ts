@@ -5,12 +5,13 @@ import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { RequestBudget } from '../budget.js';
 import type { Config } from '../config.js';
+import { failureStatus, secondsSince, statusLabel, stripeEndpoint, stripeRequests, stripeSeconds } from '../observe/metrics.js';
 
 /** How long one Stripe read may take before it counts as failed (the package retries network errors itself). */
 const STRIPE_TIMEOUT_MS = 20000;
 
 export function createStripeClient(config: Pick<Config, 'stripeApiKey' | 'stripeApiBase'>): Stripe {
-	const options: Stripe.StripeConfig = { maxNetworkRetries: 2, timeout: STRIPE_TIMEOUT_MS, telemetry: false, appInfo: { name: 'keycrate-stripe-sync-worker' } };
+	const options: Stripe.StripeConfig = { maxNetworkRetries: 2, timeout: STRIPE_TIMEOUT_MS, telemetry: false, appInfo: { name: 'keycrate-stripe-sync-worker' }, httpClient: measuredHttpClient() };
 	if (config.stripeApiBase !== undefined) {
 		const base = new URL(config.stripeApiBase);
 		options.host = base.hostname;
@@ -18,6 +19,30 @@ export function createStripeClient(config: Pick<Config, 'stripeApiKey' | 'stripe
 		if (base.port !== '') options.port = Number(base.port);
 	}
 	return new Stripe(config.stripeApiKey, options);
+}
+
+/**
+ * The stripe package's own Node HTTP client, with every request it sends (its retries too) counted and timed:
+ * the one place Stripe calls are measured.
+ */
+function measuredHttpClient(): Stripe.HttpClient {
+	const client = Stripe.createNodeHttpClient();
+	const send = client.makeRequest.bind(client);
+	client.makeRequest = async (host, port, path, method, headers, requestData, protocol, timeout) => {
+		const started = performance.now();
+		const endpoint = stripeEndpoint(path);
+		try {
+			const response = await send(host, port, path, method, headers, requestData, protocol, timeout);
+			stripeSeconds.observe({ endpoint }, secondsSince(started));
+			stripeRequests.inc({ endpoint, status: statusLabel(response.getStatusCode()) });
+			return response;
+		} catch (error) {
+			stripeSeconds.observe({ endpoint }, secondsSince(started));
+			stripeRequests.inc({ endpoint, status: failureStatus((error as { code?: string } | null)?.code) });
+			throw error;
+		}
+	};
+	return client;
 }
 
 /** A Stripe 429 (or the shared budget is spent): the job should wait this long without losing an attempt. */
