@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 			STRIPE_API_KEY: stripe.apiKey,
 			STRIPE_API_BASE: stripe.url,
 			LICENSE_WEBHOOK_URL: handoff.url,
-			LICENSE_WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+			LICENSE_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
 			LICENSE_GRACE_SECONDS: String(GRACE_SECONDS),
 			LOG_LEVEL: 'warn',
 		},
