@@ -41,10 +41,21 @@ export class KeycrateSyncTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				path: 'keycrate-sync',
+				// A path the user chooses, as n8n's Webhook node does: the worker's LICENSE_WEBHOOK_URL stays readable.
+				path: '={{$parameter["path"]}}',
+				isFullPath: true,
 			},
 		],
 		properties: [
+			{
+				displayName: 'Path',
+				name: 'path',
+				type: 'string',
+				required: true,
+				default: 'keycrate-sync',
+				placeholder: 'e.g. keycrate-handoff',
+				description: "The webhook's path: the Production URL is <n8n>/webhook/<path>. Set it as the worker's LICENSE_WEBHOOK_URL, or as a bulk job's Notify URL.",
+			},
 			{
 				displayName: 'Events',
 				name: 'events',
