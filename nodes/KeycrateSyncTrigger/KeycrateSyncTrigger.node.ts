@@ -54,7 +54,7 @@ export class KeycrateSyncTrigger implements INodeType {
 				required: true,
 				default: 'keycrate-sync',
 				placeholder: 'e.g. keycrate-handoff',
-				description: "The webhook's path: the Production URL is <n8n>/webhook/<path>. Set it as the worker's LICENSE_WEBHOOK_URL, or as a bulk job's Notify URL.",
+				description: "The webhook's path: the Production URL is your n8n's /webhook/ followed by this path. Set it as the worker's LICENSE_WEBHOOK_URL, or as a bulk job's Notify URL.",
 			},
 			{
 				displayName: 'Events',
