@@ -176,7 +176,7 @@ async function main(): Promise<void> {
 	const calls = emulator.calls();
 	out('');
 	out(`Licenses on Keycrate: ${licenses.length}; Keycrate writes: ${['create', 'extend', 'update-status'].map((name) => `/license/${name} ×${calls[`/license/${name}`]?.['200'] ?? 0}`).join(', ')}`);
-	out(`Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Webhook node would email the key): ${handoff.received.length}`);
+	out(`Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Keycrate Sync Trigger would email the key): ${handoff.received.length}`);
 	out(wrong === 0 && licenses.length === expected.length ? 'All as expected.' : `${wrong} license(s) not as expected.`);
 
 	await worker.close();
