@@ -18,6 +18,8 @@ import { WorkerUnderTest } from './support/worker';
 import {
   KEYCRATE_CREDENTIAL_TYPE,
   KEYCRATE_NODE_TYPE,
+  KEYCRATE_SYNC_TRIGGER_CREDENTIAL_TYPE,
+  KEYCRATE_SYNC_TRIGGER_NODE_TYPE,
   KEYCRATE_TRIGGER_NODE_TYPE,
   KEYCRATE_WORKER_CREDENTIAL_TYPE,
   KEYCRATE_WORKER_NODE_TYPE,
@@ -30,7 +32,10 @@ const KEYCRATE_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleKc01', name: 'Keyc
 const SMTP_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleSmtp', name: 'SMTP (sink)' };
 const WORKER_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleWork', name: 'Keycrate Worker (e2e)' };
 const EMAIL_SEND = 'n8n-nodes-base.emailSend';
-const HANDOFF_SECRET = 'e2e-license-webhook-secret';
+const SYNC_CREDENTIAL: CredentialRef = { id: 'kcE2eExampleSync', name: 'Keycrate Sync Trigger (e2e)' };
+/** LICENSE_WEBHOOK_SECRET: a Standard Webhooks secret (whsec_ + base64 of 32 bytes). */
+const HANDOFF_SECRET = `whsec_${Buffer.from('e2e-license-webhook-secret-32byt').toString('base64')}`;
+const OTHER_SECRET = `whsec_${Buffer.from('not-the-license-webhook-secret!!').toString('base64')}`;
 const DAY_MS = 86_400_000;
 
 /** What the emulator holds before the examples run: a tier with licenses, and licenses near their expiry. */
@@ -86,8 +91,9 @@ async function seed(): Promise<void> {
       [KEYCRATE_TRIGGER_NODE_TYPE]: { [KEYCRATE_CREDENTIAL_TYPE]: KEYCRATE_CREDENTIAL },
       [EMAIL_SEND]: { smtp: SMTP_CREDENTIAL },
       [KEYCRATE_WORKER_NODE_TYPE]: { [KEYCRATE_WORKER_CREDENTIAL_TYPE]: WORKER_CREDENTIAL },
+      [KEYCRATE_SYNC_TRIGGER_NODE_TYPE]: { [KEYCRATE_SYNC_TRIGGER_CREDENTIAL_TYPE]: SYNC_CREDENTIAL },
     },
-    placeholders: { REPLACE_WITH_LICENSE_WEBHOOK_SECRET: HANDOFF_SECRET },
+    placeholders: {},
     subscriptionId: tier.subscription_id,
     appId,
   };
@@ -162,10 +168,10 @@ const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = 
   'worker-bulk-extend-tier.json': async (workflow) => {
     const id = String(workflow.id);
     const start = workflow.nodes.find((node) => node.type === KEYCRATE_WORKER_NODE_TYPE && node.parameters.operation === 'start');
-    const hook = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook');
-    if (!start || !hook) throw new Error('expected a Keycrate Worker Bulk Job → Start node and a Webhook node');
+    const hook = workflow.nodes.find((node) => node.type === KEYCRATE_SYNC_TRIGGER_NODE_TYPE);
+    if (!start || !hook) throw new Error('expected a Keycrate Worker Bulk Job → Start node and a Keycrate Sync Trigger');
     const options = start.parameters.options as { notifyUrl: string };
-    // What a user sets as Notify URL: the Webhook node's production URL on their n8n (here, the port it runs on).
+    // What a user sets as Notify URL: the trigger's production URL on their n8n (here, the port it runs on).
     const port = await freePort();
     const notifyUrl = new URL(options.notifyUrl);
     expect(notifyUrl.pathname).toBe(`/webhook/${String(hook.parameters.path)}`);
@@ -207,7 +213,7 @@ const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = 
   'worker-handoff-email.json': async (workflow) => {
     const mailsBefore = smtp.messages.length;
     const license = { licenseKey: [...expiringKeys.keys()][0], expiresAt: new Date(Date.now() + 365 * DAY_MS).toISOString() };
-    const path = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook')?.parameters.path;
+    const path = workflow.nodes.find((node) => node.type === KEYCRATE_SYNC_TRIGGER_NODE_TYPE)?.parameters.path;
     await withActiveWorkflow(String(workflow.id), async (server, owner) => {
       const handoff = { url: `${server.url}/webhook/${String(path)}`, secret: HANDOFF_SECRET, email: 'buyer@example.com', ...license };
       // The webhook is registered while n8n finishes starting: a 404 means not yet.
@@ -218,11 +224,13 @@ const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = 
       });
       expect(first).toEqual({ status: 200 });
       await sleepUntil('the license key email', () => smtp.messages.length - mailsBefore >= 1);
-      // The worker re-sends a hand-off (same Idempotency-Key) when it is not sure it arrived: no second email.
+      // The worker re-sends a hand-off (same webhook-id) when it is not sure it arrived: acknowledged, no second run.
       expect(await deliverHandoff(handoff)).toEqual({ status: 200 });
       // Signed with another secret: refused, and the worker does not retry a 4xx.
-      expect(await deliverHandoff({ ...handoff, secret: 'not-the-secret' })).toEqual({ error: 'HandoffRejectedError', status: 401 });
-      await executionsSettled(owner, String(workflow.id), 3);
+      expect(await deliverHandoff({ ...handoff, secret: OTHER_SECRET })).toEqual({ error: 'HandoffRejectedError', status: 401 });
+      // Only the first delivery ran the workflow (the trigger answers the others itself).
+      await executionsSettled(owner, String(workflow.id), 1);
+      expect(await owner.executions(String(workflow.id))).toHaveLength(1);
     });
     const mails = smtp.messages.slice(mailsBefore);
     expect(mails.map((mail) => mail.to)).toEqual([['buyer@example.com']]);
@@ -246,6 +254,7 @@ beforeAll(async () => {
     { ...KEYCRATE_CREDENTIAL, type: KEYCRATE_CREDENTIAL_TYPE, data: { apiKey: emulator.apiKey, baseUrl: emulator.url, appId: emulator.appId } },
     { ...SMTP_CREDENTIAL, type: 'smtp', data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '', hostName: '' } },
     { ...WORKER_CREDENTIAL, type: KEYCRATE_WORKER_CREDENTIAL_TYPE, data: { workerUrl: worker.url, adminToken: worker.adminToken } },
+    { ...SYNC_CREDENTIAL, type: KEYCRATE_SYNC_TRIGGER_CREDENTIAL_TYPE, data: { signingSecret: HANDOFF_SECRET } },
   ];
   await n8n.importCredentials(credentials);
   await seed();

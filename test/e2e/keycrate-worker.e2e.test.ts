@@ -16,7 +16,8 @@ import { KEYCRATE_WORKER_CREDENTIAL_TYPE, KEYCRATE_WORKER_NODE_TYPE, expr, type 
 
 const ON_N8N = `on n8n ${process.env.KEYCRATE_E2E_N8N_VERSION ?? '(unset)'}`;
 const WORKER_CREDENTIAL: CredentialRef = { id: 'kcE2eWorkerCred1', name: 'Keycrate Worker (e2e)' };
-const NOTIFY_SECRET = 'e2e-worker-notify-secret';
+// A Standard Webhooks secret, as LICENSE_WEBHOOK_SECRET must be.
+const NOTIFY_SECRET = `whsec_${Buffer.from('e2e-worker-notify-secret-32-bytes').toString('base64')}`;
 const WORKFLOW_ID = 'kcE2eWorkerJob01';
 const HOOK_PATH = 'kce2e-bulk-job';
 const CREATE = { count: 250, tag: 'worker-e2e', keyPattern: 'WRK-****-****' } as const;
@@ -178,9 +179,12 @@ describe(`the Keycrate Worker node against a running worker ${ON_N8N}`, () => {
         data: expect.objectContaining({ job_id: jobId, kind: 'create', succeeded: CREATE.count, failed: 0, canceled: false, failures: [] }),
       });
       expect(headers['idempotency-key']).toBe(jobId);
-      const signature = Object.fromEntries(String(headers['keycrate-signature']).split(',').map((part) => part.split('=') as [string, string]));
-      // The worker sends compact JSON.stringify output, so the parsed body re-serialises to the signed bytes.
-      expect(signature.v1).toBe(createHmac('sha256', NOTIFY_SECRET).update(`${signature.t}.${JSON.stringify(body)}`).digest('hex'));
+      expect(headers['webhook-id']).toBe(jobId);
+      // Standard Webhooks: v1,<base64 HMAC-SHA256 of "id.timestamp.body"> keyed with the secret's bytes. The worker
+      // sends compact JSON.stringify output, so the parsed body re-serialises to the signed bytes.
+      const key = Buffer.from(NOTIFY_SECRET.slice('whsec_'.length), 'base64');
+      const signed = `${headers['webhook-id']}.${headers['webhook-timestamp']}.${JSON.stringify(body)}`;
+      expect(headers['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
       expect(notified.first('Get Notified Job')).toMatchObject({ id: jobId, state: 'completed', succeeded: CREATE.count, failed: 0 });
     } finally {
       await running.stop();

@@ -92,9 +92,9 @@ const actionNode = () => {
 
 describe(`the packed package, installed as a community package ${ON_N8N}`, () => {
   test(`lists the ${OPERATION_COUNT} Keycrate operations (loaded with the runtime's Node and n8n-workflow)`, () => {
-    // The action node, its polling trigger (License Created / Expiring Soon) and the Keycrate Worker node
-    // (keycrate-worker.e2e.test.ts).
-    expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateTrigger', 'keycrateWorker']);
+    // The action node, its polling trigger (License Created / Expiring Soon), the Keycrate Worker node
+    // (keycrate-worker.e2e.test.ts) and the Keycrate Sync Trigger (keycrate-sync-trigger.e2e.test.ts).
+    expect(packed.nodes.map((node) => node.name).sort()).toEqual(['keycrate', 'keycrateSyncTrigger', 'keycrateTrigger', 'keycrateWorker']);
     const listed = actionNode().operations;
     expect(listed).toHaveLength(OPERATION_COUNT);
     const byResource: Record<string, string[]> = {};
@@ -105,11 +105,12 @@ describe(`the packed package, installed as a community package ${ON_N8N}`, () =>
     expect(Object.keys(byResource).sort()).toEqual(Object.keys(EXPECTED_OPERATIONS).sort());
   });
 
-  test('is usable as an AI tool, ships the keycrateApi and keycrateWorkerApi credentials and has no runtime dependencies', () => {
+  test('is usable as an AI tool, ships the keycrateApi, keycrateWorkerApi and keycrateSyncTriggerApi credentials and has no runtime dependencies', () => {
     expect(actionNode().usableAsTool).toBe(true);
     expect(packed.credentials).toEqual([
       { name: 'keycrateApi', properties: expect.arrayContaining(['apiKey', 'baseUrl', 'appId']) },
       { name: 'keycrateWorkerApi', properties: expect.arrayContaining(['workerUrl', 'adminToken']) },
+      { name: 'keycrateSyncTriggerApi', properties: ['signingSecret'] },
     ]);
     expect(Object.keys(packedManifest(n8n.packageDir).dependencies ?? {})).toEqual([]);
   });

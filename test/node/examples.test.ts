@@ -2,16 +2,17 @@
  * The example workflows in examples/: importable (nodes, connections), Keycrate nodes that use only
  * operations and parameters the node declares, and the Keycrate steps run as written against the emulator.
  */
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { INodeParameters } from 'n8n-workflow';
+import { Webhook } from 'standardwebhooks';
 
 import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
 import { describeOperations } from './describe-operations';
 import { useEmulator } from './fixtures';
-import { createPoller, NODE_TYPE, runKeycrateWorker, TRIGGER_TYPE, WORKER_NODE_TYPE } from './harness';
+import { createPoller, createSyncTrigger, NODE_TYPE, runKeycrateWorker, SYNC_TRIGGER_TYPE, TRIGGER_TYPE, WORKER_NODE_TYPE } from './harness';
 import { startWorkerStub } from './worker-stub';
 
 const keycrate = useEmulator();
@@ -78,8 +79,8 @@ describe('the example workflows', () => {
 		const operations = describeOperations();
 		for (const [file, workflow] of Object.entries(examples)) {
 			for (const node of workflow.nodes.filter((n) => n.type.startsWith('n8n-nodes-keycrate.'))) {
-				expect([NODE_TYPE, TRIGGER_TYPE, WORKER_NODE_TYPE]).toContain(node.type);
-				if (node.type === TRIGGER_TYPE) continue;
+				expect([NODE_TYPE, TRIGGER_TYPE, WORKER_NODE_TYPE, SYNC_TRIGGER_TYPE]).toContain(node.type);
+				if (node.type === TRIGGER_TYPE || node.type === SYNC_TRIGGER_TYPE) continue;
 				const { resource, operation, ...parameters } = node.parameters as Record<string, unknown>;
 				const declared = node.type === NODE_TYPE ? operations[resource as string]?.[operation as string] : workerParameters(resource as string, operation as string);
 				expect([file, node.name, declared !== undefined]).toEqual([file, node.name, true]);
@@ -134,42 +135,39 @@ describe('the example workflows', () => {
 		expect(output?.[0].map((item) => (item.json.metadata as { email?: string }).email)).toEqual(['grace@example.com']);
 	});
 
-	it('worker hand-off: verifies Keycrate-Signature over the raw body before sending, and answers 401 otherwise', () => {
+	it('worker hand-off: the Keycrate Sync Trigger (license.created) straight into Send License Key, no Code node', () => {
 		const file = 'worker-handoff-email.json';
-		expect(nodeOf(file, 'Hand-off Webhook').parameters).toMatchObject({ httpMethod: 'POST', responseMode: 'responseNode', options: { rawBody: true } });
-		expect(nodeOf(file, 'Read Signature').parameters.jsCode).toContain("headers['keycrate-signature']");
-		expect(nodeOf(file, 'HMAC-SHA256').parameters).toMatchObject({ action: 'hmac', type: 'SHA256', encoding: 'hex', value: '={{ $json.signed_payload }}' });
-		expect(nodeOf(file, 'Once per License').parameters.dedupeValue).toBe('={{ $json.idempotency_key }}');
-		expect(nodeOf(file, 'Reject').parameters).toMatchObject({ options: { responseCode: 401 } });
-		expect(examples[file].connections['Signature Valid?'].main.map((branch) => branch.map((t) => t.node))).toEqual([['Accept'], ['Reject']]);
+		expect(examples[file].nodes.map((node) => node.type)).toEqual([SYNC_TRIGGER_TYPE, 'n8n-nodes-base.emailSend']);
+		expect(nodeOf(file, 'License Created').parameters).toEqual({ path: 'keycrate-handoff', events: ['license.created'], options: {} });
+		expect(examples[file].connections['License Created'].main.map((branch) => branch.map((t) => t.node))).toEqual([['Send License Key']]);
 	});
 
-	it('worker hand-off: Read Signature + HMAC-SHA256 accept a body signed as the worker signs it, and nothing else', async () => {
-		const jsCode = nodeOf('worker-handoff-email.json', 'Read Signature').parameters.jsCode as string;
-		const secret = 'whsec_example';
-		const body = JSON.stringify({ type: 'license.created', id: 'kclh_1', created: 1, data: { license_key: 'K-1', email: 'ada@example.com', expires_at: null, status: 'active' } });
-		const sign = (t: number, text: string) => createHmac('sha256', secret).update(`${t}.${text}`).digest('hex');
-		// The Code node's body, run as n8n runs it: `this` with helpers, `$input` with the webhook item.
-		const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<Array<{ json: Record<string, unknown> }>>;
-		const readSignature = new AsyncFunction('$input', jsCode);
-		const verify = async (header: string, raw: string) => {
-			const item = { json: { headers: { 'keycrate-signature': header, 'idempotency-key': 'kclh_1' }, body: JSON.parse(raw) } };
-			const [{ json }] = await readSignature.call({ helpers: { getBinaryDataBuffer: async () => Buffer.from(raw) } }, { first: () => item });
-			const expected = createHmac('sha256', secret).update(String(json.signed_payload)).digest('hex'); // what the Crypto node computes
-			return { valid: expected === json.v1 && json.fresh === true, key: json.idempotency_key, email: (json.event as { data: { email: string } }).data.email };
+	it('worker hand-off: the trigger as written emits what Send License Key reads, once per license, and refuses a forged delivery', async () => {
+		const file = 'worker-handoff-email.json';
+		const secret = `whsec_${randomBytes(32).toString('base64')}`;
+		const trigger = createSyncTrigger(secret, nodeOf(file, 'License Created').parameters);
+		const payload = { type: 'license.created', id: 'kclh_1', created: 1, data: { license_key: 'K-1', email: 'ada@example.com', expires_at: null, status: 'active' } };
+		// As the worker signs it (worker/src/jobs/handoff.ts, the same library).
+		const deliver = async (signingSecret: string, body = JSON.stringify(payload)) => {
+			const timestamp = new Date();
+			const signature = new Webhook(signingSecret).sign(payload.id, timestamp, JSON.stringify(payload));
+			const headers = { 'webhook-id': payload.id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature };
+			return await trigger.deliver({ headers, rawBody: Buffer.from(body) });
 		};
-		const now = Math.floor(Date.now() / 1000);
-		expect(await verify(`t=${now},v1=${sign(now, body)}`, body)).toEqual({ valid: true, key: 'kclh_1', email: 'ada@example.com' });
-		expect((await verify(`t=${now},v1=${sign(now, body)}`, body.replace('K-1', 'K-2'))).valid).toBe(false);
-		expect((await verify(`t=${now - 600},v1=${sign(now - 600, body)}`, body)).valid).toBe(false);
-		expect((await verify(`t=${now},v1=${createHmac('sha256', 'other').update(`${now}.${body}`).digest('hex')}`, body)).valid).toBe(false);
+		const [item] = (await deliver(secret)).items ?? [];
+		const email = nodeOf(file, 'Send License Key').parameters;
+		expect(email.toEmail).toBe('={{ $json.email }}');
+		for (const field of ['license_key', 'expires_at']) expect(String(email.text)).toContain(`$json.${field}`);
+		expect(item.json).toMatchObject({ email: 'ada@example.com', license_key: 'K-1', expires_at: null });
+		expect((await deliver(secret)).items).toBeUndefined(); // the worker's retry: no second email
+		expect((await deliver(`whsec_${randomBytes(32).toString('base64')}`)).response?.status).toBe(401);
+		expect((await deliver(secret, JSON.stringify({ ...payload, data: { ...payload.data, email: 'mallory@example.com' } }))).response?.status).toBe(401);
 	});
 
 	it('worker bulk job: Start as written (tier and app chosen) queues an extend of the tier that notifies the Webhook', async () => {
 		const file = 'worker-bulk-extend-tier.json';
 		const start = nodeOf(file, 'Extend the Tier by 30 Days').parameters;
 		const webhook = nodeOf(file, 'Job Finished').parameters;
-		expect(webhook).toMatchObject({ httpMethod: 'POST', responseMode: 'responseNode', options: { rawBody: true } });
 		expect(new URL(String((start.options as { notifyUrl: string }).notifyUrl)).pathname).toBe(`/webhook/${String(webhook.path)}`);
 		const stub = await startWorkerStub();
 		try {
@@ -189,17 +187,21 @@ describe('the example workflows', () => {
 		}
 	});
 
-	it('worker bulk job: the notification is verified as a hand-off is, once per job, and the summary reads its result', async () => {
+	it('worker bulk job: the Keycrate Sync Trigger (bulk_job.completed) on the Notify URL, and the summary reads its result', async () => {
 		const file = 'worker-bulk-extend-tier.json';
-		expect(nodeOf(file, 'Read Signature').parameters.jsCode).toBe(nodeOf('worker-handoff-email.json', 'Read Signature').parameters.jsCode);
-		expect(nodeOf(file, 'HMAC-SHA256').parameters).toEqual(nodeOf('worker-handoff-email.json', 'HMAC-SHA256').parameters);
-		expect(nodeOf(file, 'Once per Job').parameters.dedupeValue).toBe('={{ $json.idempotency_key }}');
-		expect(examples[file].connections['Signature Valid?'].main.map((branch) => branch.map((t) => t.node))).toEqual([['Accept'], ['Reject']]);
-		expect(examples[file].connections['Once per Job'].main[0].map((t) => t.node)).toEqual(['Email Summary']);
-		// The worker's notification (worker/src/jobs/handoff.ts BulkNotification): the fields the email reads.
+		const trigger = nodeOf(file, 'Job Finished');
+		expect(trigger).toMatchObject({ type: SYNC_TRIGGER_TYPE, parameters: { path: 'keycrate-bulk-job', events: ['bulk_job.completed'] } });
+		expect(examples[file].connections['Job Finished'].main[0].map((t) => t.node)).toEqual(['Email Summary']);
+		// The worker's notification (worker/src/jobs/handoff.ts BulkNotification), through the trigger as written.
+		const secret = `whsec_${randomBytes(32).toString('base64')}`;
+		const body = JSON.stringify({ type: 'bulk_job.completed', id: 'job_1', created: 1, data: { job_id: 'job_1', kind: 'extend', succeeded: 3, failed: 0, canceled: false, failures: [], calls: 2 } });
+		const now = new Date();
+		const headers = { 'webhook-id': 'job_1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('job_1', now, body) };
+		const [item] = (await createSyncTrigger(secret, trigger.parameters).deliver({ headers, rawBody: Buffer.from(body) })).items ?? [];
+		expect(item.json).toMatchObject({ event: 'bulk_job.completed', job_id: 'job_1', succeeded: 3 });
 		const email = nodeOf(file, 'Email Summary').parameters;
 		for (const field of ['job_id', 'kind', 'succeeded', 'failed', 'canceled', 'calls', 'error', 'failures']) {
-			expect([field, `${String(email.subject)} ${String(email.text)}`.includes(`$json.event.data.${field}`)]).toEqual([field, true]);
+			expect([field, `${String(email.subject)} ${String(email.text)}`.includes(`$json.${field}`)]).toEqual([field, true]);
 		}
 	});
 });

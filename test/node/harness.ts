@@ -19,9 +19,11 @@ import {
 	ExecuteContext,
 	ExecutionLifecycleHooks,
 	ExternalSecretsProxy,
+	HookContext,
 	LoadOptionsContext,
 	PollContext,
 	RoutingNode,
+	WebhookContext,
 	WorkflowExecute,
 } from 'n8n-core';
 import type {
@@ -58,15 +60,19 @@ import { TriggersAndPollers } from 'n8n-core/dist/execution-engine/triggers-and-
 
 import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
 import { KeycrateWorkerApi } from '../../credentials/KeycrateWorkerApi.credentials';
+import { KeycrateSyncTriggerApi } from '../../credentials/KeycrateSyncTriggerApi.credentials';
 import { Keycrate } from '../../nodes/Keycrate/Keycrate.node';
 import { KeycrateTrigger } from '../../nodes/Keycrate/KeycrateTrigger.node';
 import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
+import { KeycrateSyncTrigger } from '../../nodes/KeycrateSyncTrigger/KeycrateSyncTrigger.node';
 
 export const NODE_TYPE = 'n8n-nodes-keycrate.keycrate';
 export const TRIGGER_TYPE = 'n8n-nodes-keycrate.keycrateTrigger';
 export const WORKER_NODE_TYPE = 'n8n-nodes-keycrate.keycrateWorker';
 export const CREDENTIAL_TYPE = 'keycrateApi';
 export const WORKER_CREDENTIAL_TYPE = 'keycrateWorkerApi';
+export const SYNC_TRIGGER_TYPE = 'n8n-nodes-keycrate.keycrateSyncTrigger';
+export const SYNC_TRIGGER_CREDENTIAL_TYPE = 'keycrateSyncTriggerApi';
 
 export interface KeycrateCredentialData extends ICredentialDataDecryptedObject {
 	apiKey: string;
@@ -83,6 +89,7 @@ const credentialType: ICredentialType = new KeycrateApi();
 const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
 	[CREDENTIAL_TYPE]: credentialType,
 	[WORKER_CREDENTIAL_TYPE]: new KeycrateWorkerApi(),
+	[SYNC_TRIGGER_CREDENTIAL_TYPE]: new KeycrateSyncTriggerApi(),
 };
 
 /** Each node type of the package: its node name in test workflows and the credential it uses. */
@@ -107,6 +114,7 @@ class KeycrateNodeTypes implements INodeTypes {
 		[NODE_TYPE]: new Keycrate(),
 		[TRIGGER_TYPE]: new KeycrateTrigger(),
 		[WORKER_NODE_TYPE]: new KeycrateWorker(),
+		[SYNC_TRIGGER_TYPE]: new KeycrateSyncTrigger(),
 	};
 
 	getByName(type: string): INodeType | IVersionedNodeType {
@@ -455,4 +463,83 @@ export async function testDeclarativeCredential(type: string, data: ICredentialD
 		return { status: 'Error', message: String(failure.message) };
 	}
 	return { status: 'OK', message: 'Connection successful!' };
+}
+
+/** What n8n answered a delivery with, and what the workflow would start with. */
+export interface SyncTriggerResult {
+	/** Set when the node answered itself (a refusal): status and JSON body. */
+	response?: { status: number; body: unknown };
+	/** n8n's own answer when the node did not (IWebhookResponseData.webhookResponse). */
+	webhookResponse?: unknown;
+	items?: INodeExecutionData[];
+}
+
+export interface SyncTrigger {
+	/** One POST to the node's webhook, as n8n's WebhookService.runWebhook calls it (a WebhookContext). */
+	deliver(request: { headers: Record<string, string | undefined>; rawBody?: Buffer }): Promise<SyncTriggerResult>;
+	staticData(): Record<string, unknown>;
+	/** Activation: the node's webhookMethods.default.create, as n8n runs it when a workflow is activated. */
+	activate(): Promise<boolean>;
+}
+
+/** An active workflow holding a Keycrate Sync Trigger with this secret; static data is kept between deliveries. */
+export function createSyncTrigger(signingSecret: string, parameters: INodeParameters): SyncTrigger {
+	const node: INode = {
+		id: 'd3b1e8c4-9c75-4c2a-9c77-7b3b6e4dbf32',
+		name: 'Keycrate Sync Trigger',
+		type: SYNC_TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		webhookId: 'c6a6a8e2-1f4e-4d55-8f0a-2b9f3f4f8a10',
+		credentials: { [SYNC_TRIGGER_CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate Sync Trigger account' } },
+	};
+	const workflow = new Workflow({ id: 'keycrate-sync-trigger-test', nodes: [node], connections: {}, active: true, nodeTypes: new KeycrateNodeTypes(), staticData: {} });
+	const nodeType = new KeycrateSyncTrigger();
+	const webhookDescription = nodeType.description.webhooks![0];
+	const credentials = { signingSecret };
+	const webhookDataFor = (additionalData: IWorkflowExecuteAdditionalData) => ({
+		httpMethod: 'POST' as const,
+		node: node.name,
+		path: String(webhookDescription.path),
+		webhookDescription,
+		workflowId: String(workflow.id),
+		workflowExecuteAdditionalData: additionalData,
+	});
+	return {
+		async deliver(request) {
+			let response: SyncTriggerResult['response'];
+			const httpResponse = {
+				status(status: number) {
+					return { json: (body: unknown) => void (response = { status, body }) };
+				},
+			};
+			const body = request.rawBody === undefined ? undefined : (JSON.parse(request.rawBody.toString('utf8') || 'null') as unknown);
+			const additionalData = {
+				...additionalDataFor(credentials, []),
+				// What the node reads of express's request and response.
+				httpRequest: { headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])), body, rawBody: request.rawBody },
+				httpResponse,
+			} as unknown as IWorkflowExecuteAdditionalData;
+			const context = new WebhookContext(workflow, node, additionalData, 'webhook', webhookDataFor(additionalData), [], null);
+			const result = await nodeType.webhook.call(context);
+			return { response, webhookResponse: result.webhookResponse, items: result.workflowData?.[0] };
+		},
+		staticData: () => workflow.staticData,
+		async activate() {
+			const additionalData = additionalDataFor(credentials, []);
+			const context = new HookContext(workflow, node, additionalData, 'trigger', 'activate', webhookDataFor(additionalData));
+			return (await nodeType.webhookMethods.default.checkExists.call(context)) || (await nodeType.webhookMethods.default.create.call(context));
+		},
+	};
+}
+
+/** The node's credential test (its testedBy function), as n8n's CredentialsTester runs it. */
+export async function testSyncTriggerCredential(signingSecret: string): Promise<CredentialTestResult> {
+	return await new KeycrateSyncTrigger().methods.credentialTest.keycrateSyncTriggerApiTest.call(new CredentialTestContext() as unknown as ICredentialTestFunctions, {
+		id: '1',
+		name: 'Keycrate Sync Trigger account',
+		type: SYNC_TRIGGER_CREDENTIAL_TYPE,
+		data: { signingSecret },
+	});
 }

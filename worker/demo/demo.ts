@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 			STRIPE_API_KEY: stripe.apiKey,
 			STRIPE_API_BASE: stripe.url,
 			LICENSE_WEBHOOK_URL: handoff.url,
-			LICENSE_WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+			LICENSE_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
 			LICENSE_GRACE_SECONDS: String(GRACE_SECONDS),
 			LOG_LEVEL: 'warn',
 		},
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
 	const calls = emulator.calls();
 	out('');
 	out(`Licenses on Keycrate: ${licenses.length}; Keycrate writes: ${['create', 'extend', 'update-status'].map((name) => `/license/${name} ×${calls[`/license/${name}`]?.['200'] ?? 0}`).join(', ')}`);
-	out(`Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Webhook node would email the key): ${handoff.received.length}`);
+	out(`Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Keycrate Sync Trigger would email the key): ${handoff.received.length}`);
 	out(wrong === 0 && licenses.length === expected.length ? 'All as expected.' : `${wrong} license(s) not as expected.`);
 
 	await worker.close();

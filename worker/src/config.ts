@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { DurationUnit, Plan, SettableStatus } from './model.js';
+import { webhookSecretProblem } from './jobs/handoff.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type LivemodeFilter = 'live' | 'test' | 'both';
@@ -313,6 +314,8 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	if (licenseWebhookUrl !== undefined && licenseWebhookSecret === undefined) {
 		throw new ConfigError('LICENSE_WEBHOOK_SECRET', 'is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)');
 	}
+	const secretProblem = licenseWebhookSecret === undefined ? undefined : webhookSecretProblem(licenseWebhookSecret);
+	if (secretProblem !== undefined) throw new ConfigError('LICENSE_WEBHOOK_SECRET', secretProblem);
 
 	const redisUrl = text(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
 	if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');

@@ -15,5 +15,5 @@ export { HANDLED_EVENT_TYPES, rootOfEvent } from './stripe/roots.js';
 export { desired } from './stripe/desired.js';
 export { plan } from './keycrate/plan.js';
 export { createKeycrateClient, KeycrateClient, KeycrateError } from './keycrate/client.js';
-export { SIGNATURE_HEADER as HANDOFF_SIGNATURE_HEADER, verifyHandoffSignature, type HandoffPayload } from './jobs/handoff.js';
+export { signHandoff, verifyHandoffSignature, webhookSecretProblem, type HandoffPayload, type BulkNotification } from './jobs/handoff.js';
 export type { Desired, DesiredSeat, Linkage, Plan, RootId, RootState } from './model.js';

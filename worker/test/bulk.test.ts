@@ -4,7 +4,7 @@
 // Keycrate faults (a create chunk settled by its tag, an extend settled by reading).
 
 import { execFile, execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyHandoffSignature } from '../src/jobs/handoff.js';
 import { mkdtempSync } from 'node:fs';
@@ -226,7 +226,7 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 	test('notify_url: the result is POSTed there when the job ends, signed like the hand-off, under the job id as Idempotency-Key', async () => {
 		cluster = await Cluster.start({ label: 'bulknotify', env: { ADMIN_TOKEN: TOKEN }, handoff: { failRate: 0 } });
 		const secret = (cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>).secret;
-		const received: { body: string; signature: string | undefined; key: string | undefined }[] = [];
+		const received: { body: string; headers: IncomingHttpHeaders; key: string | undefined }[] = [];
 		let answered = 0;
 		const receiver = createServer((request, response) => {
 			const chunks: Buffer[] = [];
@@ -234,7 +234,7 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			request.on('end', () => {
 				// The first post fails: the notification is retried with the same id.
 				response.statusCode = answered++ === 0 ? 500 : 200;
-				if (response.statusCode === 200) received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: request.headers['keycrate-signature'] as string | undefined, key: request.headers['idempotency-key'] as string | undefined });
+				if (response.statusCode === 200) received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers, key: request.headers['idempotency-key'] as string | undefined });
 				response.end('{}');
 			});
 		});
@@ -245,8 +245,9 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			const id = await startJob(worker, { kind: 'create', app_id: cluster.emu.appId, count: 30, duration_unit: 'days', duration_value: 3, notify_url: url });
 			await ended(worker, id);
 			const [post] = await until('the notification', async () => (received.length > 0 ? received : undefined), 60000);
-			expect(verifyHandoffSignature(post.body, post.signature, secret)).toBe(true);
-			expect(verifyHandoffSignature(post.body, post.signature, 'whsec_someone_else')).toBe(false);
+			expect(verifyHandoffSignature(post.body, post.headers, secret)).toBe(true);
+			expect(verifyHandoffSignature(post.body, post.headers, `whsec_${Buffer.alloc(32, 1).toString('base64')}`)).toBe(false);
+			expect(post.headers['webhook-id']).toBe(id);
 			expect(post.key).toBe(id);
 			expect(JSON.parse(post.body)).toMatchObject({ type: 'bulk_job.completed', id, data: { job_id: id, kind: 'create', succeeded: 30, failed: 0, canceled: false } });
 		} finally {

@@ -103,6 +103,10 @@ describe('loadConfig', () => {
 		[{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
 		[{ LICENSE_WEBHOOK_URL: 'n8n.local/webhook' }, 'LICENSE_WEBHOOK_URL: must be an absolute http(s) URL'],
 		[{ LICENSE_WEBHOOK_URL: 'https://n8n.example.com/webhook/x' }, 'LICENSE_WEBHOOK_SECRET: is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)'],
+		[
+			{ LICENSE_WEBHOOK_URL: 'https://n8n.example.com/webhook/x', LICENSE_WEBHOOK_SECRET: 'old-plain-secret' },
+			'LICENSE_WEBHOOK_SECRET: must be a Standard Webhooks secret "whsec_<base64>" (a plain secret is no longer accepted); generate one with: node -e "console.log(\'whsec_\'+require(\'crypto\').randomBytes(32).toString(\'base64\'))" and give the same value to the receiver (Keycrate Sync Trigger credential)',
+		],
 	])('%o → %s', (env, message) => {
 		const error = errorOf(env);
 		expect(error.message).toBe(message);

@@ -63,7 +63,7 @@ describe('npm run demo', () => {
 		expect(rows[3]).toMatch(/carol@example\.com\s+\S+\s+paused\s/);
 		expect(result.stdout).toContain('Licenses on Keycrate: 4;');
 		expect(result.stdout).toContain('/license/create ×4');
-		expect(result.stdout).toContain('Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Webhook node would email the key): 4');
+		expect(result.stdout).toContain('Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Keycrate Sync Trigger would email the key): 4');
 		expect(result.stdout).toContain('All as expected.');
 		const prefix = /queue prefix: (\{keycrate-demo-[0-9a-f]+\})/.exec(result.stdout)?.[1];
 		expect(prefix).toBeDefined();

@@ -11,12 +11,14 @@ import {
 	handoffId,
 	signHandoff,
 	verifyHandoffSignature,
+	webhookSecretProblem,
 	type HandoffPayload,
 } from '../src/jobs/handoff.js';
 import type { HandoffLicense } from '../src/keycrate/execute.js';
 import type { Linkage } from '../src/model.js';
 
-const SECRET = 'lwh_secret_for_tests_0123456789';
+// whsec_ + base64 of 32 bytes, as Standard Webhooks specifies the secret.
+const SECRET = `whsec_${Buffer.from('lwh_secret_for_tests_0123456789!').toString('base64')}`;
 
 interface Received {
 	body: string;
@@ -89,9 +91,11 @@ describe('deliverHandoff', () => {
 		expect(JSON.parse(request.body)).toEqual(payload);
 		expect(request.headers['content-type']).toBe('application/json');
 		expect(request.headers['idempotency-key']).toBe(payload.id);
-		const signature = request.headers['keycrate-signature'] as string;
-		expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-		expect(verifyHandoffSignature(request.body, signature, SECRET)).toBe(true);
+		expect(request.headers['webhook-id']).toBe(payload.id);
+		expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
+		expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+		expect(request.headers['keycrate-signature']).toBeUndefined();
+		expect(verifyHandoffSignature(request.body, request.headers, SECRET)).toBe(true);
 	});
 
 	it('sends the same body and idempotency key on every attempt', async () => {
@@ -130,6 +134,7 @@ describe('deliverHandoff', () => {
 		expect(error).toBeInstanceOf(HandoffDeliveryError);
 		expect(error.message).toBe('LICENSE_WEBHOOK_URL did not take the hand-off: ECONNREFUSED');
 		expect(`${error.message}${error.stack}`).not.toMatch(/tok_hidden_path|lwh_secret/);
+		expect(`${error.message}${error.stack}`).not.toContain(SECRET);
 	});
 
 	it('refuses to run without a URL and a secret', async () => {
@@ -140,31 +145,69 @@ describe('deliverHandoff', () => {
 	});
 });
 
+describe('signHandoff', () => {
+	it('matches the Standard Webhooks test vector', () => {
+		// The specification's example: secret, id, timestamp and body give this v1 signature.
+		const headers = signHandoff('msg_p5jXN8AQM9LWM0D4loKWxJek', '{"test": 2432232314}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 1614265330);
+		expect(headers).toEqual({
+			'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+			'webhook-timestamp': '1614265330',
+			'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+		});
+	});
+});
+
 describe('verifyHandoffSignature', () => {
 	const body = JSON.stringify({ type: 'license.created', id: 'kclh_1' });
 	const timestamp = Math.floor(now / 1000);
-	const header = signHandoff(body, SECRET, timestamp);
+	const headers = signHandoff('kclh_1', body, SECRET, timestamp);
+	const OLD_SECRET = `whsec_${Buffer.from('an older secret, rotated away..').toString('base64')}`;
 
-	it('accepts the signature of this body by this secret within the tolerance', () => {
-		expect(verifyHandoffSignature(body, header, SECRET, 300, now)).toBe(true);
-		expect(verifyHandoffSignature(Buffer.from(body), header, SECRET, 300, now + 299000)).toBe(true);
+	it('accepts the signature of this body by this secret within the tolerance, whatever the header case', () => {
+		expect(verifyHandoffSignature(body, headers, SECRET, 300, now)).toBe(true);
+		expect(verifyHandoffSignature(Buffer.from(body), headers, SECRET, 300, now + 299000)).toBe(true);
+		expect(verifyHandoffSignature(body, Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v])), SECRET, 300, now)).toBe(true);
 	});
 
-	it('accepts a header with several v1 signatures when one matches (secret rotation)', () => {
-		const other = signHandoff(body, 'old_secret', timestamp).split(',')[1];
-		expect(verifyHandoffSignature(body, `${header},${other}`, SECRET, 300, now)).toBe(true);
-		expect(verifyHandoffSignature(body, `t=${timestamp},${other}`, SECRET, 300, now)).toBe(false);
+	it('accepts several space-separated signatures when one matches (secret rotation)', () => {
+		const other = signHandoff('kclh_1', body, OLD_SECRET, timestamp)['webhook-signature'];
+		expect(verifyHandoffSignature(body, { ...headers, 'webhook-signature': `${other} ${headers['webhook-signature']}` }, SECRET, 300, now)).toBe(true);
+		expect(verifyHandoffSignature(body, { ...headers, 'webhook-signature': other }, SECRET, 300, now)).toBe(false);
 	});
 
 	it.each([
-		['another secret', body, header, 'another_secret', now],
-		['a changed body', body.replace('kclh_1', 'kclh_2'), header, SECRET, now],
-		['a stale timestamp', body, header, SECRET, now + 301000],
-		['no header', body, undefined, SECRET, now],
-		['a header without timestamp', body, header.replace(/^t=\d+,/, ''), SECRET, now],
-		['a garbled header', body, 'nonsense', SECRET, now],
-		['a truncated signature', body, header.slice(0, -2), SECRET, now],
-	])('refuses %s', (_name, checkedBody, checkedHeader, secret, at) => {
-		expect(verifyHandoffSignature(checkedBody, checkedHeader, secret, 300, at)).toBe(false);
+		['another secret', body, headers, OLD_SECRET, now],
+		['a secret that is not whsec_<base64>', body, headers, 'whsec_not*base64', now],
+		['a changed body', body.replace('kclh_1', 'kclh_2'), headers, SECRET, now],
+		['another webhook-id', body, { ...headers, 'webhook-id': 'kclh_2' }, SECRET, now],
+		['a changed timestamp', body, { ...headers, 'webhook-timestamp': String(timestamp + 1) }, SECRET, now],
+		['a stale timestamp', body, headers, SECRET, now + 301000],
+		['a timestamp from the future', body, headers, SECRET, now - 301000],
+		['no headers', body, {}, SECRET, now],
+		['no webhook-id', body, { ...headers, 'webhook-id': undefined }, SECRET, now],
+		['a non-numeric timestamp', body, { ...headers, 'webhook-timestamp': 'soon' }, SECRET, now],
+		['a truncated signature', body, { ...headers, 'webhook-signature': headers['webhook-signature'].slice(0, -2) }, SECRET, now],
+	])('refuses %s', (_name, checkedBody, checkedHeaders, secret, at) => {
+		expect(verifyHandoffSignature(checkedBody, checkedHeaders, secret, 300, at)).toBe(false);
+	});
+});
+
+describe('webhookSecretProblem', () => {
+	const good = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+	it.each([
+		[good, undefined],
+		[`whsec_${Buffer.alloc(24, 7).toString('base64')}`, undefined],
+		['hunter2-plain-secret', 'must be a Standard Webhooks secret "whsec_<base64>" (a plain secret is no longer accepted)'],
+		['whsec_', 'must be "whsec_" followed by standard base64'],
+		[`whsec_${Buffer.alloc(32, 250).toString('base64url')}`, 'must be "whsec_" followed by standard base64'],
+		[`whsec_${Buffer.alloc(16, 7).toString('base64')}`, 'must hold at least 24 random bytes after "whsec_" (it holds 16)'],
+	])('%s → %s', (secret, problem) => {
+		const found = webhookSecretProblem(secret);
+		if (problem === undefined) expect(found).toBeUndefined();
+		else {
+			expect(found).toContain(problem);
+			expect(found).toContain("randomBytes(32).toString('base64')");
+			expect(found).not.toContain(secret.slice(6, 20) || 'hunter2');
+		}
 	});
 });

@@ -13,7 +13,7 @@ import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 
 const KEYCRATE_KEY = `kc_${randomBytes(12).toString('hex')}`;
 const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
-const HANDOFF_SECRET = `handoff-${randomBytes(12).toString('hex')}`;
+const HANDOFF_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRETS = [KEYCRATE_KEY, STRIPE_KEY, HANDOFF_SECRET, SECRET_A, SECRET_B];
 /** A webhook secret of some other endpoint, never configured: caught by its whsec_ shape. */
 const FOREIGN_SECRET = `whsec_${randomBytes(12).toString('hex')}`;

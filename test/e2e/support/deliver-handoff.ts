@@ -1,6 +1,6 @@
 /**
  * Sends one license hand-off with the Stripe sync worker's own code (worker/src/jobs/handoff.ts:
- * buildHandoffPayload + deliverHandoff, i.e. its body, Keycrate-Signature and Idempotency-Key), so the
+ * buildHandoffPayload + deliverHandoff, i.e. its body, Standard Webhooks headers and Idempotency-Key), so the
  * example hand-off workflow is tested against what the worker really sends. Runs in its own process
  * under tsx (the worker is an ES module package):
  *

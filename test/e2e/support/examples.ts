@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { KEYCRATE_TRIGGER_NODE_TYPE, KEYCRATE_WORKER_NODE_TYPE, type CredentialRef, type WorkflowNodeJson } from './workflows';
+import { KEYCRATE_TRIGGER_NODE_TYPE, KEYCRATE_SYNC_TRIGGER_NODE_TYPE, KEYCRATE_WORKER_NODE_TYPE, type CredentialRef, type WorkflowNodeJson } from './workflows';
 
 /** examples/ of this repository (KEYCRATE_E2E_EXAMPLES_DIR points elsewhere, to try a workflow out). */
 export const EXAMPLES_DIR = process.env.KEYCRATE_E2E_EXAMPLES_DIR ?? resolve(__dirname, '../../../examples');
@@ -42,7 +42,7 @@ const MANUAL_TRIGGER = 'n8n-nodes-base.manualTrigger';
 /** Starts `n8n execute` can run from; a Schedule Trigger (one item, nothing a workflow reads) is swapped for a Manual Trigger. */
 const EXECUTABLE_STARTS = new Set([MANUAL_TRIGGER, 'n8n-nodes-base.scheduleTrigger']);
 /** Starts that need an active workflow in a running n8n: a webhook, or a polling trigger (polled once at activation). */
-const ACTIVATED_STARTS = new Set(['n8n-nodes-base.webhook', KEYCRATE_TRIGGER_NODE_TYPE]);
+const ACTIVATED_STARTS = new Set(['n8n-nodes-base.webhook', KEYCRATE_TRIGGER_NODE_TYPE, KEYCRATE_SYNC_TRIGGER_NODE_TYPE]);
 
 /** Nodes nothing connects into (sticky notes aside): where the workflow starts. */
 export function startNodes(workflow: ExampleWorkflow): WorkflowNodeJson[] {

@@ -29,7 +29,7 @@ export class WorkerUnderTest {
   }
 
   /** Starts the worker; resolves once its /readyz answers 200. `secret` signs job notifications. */
-  static async start(emulator: EmulatorUnderTest, secret: string): Promise<WorkerUnderTest> {
+  static async start(emulator: EmulatorUnderTest, secret: string, env: Record<string, string> = {}): Promise<WorkerUnderTest> {
     const port = await freePort();
     const adminToken = randomBytes(24).toString('hex');
     const prefix = `{kce2e-${randomBytes(6).toString('hex')}}`;
@@ -55,6 +55,8 @@ export class WorkerUnderTest {
         RETRY_SCHEDULE: '500ms,1s,2s,3s,5s',
         SHUTDOWN_TIMEOUT_MS: '3000',
         LOG_LEVEL: 'info',
+        // e.g. LICENSE_WEBHOOK_URL and a Stripe fake (STRIPE_API_BASE, STRIPE_WEBHOOK_SECRETS).
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

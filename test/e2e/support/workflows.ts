@@ -11,6 +11,8 @@ export const KEYCRATE_CREDENTIAL_TYPE = 'keycrateApi';
 /** The second node, for the Keycrate Stripe worker's admin API (bulk jobs, resync, dead letters). */
 export const KEYCRATE_WORKER_NODE_TYPE = `${PACKAGE_NAME}.keycrateWorker`;
 export const KEYCRATE_WORKER_CREDENTIAL_TYPE = 'keycrateWorkerApi';
+export const KEYCRATE_SYNC_TRIGGER_NODE_TYPE = `${PACKAGE_NAME}.keycrateSyncTrigger`;
+export const KEYCRATE_SYNC_TRIGGER_CREDENTIAL_TYPE = 'keycrateSyncTriggerApi';
 /** The Resource/Operation value of "Custom API Call", which n8n adds to nodes whose credential authenticates. */
 export const CUSTOM_API_CALL = '__CUSTOM_API_CALL__';
 

@@ -1,18 +1,23 @@
 // Hand-off: after a purchase creates a license, POST a signed `license.created` event to LICENSE_WEBHOOK_URL
-// (e.g. an n8n Webhook node that emails the key to the buyer). The BullMQ hand-off job retries; the receiver
-// de-duplicates on Idempotency-Key, which is the same for every delivery of one license.
+// (e.g. an n8n Keycrate Sync Trigger that emails the key to the buyer). The BullMQ hand-off job retries; the
+// receiver de-duplicates on webhook-id (= Idempotency-Key), which is the same for every delivery of one license.
 //
-// Signature: `Keycrate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with
-// LICENSE_WEBHOOK_SECRET — Stripe's scheme, so receivers that verify Stripe webhooks can verify this too.
+// Signature: Standard Webhooks (https://www.standardwebhooks.com): `webhook-id`, `webhook-timestamp` (unix
+// seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">`, keyed with the
+// bytes of LICENSE_WEBHOOK_SECRET (`whsec_<base64>`). Signing is the `standardwebhooks` package's; receivers can
+// use any Standard Webhooks library, or the Keycrate Sync Trigger node.
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import got from 'got';
+import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config.js';
 import type { HandoffLicense } from '../keycrate/execute.js';
 import type { Linkage } from '../model.js';
 
-export const SIGNATURE_HEADER = 'Keycrate-Signature';
+export const WEBHOOK_ID_HEADER = 'webhook-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
 const DELIVERY_TIMEOUT_MS = 10000;
 const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -34,7 +39,7 @@ export interface HandoffPayload {
 	};
 }
 
-/** A bulk job's end, posted to its notify_url (signed like a hand-off): an n8n Webhook continues from it. */
+/** A bulk job's end, posted to its notify_url (signed like a hand-off, webhook-id = the job id): an n8n Webhook continues from it. */
 export interface BulkNotification {
 	type: 'bulk_job.completed';
 	/** The job's id: also the Idempotency-Key. */
@@ -66,30 +71,68 @@ export function buildHandoffPayload(linkage: Linkage, license: HandoffLicense, n
 	};
 }
 
-export function signHandoff(body: string, secret: string, timestamp: number): string {
-	const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-	return `t=${timestamp},v1=${signature}`;
+/** Standard Webhooks recommends 24–64 random bytes; fewer is refused, more is accepted. */
+const MIN_SECRET_BYTES = 24;
+
+/**
+ * Why `secret` cannot sign hand-offs, or undefined when it can: it must be `whsec_` + standard base64 of at
+ * least 24 bytes. Never quotes the secret. A plain (pre-Standard-Webhooks) secret is refused, not derived: a
+ * derivation would keep the old value alive in two formats and still break every receiver checking the old header.
+ */
+export function webhookSecretProblem(secret: string): string | undefined {
+	const howTo = "generate one with: node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\" and give the same value to the receiver (Keycrate Sync Trigger credential)";
+	if (!secret.startsWith('whsec_')) return `must be a Standard Webhooks secret "whsec_<base64>" (a plain secret is no longer accepted); ${howTo}`;
+	const encoded = secret.slice('whsec_'.length);
+	if (encoded.length === 0 || encoded.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
+		return `must be "whsec_" followed by standard base64 (A-Z a-z 0-9 + / and = padding); ${howTo}`;
+	}
+	const bytes = Buffer.from(encoded, 'base64').length;
+	if (bytes < MIN_SECRET_BYTES) return `must hold at least ${MIN_SECRET_BYTES} random bytes after "whsec_" (it holds ${bytes}); ${howTo}`;
+	return undefined;
+}
+
+/** The Standard Webhooks headers of one delivery of `body` under the stable `id`, at `timestamp` (unix seconds). */
+export function signHandoff(id: string, body: string, secret: string, timestamp: number): Record<string, string> {
+	return {
+		[WEBHOOK_ID_HEADER]: id,
+		[WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
+		[WEBHOOK_SIGNATURE_HEADER]: new Webhook(secret).sign(id, new Date(timestamp * 1000), body),
+	};
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+	const found = Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+	return Array.isArray(found) ? found[0] : found;
 }
 
 /**
- * True when `header` carries a v1 signature of `body` by `secret` whose timestamp is within `toleranceSeconds`
- * of now. `body` must be the raw request body, byte for byte.
+ * True when `headers` carry a Standard Webhooks v1 signature of `body` by `secret` whose timestamp is within
+ * `toleranceSeconds` of now (either way). `body` must be the raw request body, byte for byte. Several
+ * space-separated signatures are allowed (secret rotation): one match is enough.
  */
 export function verifyHandoffSignature(
 	body: string | Buffer,
-	header: string | undefined,
+	headers: Headers,
 	secret: string,
 	toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 	now = Date.now(),
 ): boolean {
-	if (header === undefined) return false;
-	const parts = header.split(',').map((part) => part.trim().split('='));
-	const timestamp = Number(parts.find(([name]) => name === 't')?.[1]);
-	if (!Number.isInteger(timestamp) || Math.abs(now / 1000 - timestamp) > toleranceSeconds) return false;
-	const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex'));
-	return parts.some(([name, value]) => {
-		if (name !== 'v1' || value === undefined) return false;
-		const given = Buffer.from(value);
+	const id = header(headers, WEBHOOK_ID_HEADER);
+	const timestampText = header(headers, WEBHOOK_TIMESTAMP_HEADER);
+	const signatures = header(headers, WEBHOOK_SIGNATURE_HEADER);
+	if (id === undefined || timestampText === undefined || signatures === undefined || !/^\d+$/.test(timestampText)) return false;
+	const timestamp = Number(timestampText);
+	if (Math.abs(now / 1000 - timestamp) > toleranceSeconds) return false;
+	let expected: Buffer;
+	try {
+		expected = Buffer.from(new Webhook(secret).sign(id, new Date(timestamp * 1000), typeof body === 'string' ? body : new Uint8Array(body)));
+	} catch {
+		return false; // a secret that is not whsec_<base64> signs nothing
+	}
+	return signatures.split(' ').some((signature) => {
+		const given = Buffer.from(signature);
 		return given.length === expected.length && timingSafeEqual(given, expected);
 	});
 }
@@ -128,7 +171,8 @@ export async function deliverHandoff(
 			headers: {
 				'content-type': 'application/json',
 				'user-agent': 'keycrate-stripe-sync-worker',
-				[SIGNATURE_HEADER]: signHandoff(body, config.licenseWebhookSecret, Math.floor(now / 1000)),
+				...signHandoff(payload.id, body, config.licenseWebhookSecret, Math.floor(now / 1000)),
+				// Kept beside webhook-id for receivers that de-duplicate on it (same value).
 				'Idempotency-Key': payload.id,
 			},
 			timeout: { request: DELIVERY_TIMEOUT_MS },

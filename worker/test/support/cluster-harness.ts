@@ -222,7 +222,7 @@ export class Cluster {
 		this.queue.on('error', () => undefined);
 		this.handoffQueue = new Queue(HANDOFF_QUEUE, { connection: this.redis, prefix });
 		this.handoffQueue.on('error', () => undefined);
-		if (options.handoff) this.handoffReceiver = new HandoffReceiver(`whsec_${randomBytes(24).toString('base64url')}`, options.handoff.failRate);
+		if (options.handoff) this.handoffReceiver = new HandoffReceiver(`whsec_${randomBytes(24).toString('base64')}`, options.handoff.failRate);
 	}
 
 	static async start(options: ClusterOptions): Promise<Cluster> {

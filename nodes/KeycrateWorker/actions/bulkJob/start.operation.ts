@@ -217,7 +217,7 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'e.g. https://n8n.example.com/webhook/keycrate-bulk-job',
-				description: "When the job ends the worker POSTs its result here, signed like the license hand-off (the worker needs LICENSE_WEBHOOK_SECRET). Use an n8n Webhook node's production URL to continue a workflow.",
+				description: "When the job ends the worker POSTs its result here, signed like the license hand-off (the worker needs LICENSE_WEBHOOK_SECRET). Use a Keycrate Sync Trigger's production URL (Events: Bulk Job Completed) to continue a workflow.",
 			},
 		],
 	},
