@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `npm run emulator -- --port 8787 [--host H] [--latency-ms N] [--app-id UUID] [--api-key kc_…]` */
 import { parseArgs } from 'node:util';
+import { runMain, stopOnSignals } from '@keycrate/http-kit';
 import { startEmulator, type EmulatorOptions } from './index';
 import { newApiKey, newAppId } from './keys';
 
@@ -67,19 +68,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(options);
   // A local emulator key: printing it is how a user gets to call the emulator.
   process.stdout.write(`Keycrate emulator listening on ${emulator.url}\napp id:  ${emulator.appId}\nAPI key: ${emulator.apiKey}\n`);
-  const stop = (): void => {
-    emulator.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(emulator);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`keycrate-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('keycrate-emulator', main);

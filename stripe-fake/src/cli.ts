@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `stripe-fake [--port 12111] [--host H] [--api-key sk_test_…] [--webhook-url URL]… [--webhook-secret whsec_…] [--auto-deliver]` */
 import { parseArgs } from 'node:util';
+import { runMain, stopOnSignals } from '@keycrate/http-kit';
 import { FakeUsageError } from './errors';
 import { startStripeFake, type StripeFakeOptions } from './fake';
 import { newWebhookSecret } from './ids';
@@ -83,19 +84,7 @@ async function main(): Promise<void> {
   for (const webhook of fake.webhooks) lines.push(`webhook: ${webhook.url}${options.autoDeliver ? ' (auto-deliver)' : ''}`);
   if (options.generatedSecret) lines.push(`STRIPE_WEBHOOK_SECRETS=${fake.webhooks[0].secret}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  const stop = (): void => {
-    fake.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(fake);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`stripe-fake: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('stripe-fake', main);
