@@ -11,6 +11,7 @@
 //   npm run bench [-- --lifecycles 300 --rounds 2 --seed 1 --latency-ms 30 --concurrency 4 --sync 0|1 --bulk-keys 100000 --purchases 20]
 // Then the bulk rows (bench/bulk.ts).
 
+import { parseFlags, UsageError } from '../src/args.js';
 import { checkLicenses } from '../test/support/cluster-check.js';
 import { Cluster } from '../test/support/cluster-harness.js';
 import { benchBulk } from './bulk.js';
@@ -29,21 +30,20 @@ interface Options {
 	concurrency: number;
 }
 
+const DEFAULTS: Options = { sync: 1, bulkKeys: 100000, purchases: 20, lifecycles: 300, rounds: 2, seed: 1, latencyMs: 30, concurrency: 4 };
+/** Each flag and the option it sets; every one is a number ≥ 0 (`--sync 0` skips the sync rows). */
+const FLAGS = { lifecycles: 'lifecycles', rounds: 'rounds', seed: 'seed', 'latency-ms': 'latencyMs', concurrency: 'concurrency', sync: 'sync', 'bulk-keys': 'bulkKeys', purchases: 'purchases' } as const;
+
 function parseOptions(argv: string[]): Options {
-	const options: Options = { sync: 1, bulkKeys: 100000, purchases: 20, lifecycles: 300, rounds: 2, seed: 1, latencyMs: 30, concurrency: 4 };
-	for (let index = 0; index < argv.length; index += 2) {
-		const name = argv[index].replace(/^--/, '');
-		const value = Number(argv[index + 1]);
-		if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: needs a number`);
-		if (name === 'lifecycles') options.lifecycles = value;
-		else if (name === 'rounds') options.rounds = value;
-		else if (name === 'seed') options.seed = value;
-		else if (name === 'latency-ms') options.latencyMs = value;
-		else if (name === 'concurrency') options.concurrency = value;
-		else if (name === 'sync') options.sync = value;
-		else if (name === 'bulk-keys') options.bulkKeys = value;
-		else if (name === 'purchases') options.purchases = value;
-		else throw new Error(`unknown option --${name} (known: --lifecycles --rounds --seed --latency-ms --concurrency --sync 0|1 --bulk-keys N --purchases N)`);
+	const flagOptions = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }]));
+	const { values } = parseFlags('bench', argv, flagOptions);
+	const options = { ...DEFAULTS };
+	for (const [flag, key] of Object.entries(FLAGS)) {
+		const text = values[flag];
+		if (text === undefined) continue;
+		const value = Number(text);
+		if (typeof text !== 'string' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${flag}: needs a number ≥ 0, got "${String(text)}"`);
+		options[key] = value;
 	}
 	return options;
 }

@@ -7,7 +7,8 @@ import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
-import { BULK_HELP, bulkCommand, BulkUsageError } from './bulk/cli.js';
+import { bulkCommands } from './bulk/cli.js';
+import { command, UsageError, type Command } from './args.js';
 import { listDeadLetters, retryDeadLetters } from './jobs/dead-letters.js';
 import { startWorker } from './runner.js';
 import { createStripeClient } from './stripe/client.js';
@@ -21,17 +22,11 @@ const INSPECT_TIMEOUT_MS = 5000;
 /** Stripe keeps events for 30 days: a resync cannot look further back. */
 const EVENTS_KEPT_DAYS = 30;
 
-const HELP = `Usage: ${NAME} <command> [options]
+function help(commands: readonly Command[]): string {
+	return `Usage: ${NAME} <command> [options]
 
 Commands:
-  start [--role ingest|process|all]   run the webhook ingest (HTTP), the sync processor, or both (default all)
-  dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason
-  retry <root or license key>… | --all
-                                      run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata
-  resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
-  resync --root <sub_…|pi_…|cs_…>…    sync these roots now
-  skipped [--limit N] [--json]        events and roots that led to no license, with the reason
-${BULK_HELP}
+${commands.map((entry) => entry.help).join('\n')}
   --help                              show this help
 
 Configuration is read from the environment (see the README, "Configuration"):
@@ -41,31 +36,11 @@ Configuration is read from the environment (see the README, "Configuration"):
 Signals: SIGTERM or SIGINT stops accepting webhooks and lets active jobs finish for up to SHUTDOWN_TIMEOUT_MS
 (then they are left to run again); a second signal exits at once.
 `;
-
-class UsageError extends Error {}
+}
 
 function fail(message: string, code: number): never {
 	process.stderr.write(`${NAME}: ${message}\n`);
 	process.exit(code);
-}
-
-/** `--name value` or `--name=value`; flags without a value are booleans. */
-function parseOptions(args: string[], known: Record<string, 'value' | 'flag'>): Record<string, string | true> {
-	const options: Record<string, string | true> = {};
-	for (let index = 0; index < args.length; index += 1) {
-		const arg = args[index];
-		const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-		if (!match || !(match[1] in known)) throw new UsageError(`unknown argument "${arg}" (try --help)`);
-		const [, name, inline] = match;
-		if (known[name] === 'flag') {
-			options[name] = true;
-			continue;
-		}
-		const value = inline ?? args[(index += 1)];
-		if (value === undefined || value === '') throw new UsageError(`--${name}: needs a value`);
-		options[name] = value;
-	}
-	return options;
 }
 
 function configFor(role: Role | 'inspect'): Config {
@@ -77,9 +52,8 @@ function configFor(role: Role | 'inspect'): Config {
 	}
 }
 
-async function start(args: string[]): Promise<void> {
-	const options = parseOptions(args, { role: 'value' });
-	const role = (options.role ?? 'all') as Role;
+async function start(roleFlag: string | undefined): Promise<void> {
+	const role = (roleFlag ?? 'all') as Role;
 	if (!ROLES.includes(role)) throw new UsageError(`--role: must be one of ${ROLES.join(', ')}`);
 	const config = configFor(role);
 	const log = createLogger(config);
@@ -148,11 +122,10 @@ async function withQueues<T>(config: Config, work: (queues: AdminQueues) => Prom
 	}
 }
 
-function limitOption(options: Record<string, string | true>): number {
-	const limit = options.limit === undefined ? 50 : Number(options.limit);
-	if (typeof options.limit === 'string' && !/^[0-9]+$/.test(options.limit)) throw new UsageError('--limit: must be a whole number ≥ 1');
-	if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
-	return limit;
+function limitOption(flag: string | undefined): number {
+	if (flag === undefined) return 50;
+	if (!/^[0-9]+$/.test(flag) || Number(flag) < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
+	return Number(flag);
 }
 
 /** Columns padded to their widest cell. */
@@ -162,9 +135,8 @@ function table(header: string[], rows: string[][]): string {
 	return [line(header), ...rows.map(line)].join('\n');
 }
 
-async function deadLetters(args: string[]): Promise<void> {
-	const options = parseOptions(args, { limit: 'value', json: 'flag' });
-	const limit = limitOption(options);
+async function deadLetters(options: { limit?: string; json?: boolean }): Promise<void> {
+	const limit = limitOption(options.limit);
 	const config = configFor('inspect');
 	const { letters, total } = await withQueues(config, (queues) => listDeadLetters(queues, limit));
 	// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
@@ -183,11 +155,7 @@ async function deadLetters(args: string[]): Promise<void> {
 	process.stdout.write(`${total} dead letter(s) in ${config.queuePrefix}${shown}:\n${table(['KIND', 'ROOT / LICENSE', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows)}\n`);
 }
 
-async function retry(args: string[]): Promise<void> {
-	const all = args.includes('--all');
-	const ids = args.filter((arg) => arg !== '--all');
-	const unknown = ids.find((arg) => arg.startsWith('-'));
-	if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" (try --help)`);
+async function retry(all: boolean, ids: string[]): Promise<void> {
 	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
 	const config = configFor('inspect');
 	const { retried, missing } = await withQueues(config, (queues) => retryDeadLetters(config, queues, all ? undefined : ids));
@@ -209,14 +177,13 @@ function parseSince(raw: string, now = Date.now()): number {
 	return Math.floor(ms / 1000);
 }
 
-async function resync(args: string[]): Promise<void> {
-	const since = args.find((arg) => arg.startsWith('--since'));
-	const rootsIndex = args.indexOf('--root');
-	if ((since === undefined) === (rootsIndex === -1)) throw new UsageError('resync: give --since <ISO date> or --root <id>…');
+/** `--root a b` and `--root a --root b` both name roots a and b. */
+async function resync(since: string | undefined, rootFlags: string[] | undefined, rest: string[]): Promise<void> {
+	if ((since === undefined) === (rootFlags === undefined)) throw new UsageError('resync: give --since <ISO date> or --root <id>…');
+	if (since !== undefined && rest.length > 0) throw new UsageError(`unknown argument "${rest[0]}" (try --help)`);
 	const config = configFor('inspect');
-	if (rootsIndex !== -1) {
-		const roots = args.slice(rootsIndex + 1).filter((arg) => arg !== '--root');
-		if (roots.length === 0) throw new UsageError('--root: needs at least one id (sub_…, pi_… or cs_…)');
+	if (rootFlags !== undefined) {
+		const roots = [...rootFlags, ...rest];
 		const bad = roots.find((root) => !isRootId(root));
 		if (bad !== undefined) throw new UsageError(`--root: "${bad}" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id`);
 		await withQueues(config, async ({ syncs }) => {
@@ -225,8 +192,7 @@ async function resync(args: string[]): Promise<void> {
 		process.stdout.write(`Queued ${roots.length} sync(s): ${roots.join(', ')}\n`);
 		return;
 	}
-	const options = parseOptions(args, { since: 'value' });
-	const from = parseSince(options.since as string);
+	const from = parseSince(since as string);
 	if (config.stripeApiKey === '') fail('STRIPE_API_KEY: is required for resync --since (it reads the Events API)', EXIT_USAGE);
 	const stripe = createStripeClient(config);
 	const roots = new Set<string>();
@@ -237,14 +203,13 @@ async function resync(args: string[]): Promise<void> {
 		if ('root' in target) roots.add(target.root);
 	}
 	await withQueues(config, async ({ syncs }) => {
-		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${options.since as string}`);
+		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${since as string}`);
 	});
 	process.stdout.write(`Read ${events} event(s) since ${new Date(from * 1000).toISOString()}: queued ${roots.size} sync(s)\n`);
 }
 
-async function skipped(args: string[]): Promise<void> {
-	const options = parseOptions(args, { limit: 'value', json: 'flag' });
-	const limit = limitOption(options);
+async function skipped(options: { limit?: string; json?: boolean }): Promise<void> {
+	const limit = limitOption(options.limit);
 	const config = configFor('inspect');
 	const records = await withQueues(config, ({ redis }) => readSkipped(config, redis, limit));
 	if (options.json) {
@@ -259,33 +224,62 @@ async function skipped(args: string[]): Promise<void> {
 	process.stdout.write(`${records.length} newest skipped record(s):\n${table(['AT', 'REASON', 'ROOT / EVENT', 'DETAIL'], rows)}\n`);
 }
 
+const LIST_OPTIONS = { limit: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/** The commands, in --help's order. A new command is one entry here: its help lines, its flags, what it runs. */
+const COMMANDS: readonly Command[] = [
+	command('start', {
+		help: '  start [--role ingest|process|all]   run the webhook ingest (HTTP), the sync processor, or both (default all)',
+		options: { role: { type: 'string' } },
+		run: ({ values }) => start(values.role),
+	}),
+	command('dead-letters', {
+		help: '  dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason',
+		options: LIST_OPTIONS,
+		run: ({ values }) => deadLetters(values),
+	}),
+	command('retry', {
+		help: `  retry <root or license key>… | --all
+                                      run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata`,
+		options: { all: { type: 'boolean' } },
+		positionals: true,
+		run: ({ values, positionals }) => retry(values.all === true, positionals),
+	}),
+	command('resync', {
+		help: `  resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
+  resync --root <sub_…|pi_…|cs_…>…    sync these roots now`,
+		options: { since: { type: 'string' }, root: { type: 'string', multiple: true } },
+		positionals: true,
+		run: ({ values, positionals }) => resync(values.since, values.root, positionals),
+	}),
+	command('skipped', {
+		help: '  skipped [--limit N] [--json]        events and roots that led to no license, with the reason',
+		options: LIST_OPTIONS,
+		run: ({ values }) => skipped(values),
+	}),
+	...bulkCommands((run) => {
+		const config = configFor('inspect');
+		return withQueues(config, ({ redis }) => run(config, redis, process.stdout));
+	}),
+];
+
 async function main(argv: string[]): Promise<void> {
-	const [command, ...rest] = argv;
-	if (command === undefined) {
+	const [name, ...rest] = argv;
+	const HELP = help(COMMANDS);
+	if (name === undefined) {
 		process.stderr.write(HELP);
 		process.exit(EXIT_USAGE);
 	}
-	if (command === '--help' || command === '-h' || command === 'help') {
+	if (name === '--help' || name === '-h' || name === 'help' || rest.includes('--help') || rest.includes('-h')) {
 		process.stdout.write(HELP);
 		return;
 	}
-	if (rest.includes('--help') || rest.includes('-h')) {
-		process.stdout.write(HELP);
-		return;
-	}
-	if (command === 'start') return start(rest);
-	if (command === 'dead-letters') return deadLetters(rest);
-	if (command === 'retry') return retry(rest);
-	if (command === 'resync') return resync(rest);
-	if (command === 'skipped') return skipped(rest);
-	if (command === 'bulk' || command === 'jobs' || command === 'job' || command === 'cancel') {
-		const config = configFor('inspect');
-		return withQueues(config, ({ redis }) => bulkCommand(command, rest, config, redis, process.stdout));
-	}
-	throw new UsageError(`unknown command "${command}" (try --help)`);
+	const found = COMMANDS.find((entry) => entry.name === name);
+	if (found === undefined) throw new UsageError(`unknown command "${name}" (try --help)`);
+	return found.run(rest);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-	if (error instanceof UsageError || error instanceof BulkUsageError) fail(error.message, EXIT_USAGE);
+	if (error instanceof UsageError) fail(error.message, EXIT_USAGE);
 	fail((error as Error).message, 1);
 });
