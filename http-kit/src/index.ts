@@ -1,5 +1,6 @@
 /** The HTTP plumbing the Keycrate emulator and the Stripe fake share; each keeps its own routes and error shapes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -60,6 +61,28 @@ export function sendJson(response: ServerResponse, reply: JsonReply, options: { 
 		...reply.headers,
 	});
 	response.end(payload);
+}
+
+/** A mistake on a server's command line: the CLI prints `<name>: message` and its usage, exit 2. */
+export class UsageError extends Error {}
+
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+export type ParsedFlags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>;
+
+/** `argv` as flags only (strict, no bare words); parseArgs's first line ("Unknown option '--x'") becomes a UsageError. */
+export function parseFlags<O extends FlagOptions>(argv: string[], options: O): ParsedFlags<O> {
+	try {
+		return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+	} catch (error) {
+		throw new UsageError((error as Error).message.split('\n')[0]);
+	}
+}
+
+/** Prints a usage mistake with the usage line and exits 2; anything else is rethrown. */
+export function exitOnUsageError(name: string, usage: string, error: unknown): never {
+	if (!(error instanceof UsageError)) throw error;
+	process.stderr.write(`${name}: ${error.message}\n${usage}\n`);
+	process.exit(2);
 }
 
 /** Stops `server` on the first SIGINT or SIGTERM, then exits 0 (1 when stopping failed). For a CLI's main. */
