@@ -1,20 +1,42 @@
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
 
-// n8n's community-node rules, on the published code only (nodes/ and credentials/) and package.json.
+// One flat config for the whole repository: ESLint's and typescript-eslint's recommended rules (syntax only, no
+// type information: fast) on every workspace, and n8n's community-node rules on the published code (nodes/,
+// credentials/) and package.json. Formatting is Prettier's job (.prettierrc.json), not ESLint's.
 export default tseslint.config(
-	{ ignores: ['dist/**', 'node_modules/**', 'worker/**', 'emulator/**', 'test/**', 'openapi/**', '*.js', '*.mjs'] },
 	{
-		files: ['nodes/**/*.ts', 'credentials/**/*.ts'],
-		languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' } },
+		ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'openapi/keycrate.d.ts', 'test/e2e/editor/out/**', '.n8n-e2e/**'],
+	},
+	{
+		files: ['**/*.ts'],
+		extends: [js.configs.recommended, ...tseslint.configs.recommended],
+		languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module' }, globals: globals.node },
+		rules: {
+			// `_name` marks a parameter or binding kept on purpose (a callback's shape, a destructured rest).
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+		},
+	},
+	{
+		files: ['**/*.js', '**/*.mjs'],
+		extends: [js.configs.recommended],
+		languageOptions: { globals: globals.node },
+	},
+	{
+		// CommonJS: the root package's entry, gulpfile and jest configs.
+		files: ['*.js', 'test/**/*.js'],
+		languageOptions: { sourceType: 'commonjs' },
 	},
 	{
 		// typescript-eslint reads a .json file as a JSON document, which the package.json rules inspect.
 		files: ['package.json'],
 		languageOptions: { parser: tseslint.parser },
 	},
-	n8nCommunityNodesPlugin.configs.recommended,
+	// Scoped to what is published: its rules (no-restricted-globals, no-runtime-dependencies, …) are n8n's, for nodes.
+	{ ...n8nCommunityNodesPlugin.configs.recommended, files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'package.json'] },
 	{
 		files: ['credentials/**/*.ts'],
 		plugins: { 'n8n-nodes-base': n8nNodesBase },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `npm run emulator -- --port 8787 [--host H] [--latency-ms N] [--app-id UUID] [--api-key kc_…]` */
-import { parseArgs } from 'node:util';
+import { exitOnUsageError, parseFlags, runMain, stopOnSignals, UsageError } from '@keycrate/http-kit';
 import { startEmulator, type EmulatorOptions } from './index';
 import { newApiKey, newAppId } from './keys';
 
@@ -8,7 +8,7 @@ const USAGE = 'usage: keycrate-emulator [--port N] [--host H] [--latency-ms N] [
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const API_KEY = /^kc_[A-Za-z0-9_-]{8,}$/;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -18,25 +18,14 @@ function integer(name: string, text: string, min: number, max: number): number {
 
 /** Flags win over the environment; anything unusable is a UsageError with one clear line. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions & { help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'latency-ms': { type: 'string' },
-        'app-id': { type: 'string' },
-        'api-key': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
+  const { values } = parseFlags(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'app-id': { type: 'string' },
+      'api-key': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]);
-  }
-  const { values } = parsed;
   const port = values.port ?? env.KEYCRATE_EMULATOR_PORT ?? '8787';
   const appId = values['app-id'] ?? env.KEYCRATE_EMULATOR_APP_ID ?? newAppId();
   const apiKey = values['api-key'] ?? env.KEYCRATE_EMULATOR_API_KEY ?? newApiKey();
@@ -56,9 +45,7 @@ async function main(): Promise<void> {
   try {
     options = parseCli(process.argv.slice(2), process.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`keycrate-emulator: ${error.message}\n${USAGE}\n`);
-    process.exit(2);
+    exitOnUsageError('keycrate-emulator', USAGE, error);
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\nenv: KEYCRATE_EMULATOR_PORT, KEYCRATE_EMULATOR_APP_ID, KEYCRATE_EMULATOR_API_KEY\n`);
@@ -67,19 +54,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(options);
   // A local emulator key: printing it is how a user gets to call the emulator.
   process.stdout.write(`Keycrate emulator listening on ${emulator.url}\napp id:  ${emulator.appId}\nAPI key: ${emulator.apiKey}\n`);
-  const stop = (): void => {
-    emulator.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(emulator);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`keycrate-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('keycrate-emulator', main);

@@ -1,5 +1,6 @@
 /** The HTTP side: routing, auth, contract validation, faults, call counting, and the loopback-only admin routes. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isLoopbackAddress, parseJsonBody, readBody, sendJson, type JsonReply, type RawBody } from '@keycrate/http-kit';
 import { compileSchema, contractSchemaRef, isContractPath, validateRequest, validateResponse, type ContractPath } from './contract';
 import { ApiError, invalidInput } from './errors';
 import { decideFaults, parseFaultRules, type FaultRule } from './faults';
@@ -11,13 +12,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export type CallCounts = Record<string, Record<string, number>>;
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  if (address === '::1') return true;
-  const ipv4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ipv4);
-}
+export { isLoopbackAddress };
 
 const appsSchema = {
   type: 'array',
@@ -52,11 +47,7 @@ export interface ServerOptions {
   validateResponses?: boolean;
 }
 
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+export type Reply = JsonReply;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +66,7 @@ export class EmulatorServer {
     this.server = createServer((request, response) => {
       this.dispatch(request, response).catch((error: unknown) => {
         process.stderr.write(`keycrate-emulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-        if (!response.headersSent) send(response, { status: 500, body: { error: 'emulator internal error', error_code: 'SERVER_ERROR' } });
+        if (!response.headersSent) sendJson(response, { status: 500, body: { error: 'emulator internal error', error_code: 'SERVER_ERROR' } });
       });
     });
     this.server.keepAliveTimeout = 5_000;
@@ -116,9 +107,9 @@ export class EmulatorServer {
 
   private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
-    const raw = await readBody(request);
+    const raw = await readBody(request, MAX_BODY_BYTES);
     if (path.startsWith(ADMIN_PREFIX)) {
-      send(response, this.admin(request, path, raw));
+      sendJson(response, this.admin(request, path, raw));
       return;
     }
     const decision = decideFaults(isContractPath(path) ? this.faultRules : [], path);
@@ -144,7 +135,7 @@ export class EmulatorServer {
     }
     if (this.validateResponses && isContractPath(path)) reply = checkedReply(path, reply);
     this.count(path, String(reply.status));
-    send(response, reply);
+    sendJson(response, reply);
   }
 
   private api(request: IncomingMessage, path: string, raw: RawBody): Reply {
@@ -178,7 +169,7 @@ export class EmulatorServer {
         case 'GET /__emulator/calls':
           return { status: 200, body: this.calls() };
         case 'POST /__emulator/reset': {
-          const body = raw.text.trim() === '' ? {} : parseJson(raw);
+          const body = parseJson(raw, { emptyAs: {} });
           const failure = checkResetBody(body);
           if (failure) throw invalidInput(failure.field, failure.message);
           this.reset((body as { apps?: AppCredentials[] }).apps);
@@ -204,31 +195,10 @@ export class EmulatorServer {
   }
 }
 
-interface RawBody {
-  text: string;
-  tooLarge: boolean;
-}
-
-function readBody(request: IncomingMessage): Promise<RawBody> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > MAX_BODY_BYTES }));
-    request.on('error', reject);
-  });
-}
-
-function parseJson(raw: RawBody): unknown {
-  if (raw.tooLarge) throw new ApiError('INVALID_INPUT', `is larger than ${MAX_BODY_BYTES} bytes`, 'body');
-  try {
-    return JSON.parse(raw.text);
-  } catch {
-    throw new ApiError('INVALID_INPUT', 'is not valid JSON', 'body');
-  }
+function parseJson(raw: RawBody, options?: { emptyAs?: unknown }): unknown {
+  const parsed = parseJsonBody(raw, options);
+  if (!parsed.ok) throw new ApiError('INVALID_INPUT', parsed.problem, 'body');
+  return parsed.value;
 }
 
 /** Development guard: a reply the contract does not allow becomes a 500 that says why. */
@@ -238,14 +208,4 @@ export function checkedReply(path: ContractPath, reply: Reply): Reply {
   const message = `emulator bug: its ${reply.status} reply to ${path} violates the contract at ${failure.field}: ${failure.message}`;
   process.stderr.write(`keycrate-emulator: ${message}\n`);
   return { status: 500, body: { error: message, error_code: 'SERVER_ERROR' } };
-}
-
-function send(response: ServerResponse, reply: Reply): void {
-  const payload = JSON.stringify(reply.body);
-  response.writeHead(reply.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    ...reply.headers,
-  });
-  response.end(payload);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `stripe-fake [--port 12111] [--host H] [--api-key sk_test_…] [--webhook-url URL]… [--webhook-secret whsec_…] [--auto-deliver]` */
-import { parseArgs } from 'node:util';
+import { exitOnUsageError, parseFlags, runMain, stopOnSignals, UsageError } from '@keycrate/http-kit';
 import { FakeUsageError } from './errors';
 import { startStripeFake, type StripeFakeOptions } from './fake';
 import { newWebhookSecret } from './ids';
@@ -8,7 +8,7 @@ import { newWebhookSecret } from './ids';
 const USAGE =
   'usage: stripe-fake [--port N] [--host H] [--api-key sk_test_…] [--webhook-url URL]… [--webhook-secret whsec_…] [--auto-deliver]';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface CliOptions extends StripeFakeOptions {
   help: boolean;
@@ -18,26 +18,15 @@ export interface CliOptions extends StripeFakeOptions {
 
 /** Flags win over the environment; anything unusable is a UsageError with one clear line. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'api-key': { type: 'string' },
-        'webhook-url': { type: 'string', multiple: true },
-        'webhook-secret': { type: 'string' },
-        'auto-deliver': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
+  const { values } = parseFlags(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      'webhook-url': { type: 'string', multiple: true },
+      'webhook-secret': { type: 'string' },
+      'auto-deliver': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]);
-  }
-  const { values } = parsed;
   const portText = values.port ?? env.STRIPE_FAKE_PORT ?? '12111';
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${portText}"`);
   const urls = values['webhook-url'] ?? (env.STRIPE_FAKE_WEBHOOK_URL ? [env.STRIPE_FAKE_WEBHOOK_URL] : []);
@@ -60,9 +49,7 @@ async function main(): Promise<void> {
   try {
     options = parseCli(process.argv.slice(2), process.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`stripe-fake: ${error.message}\n${USAGE}\n`);
-    process.exit(2);
+    exitOnUsageError('stripe-fake', USAGE, error);
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\nenv: STRIPE_FAKE_PORT, STRIPE_FAKE_API_KEY, STRIPE_FAKE_WEBHOOK_URL, STRIPE_FAKE_WEBHOOK_SECRET\nadmin: POST/GET ${'/__fake/'}<call> from loopback (see README)\n`);
@@ -72,30 +59,15 @@ async function main(): Promise<void> {
   try {
     fake = await startStripeFake(options);
   } catch (error) {
-    if (error instanceof FakeUsageError) {
-      process.stderr.write(`stripe-fake: ${error.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    throw error;
+    // The fake's own checks of its options (a webhook URL, a key) are usage mistakes too.
+    exitOnUsageError('stripe-fake', USAGE, error instanceof FakeUsageError ? new UsageError(error.message) : error);
   }
   // A local test-mode key for a fake: printing it is how a user points a client at the fake.
   const lines = [`Stripe fake listening on ${fake.url}`, `STRIPE_API_BASE=${fake.url}`, `STRIPE_API_KEY=${fake.apiKey}`];
   for (const webhook of fake.webhooks) lines.push(`webhook: ${webhook.url}${options.autoDeliver ? ' (auto-deliver)' : ''}`);
   if (options.generatedSecret) lines.push(`STRIPE_WEBHOOK_SECRETS=${fake.webhooks[0].secret}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  const stop = (): void => {
-    fake.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(fake);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`stripe-fake: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('stripe-fake', main);

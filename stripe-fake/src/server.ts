@@ -1,5 +1,6 @@
 /** The HTTP side: auth, API version, faults, routing to the read API, call counting, and the loopback-only admin routes. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isLoopbackAddress, parseJsonBody, readBody, sendJson, type JsonReply, type RawBody } from '@keycrate/http-kit';
 import { FakeUsageError, StripeApiError } from './errors';
 import type { FaultInjector } from './faults';
 import { newId, redactKey } from './ids';
@@ -10,22 +11,12 @@ import { API_VERSION } from './store';
 export const ADMIN_PREFIX = '/__fake/';
 const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
 
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+export type Reply = JsonReply;
 
 /** An admin route: `POST /__fake/<name>` with a JSON body, `GET /__fake/<name>`. */
 export type AdminHandler = (method: string, name: string, body: unknown) => Promise<Reply>;
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  if (address === '::1') return true;
-  const ipv4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ipv4);
-}
+export { isLoopbackAddress };
 
 /** The key from `Authorization: Bearer sk_…` or Basic auth with the key as user name (both are Stripe's). */
 export function apiKeyOf(header: string | undefined): string | undefined {
@@ -126,16 +117,9 @@ export class FakeServer {
       return { status: 403, body: { error: { type: 'invalid_request_error', message: 'the stripe-fake admin routes answer loopback clients only' } } };
     }
     try {
-      let body: unknown = {};
-      if (raw.tooLarge) throw new FakeUsageError('body', `is larger than ${MAX_ADMIN_BODY_BYTES} bytes`);
-      if (raw.text.trim() !== '') {
-        try {
-          body = JSON.parse(raw.text);
-        } catch {
-          throw new FakeUsageError('body', 'is not valid JSON');
-        }
-      }
-      return await this.deps.admin(method, name, body);
+      const body = parseJsonBody(raw, { emptyAs: {} });
+      if (!body.ok) throw new FakeUsageError('body', body.problem);
+      return await this.deps.admin(method, name, body.value);
     } catch (error) {
       if (error instanceof FakeUsageError) {
         return { status: 400, body: { error: { type: 'invalid_request_error', message: error.message, param: error.field } } };
@@ -145,32 +129,7 @@ export class FakeServer {
   }
 }
 
-interface RawBody {
-  text: string;
-  tooLarge: boolean;
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<RawBody> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    request.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > limit }));
-    request.on('error', reject);
-  });
-}
-
+/** Stripe's reply headers: pretty-printed JSON without a charset, a request id, the API version. */
 function send(response: ServerResponse, reply: Reply, requestId: string): void {
-  const payload = JSON.stringify(reply.body, null, 2);
-  response.writeHead(reply.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    'request-id': requestId,
-    'stripe-version': API_VERSION,
-    ...reply.headers,
-  });
-  response.end(payload);
+  sendJson(response, reply, { indent: 2, headers: { 'content-type': 'application/json', 'request-id': requestId, 'stripe-version': API_VERSION } });
 }

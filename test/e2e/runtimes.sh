@@ -83,7 +83,7 @@ prepare_work() {
   log "building and packing the node package, building the emulator and the worker"
   (cd "$repo_dir" && npm run build:node --silent >/dev/null)
   tarball="$work_dir/$(cd "$repo_dir" && npm pack --silent --pack-destination "$work_dir")"
-  (cd "$repo_dir" && npm run build -w emulator -w worker --silent >/dev/null)
+  (cd "$repo_dir" && npm run build -w http-kit -w emulator -w worker --silent >/dev/null)
 }
 
 remove_work_dir() {

@@ -7,7 +7,8 @@ import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
-import { BULK_HELP, bulkCommand, BulkUsageError } from './bulk/cli.js';
+import { bulkCommands } from './bulk/cli.js';
+import { command, UsageError, type Command } from './args.js';
 import { listDeadLetters, parseSinceTime, retryDeadLetters } from './jobs/dead-letters.js';
 import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } from './jobs/history.js';
 import { formatEventStory, formatRootHistory } from './jobs/history-view.js';
@@ -23,23 +24,11 @@ const INSPECT_TIMEOUT_MS = 5000;
 /** Stripe keeps events for 30 days: a resync cannot look further back. */
 const EVENTS_KEPT_DAYS = 30;
 
-const HELP = `Usage: ${NAME} <command> [options]
+function help(commands: readonly Command[]): string {
+	return `Usage: ${NAME} <command> [options]
 
 Commands:
-  start [--role ingest|process|all]   run the webhook ingest (HTTP), the sync processor, or both (default all)
-  dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason
-  retry <root or license key>… | --all
-                                      run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata
-  retry --failed [--since <2h|ISO date>]
-                                      run every dead letter (that failed since then) again
-  resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
-  resync --root <sub_…|pi_…|cs_…>…    sync these roots now
-  skipped [--limit N] [--json]        events and roots that led to no license, with the reason
-  root <sub_…|pi_…|cs_…> [--limit N] [--json]
-                                      what each sync of the root saw and did, and its hand-offs, oldest first
-  events <evt_…> [--json]             the root of a Stripe event and what the sync that took it did
-  replay <evt_…>                      sync that event's root again now (a dead letter of it is retried)
-${BULK_HELP}
+${commands.map((entry) => entry.help).join('\n')}
   --help                              show this help
 
 Configuration is read from the environment (see the README, "Configuration"):
@@ -49,35 +38,11 @@ Configuration is read from the environment (see the README, "Configuration"):
 Signals: SIGTERM or SIGINT stops accepting webhooks and lets active jobs finish for up to SHUTDOWN_TIMEOUT_MS
 (then they are left to run again); a second signal exits at once.
 `;
-
-class UsageError extends Error {}
+}
 
 function fail(message: string, code: number): never {
 	process.stderr.write(`${NAME}: ${message}\n`);
 	process.exit(code);
-}
-
-/** `--name value` or `--name=value`; flags without a value are booleans; other words go to `positionals` when given. */
-function parseOptions(args: string[], known: Record<string, 'value' | 'flag'>, positionals?: string[]): Record<string, string | true> {
-	const options: Record<string, string | true> = {};
-	for (let index = 0; index < args.length; index += 1) {
-		const arg = args[index];
-		if (positionals !== undefined && !arg.startsWith('-')) {
-			positionals.push(arg);
-			continue;
-		}
-		const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-		if (!match || !(match[1] in known)) throw new UsageError(`unknown argument "${arg}" (try --help)`);
-		const [, name, inline] = match;
-		if (known[name] === 'flag') {
-			options[name] = true;
-			continue;
-		}
-		const value = inline ?? args[(index += 1)];
-		if (value === undefined || value === '') throw new UsageError(`--${name}: needs a value`);
-		options[name] = value;
-	}
-	return options;
 }
 
 function configFor(role: Role | 'inspect'): Config {
@@ -89,9 +54,8 @@ function configFor(role: Role | 'inspect'): Config {
 	}
 }
 
-async function start(args: string[]): Promise<void> {
-	const options = parseOptions(args, { role: 'value' });
-	const role = (options.role ?? 'all') as Role;
+async function start(roleFlag: string | undefined): Promise<void> {
+	const role = (roleFlag ?? 'all') as Role;
 	if (!ROLES.includes(role)) throw new UsageError(`--role: must be one of ${ROLES.join(', ')}`);
 	const config = configFor(role);
 	const log = createLogger(config);
@@ -160,11 +124,10 @@ async function withQueues<T>(config: Config, work: (queues: AdminQueues) => Prom
 	}
 }
 
-function limitOption(options: Record<string, string | true>): number {
-	const limit = options.limit === undefined ? 50 : Number(options.limit);
-	if (typeof options.limit === 'string' && !/^[0-9]+$/.test(options.limit)) throw new UsageError('--limit: must be a whole number ≥ 1');
-	if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
-	return limit;
+function limitOption(flag: string | undefined): number {
+	if (flag === undefined) return 50;
+	if (!/^[0-9]+$/.test(flag) || Number(flag) < 1) throw new UsageError('--limit: must be a whole number ≥ 1');
+	return Number(flag);
 }
 
 /** Columns padded to their widest cell. */
@@ -174,9 +137,8 @@ function table(header: string[], rows: string[][]): string {
 	return [line(header), ...rows.map(line)].join('\n');
 }
 
-async function deadLetters(args: string[]): Promise<void> {
-	const options = parseOptions(args, { limit: 'value', json: 'flag' });
-	const limit = limitOption(options);
+async function deadLetters(options: { limit?: string; json?: boolean }): Promise<void> {
+	const limit = limitOption(options.limit);
 	const config = configFor('inspect');
 	const { letters, total } = await withQueues(config, (queues) => listDeadLetters(queues, limit));
 	// A reason may quote an upstream answer; keep secrets out of this output as out of the logs.
@@ -195,14 +157,12 @@ async function deadLetters(args: string[]): Promise<void> {
 	process.stdout.write(`${total} dead letter(s) in ${config.queuePrefix}${shown}:\n${table(['KIND', 'ROOT / LICENSE', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows)}\n`);
 }
 
-async function retry(args: string[]): Promise<void> {
-	const ids: string[] = [];
-	const options = parseOptions(args, { all: 'flag', failed: 'flag', since: 'value' }, ids);
+async function retry(options: { all?: boolean; failed?: boolean; since?: string }, ids: string[]): Promise<void> {
 	// --failed is --all in the words of the issue: every dead letter (of both queues).
 	const all = options.all === true || options.failed === true;
 	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
 	let since: number | undefined;
-	if (typeof options.since === 'string') {
+	if (options.since !== undefined) {
 		if (!all) throw new UsageError('--since: goes with --failed (or --all), e.g. retry --failed --since 2h');
 		const parsed = parseSinceTime(options.since);
 		if ('error' in parsed) throw new UsageError(`--since: ${parsed.error}`);
@@ -228,14 +188,13 @@ function parseSince(raw: string, now = Date.now()): number {
 	return Math.floor(ms / 1000);
 }
 
-async function resync(args: string[]): Promise<void> {
-	const since = args.find((arg) => arg.startsWith('--since'));
-	const rootsIndex = args.indexOf('--root');
-	if ((since === undefined) === (rootsIndex === -1)) throw new UsageError('resync: give --since <ISO date> or --root <id>…');
+/** `--root a b` and `--root a --root b` both name roots a and b. */
+async function resync(since: string | undefined, rootFlags: string[] | undefined, rest: string[]): Promise<void> {
+	if ((since === undefined) === (rootFlags === undefined)) throw new UsageError('resync: give --since <ISO date> or --root <id>…');
+	if (since !== undefined && rest.length > 0) throw new UsageError(`unknown argument "${rest[0]}" (try --help)`);
 	const config = configFor('inspect');
-	if (rootsIndex !== -1) {
-		const roots = args.slice(rootsIndex + 1).filter((arg) => arg !== '--root');
-		if (roots.length === 0) throw new UsageError('--root: needs at least one id (sub_…, pi_… or cs_…)');
+	if (rootFlags !== undefined) {
+		const roots = [...rootFlags, ...rest];
 		const bad = roots.find((root) => !isRootId(root));
 		if (bad !== undefined) throw new UsageError(`--root: "${bad}" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id`);
 		await withQueues(config, async ({ syncs }) => {
@@ -244,8 +203,7 @@ async function resync(args: string[]): Promise<void> {
 		process.stdout.write(`Queued ${roots.length} sync(s): ${roots.join(', ')}\n`);
 		return;
 	}
-	const options = parseOptions(args, { since: 'value' });
-	const from = parseSince(options.since as string);
+	const from = parseSince(since as string);
 	if (config.stripeApiKey === '') fail('STRIPE_API_KEY: is required for resync --since (it reads the Events API)', EXIT_USAGE);
 	const stripe = createStripeClient(config);
 	const roots = new Set<string>();
@@ -256,14 +214,13 @@ async function resync(args: string[]): Promise<void> {
 		if ('root' in target) roots.add(target.root);
 	}
 	await withQueues(config, async ({ syncs }) => {
-		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${options.since as string}`);
+		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${since as string}`);
 	});
 	process.stdout.write(`Read ${events} event(s) since ${new Date(from * 1000).toISOString()}: queued ${roots.size} sync(s)\n`);
 }
 
-async function skipped(args: string[]): Promise<void> {
-	const options = parseOptions(args, { limit: 'value', json: 'flag' });
-	const limit = limitOption(options);
+async function skipped(options: { limit?: string; json?: boolean }): Promise<void> {
+	const limit = limitOption(options.limit);
 	const config = configFor('inspect');
 	const records = await withQueues(config, ({ redis }) => readSkipped(config, redis, limit));
 	if (options.json) {
@@ -288,11 +245,9 @@ function oneId(command: string, ids: string[], valid: (id: string) => boolean, w
 const ROOT_WHAT = 'a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id';
 const EVENT_WHAT = 'a Stripe event id (evt_…)';
 
-async function rootHistory(args: string[]): Promise<void> {
-	const ids: string[] = [];
-	const options = parseOptions(args, { limit: 'value', json: 'flag' }, ids);
+async function rootHistory(options: { limit?: string; json?: boolean }, ids: string[]): Promise<void> {
 	const root = oneId('root', ids, isRootId, ROOT_WHAT);
-	const limit = options.limit === undefined ? undefined : limitOption(options);
+	const limit = options.limit === undefined ? undefined : limitOption(options.limit);
 	const config = configFor('inspect');
 	const entries = await withQueues(config, ({ redis }) => readHistory(config, redis, root, limit));
 	if (options.json) {
@@ -302,9 +257,7 @@ async function rootHistory(args: string[]): Promise<void> {
 	process.stdout.write(formatRootHistory(root, entries, { maxEntries: config.historyMaxEntries, ttlSeconds: config.historyTtlSeconds }));
 }
 
-async function events(args: string[]): Promise<void> {
-	const ids: string[] = [];
-	const options = parseOptions(args, { json: 'flag' }, ids);
+async function events(options: { json?: boolean }, ids: string[]): Promise<void> {
 	const eventId = oneId('events', ids, (id) => EVENT_ID.test(id), EVENT_WHAT);
 	const config = configFor('inspect');
 	const story = await withQueues(config, ({ redis }) => eventStory(config, redis, eventId));
@@ -316,47 +269,92 @@ async function events(args: string[]): Promise<void> {
 	process.stdout.write(formatEventStory(story));
 }
 
-async function replay(args: string[]): Promise<void> {
-	const ids: string[] = [];
-	parseOptions(args, {}, ids);
+async function replay(ids: string[]): Promise<void> {
 	const eventId = oneId('replay', ids, (id) => EVENT_ID.test(id), EVENT_WHAT);
 	const config = configFor('inspect');
 	const result = await withQueues(config, (queues) => replayEvent(config, queues.redis, queues, eventId));
 	if (result.kind === 'unknown') fail(unknownEventMessage(config, eventId), 1);
 	const { root } = result.event;
-	process.stdout.write(`Queued a sync of ${root} (${result.deadLetter ? 'its dead letter retried' : 'from Stripe\'s current state'}): keycrate-worker root ${root}\n`);
+	process.stdout.write(`Queued a sync of ${root} (${result.deadLetter ? 'its dead letter retried' : "from Stripe's current state"}): keycrate-worker root ${root}\n`);
 }
 
+const LIST_OPTIONS = { limit: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/** The commands, in --help's order. A new command is one entry here: its help lines, its flags, what it runs. */
+const COMMANDS: readonly Command[] = [
+	command('start', {
+		help: '  start [--role ingest|process|all]   run the webhook ingest (HTTP), the sync processor, or both (default all)',
+		options: { role: { type: 'string' } },
+		run: ({ values }) => start(values.role),
+	}),
+	command('dead-letters', {
+		help: '  dead-letters [--limit N] [--json]   syncs and hand-offs that failed for good, with the reason',
+		options: LIST_OPTIONS,
+		run: ({ values }) => deadLetters(values),
+	}),
+	command('retry', {
+		help: `  retry <root or license key>… | --all
+                                      run dead letters again, e.g. after fixing PLANS_FILE or a price's metadata
+  retry --failed [--since <2h|ISO date>]
+                                      run every dead letter (that failed since then) again`,
+		options: { all: { type: 'boolean' }, failed: { type: 'boolean' }, since: { type: 'string' } },
+		positionals: true,
+		run: ({ values, positionals }) => retry(values, positionals),
+	}),
+	command('resync', {
+		help: `  resync --since <ISO date>           sync every root named by Stripe events since then (Stripe keeps 30 days)
+  resync --root <sub_…|pi_…|cs_…>…    sync these roots now`,
+		options: { since: { type: 'string' }, root: { type: 'string', multiple: true } },
+		positionals: true,
+		run: ({ values, positionals }) => resync(values.since, values.root, positionals),
+	}),
+	command('skipped', {
+		help: '  skipped [--limit N] [--json]        events and roots that led to no license, with the reason',
+		options: LIST_OPTIONS,
+		run: ({ values }) => skipped(values),
+	}),
+	command('root', {
+		help: `  root <sub_…|pi_…|cs_…> [--limit N] [--json]
+                                      what each sync of the root saw and did, and its hand-offs, oldest first`,
+		options: LIST_OPTIONS,
+		positionals: true,
+		run: ({ values, positionals }) => rootHistory(values, positionals),
+	}),
+	command('events', {
+		help: '  events <evt_…> [--json]             the root of a Stripe event and what the sync that took it did',
+		options: { json: { type: 'boolean' } },
+		positionals: true,
+		run: ({ values, positionals }) => events(values, positionals),
+	}),
+	command('replay', {
+		help: "  replay <evt_…>                      sync that event's root again now (a dead letter of it is retried)",
+		options: {},
+		positionals: true,
+		run: ({ positionals }) => replay(positionals),
+	}),
+	...bulkCommands((run) => {
+		const config = configFor('inspect');
+		return withQueues(config, ({ redis }) => run(config, redis, process.stdout));
+	}),
+];
+
 async function main(argv: string[]): Promise<void> {
-	const [command, ...rest] = argv;
-	if (command === undefined) {
+	const [name, ...rest] = argv;
+	const HELP = help(COMMANDS);
+	if (name === undefined) {
 		process.stderr.write(HELP);
 		process.exit(EXIT_USAGE);
 	}
-	if (command === '--help' || command === '-h' || command === 'help') {
+	if (name === '--help' || name === '-h' || name === 'help' || rest.includes('--help') || rest.includes('-h')) {
 		process.stdout.write(HELP);
 		return;
 	}
-	if (rest.includes('--help') || rest.includes('-h')) {
-		process.stdout.write(HELP);
-		return;
-	}
-	if (command === 'start') return start(rest);
-	if (command === 'dead-letters') return deadLetters(rest);
-	if (command === 'retry') return retry(rest);
-	if (command === 'resync') return resync(rest);
-	if (command === 'skipped') return skipped(rest);
-	if (command === 'root') return rootHistory(rest);
-	if (command === 'events') return events(rest);
-	if (command === 'replay') return replay(rest);
-	if (command === 'bulk' || command === 'jobs' || command === 'job' || command === 'cancel') {
-		const config = configFor('inspect');
-		return withQueues(config, ({ redis }) => bulkCommand(command, rest, config, redis, process.stdout));
-	}
-	throw new UsageError(`unknown command "${command}" (try --help)`);
+	const found = COMMANDS.find((entry) => entry.name === name);
+	if (found === undefined) throw new UsageError(`unknown command "${name}" (try --help)`);
+	return found.run(rest);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-	if (error instanceof UsageError || error instanceof BulkUsageError) fail(error.message, EXIT_USAGE);
+	if (error instanceof UsageError) fail(error.message, EXIT_USAGE);
 	fail((error as Error).message, 1);
 });

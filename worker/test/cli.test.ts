@@ -48,6 +48,31 @@ describe('keycrate-worker CLI', () => {
 		expect(badRole).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --role: must be one of ingest, process, all\n' });
 	});
 
+	test('an unknown flag, a missing value or a stray argument is one line naming it, exit 2, before any connection', async () => {
+		// No environment at all: usage is checked before the configuration and before Redis.
+		const cases: [string[], string][] = [
+			[['dead-letters', '--colour', 'red'], "Unknown option '--colour' for dead-letters (it takes --limit, --json; try --help)"],
+			[['skipped', '--limit'], '--limit: needs a value (try --help)'],
+			[['skipped', '--limit='], '--limit: needs a value'],
+			[['dead-letters', '--json=yes'], '--json: takes no value (try --help)'],
+			[['start', '--roles', 'all'], "Unknown option '--roles' for start (it takes --role; try --help)"],
+			[['start', 'ingest'], 'unknown argument "ingest" (try --help)'],
+			[['retry', '--every'], "Unknown option '--every' for retry (it takes --all, --failed, --since; try --help)"],
+			[['resync', '--since', '2026-11-01', 'sub_1'], 'unknown argument "sub_1" (try --help)'],
+			[['resync', '--root'], '--root: needs a value (try --help)'],
+			[['cancel', '--force', 'bulk_1'], "Unknown option '--force' for cancel (it takes no options; try --help)"],
+			[['jobs', 'bulk_1'], 'unknown argument "bulk_1" (try --help)'],
+		];
+		for (const [args, line] of cases) {
+			expect([args.join(' '), await runCli(args, {})]).toEqual([args.join(' '), { code: 2, stdout: '', stderr: `keycrate-worker: ${line}\n` }]);
+		}
+	});
+
+	test('--root takes ids after it or repeated, and checks each', async () => {
+		const result = await runCli(['resync', '--root', 'sub_a1', '--root=pi_b2', 'in_3'], goodEnv(prefix));
+		expect(result).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --root: "in_3" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n' });
+	});
+
 	test.each([
 		['KEYCRATE_API_KEY missing', { KEYCRATE_API_KEY: '' }, 'KEYCRATE_API_KEY: is required (the Keycrate API key, kc_…)'],
 		['KEYCRATE_API_KEY of another kind', { KEYCRATE_API_KEY: 'sk_live_notakeycratekey' }, 'KEYCRATE_API_KEY: must start with kc_ (a Keycrate API key)'],

@@ -55,7 +55,7 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 	});
 
 	test.each([
-		['missing header', (payload: string) => ({}), 'missing_signature'],
+		['missing header', (_payload: string) => ({}), 'missing_signature'],
 		['garbage header', () => ({ 'stripe-signature': 'nonsense' }), 'malformed_signature'],
 		['signed with an unknown secret', (payload: string) => ({ 'stripe-signature': signatureHeader(payload, SECRET_B) }), 'no_matching_signature'],
 		[

@@ -22,6 +22,8 @@ export class SmtpSink {
   ) {}
 
   static async start(): Promise<SmtpSink> {
+    // Assigned once the port is known; the connection handler is written before that, hence `let`.
+    // eslint-disable-next-line prefer-const
     let sink: SmtpSink | undefined;
     const server = createServer((socket) => sink?.serve(socket));
     await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '../../..');
@@ -20,8 +21,8 @@ try {
 	// eslint-plugin-n8n-nodes-base then checks file names against a fixture's name instead of the file's).
 	const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE_ENV'));
 	const run = spawnSync(join(here, 'node_modules/.bin/n8n-node'), ['lint'], { cwd: scratch, encoding: 'utf8', env: { ...env, FORCE_COLOR: '0', CI: 'true' } });
-	process.stdout.write((run.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, '').replaceAll(scratch, '.'));
-	process.stderr.write((run.stderr ?? '').replace(/\x1b\[[0-9;]*m/g, '').replaceAll(scratch, '.'));
+	process.stdout.write(stripVTControlCharacters(run.stdout ?? '').replaceAll(scratch, '.'));
+	process.stderr.write(stripVTControlCharacters(run.stderr ?? '').replaceAll(scratch, '.'));
 	process.exitCode = run.status ?? 1;
 } finally {
 	rmSync(scratch, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 //   tarball: the compiled .js and package.json of the tarball `npm pack` makes
 // Usage: node test/node/n8n-tools/scan.mjs <unpacked tarball dir> [<source dir>]
 // Prints one JSON object { source, tarball }, each { passed, message, details }.
+import { stripVTControlCharacters } from 'node:util';
 import { analyzePackage, SOURCE_FILE_PATTERNS } from '@n8n/scan-community-package/scanner/scanner.mjs';
 
 const [tarballDir, sourceDir] = process.argv.slice(2);
@@ -11,7 +12,7 @@ if (!tarballDir) {
 	process.stderr.write('usage: node scan.mjs <unpacked tarball dir> [<source dir>]\n');
 	process.exit(2);
 }
-const strip = ({ passed, message, details }) => ({ passed, message, details: details?.replace(/\x1b\[[0-9;]*m/g, '') });
+const strip = ({ passed, message, details }) => ({ passed, message, details: typeof details === 'string' ? stripVTControlCharacters(details) : details });
 const source = strip(await analyzePackage(sourceDir ?? new URL('../../..', import.meta.url).pathname, SOURCE_FILE_PATTERNS));
 const tarball = strip(await analyzePackage(tarballDir, ['**/*.js', 'package.json']));
 process.stdout.write(`${JSON.stringify({ source, tarball })}\n`);

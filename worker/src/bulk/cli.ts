@@ -3,10 +3,10 @@
 // `--follow` draws a progress bar (cli-progress) on a terminal and plain lines in a pipe.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { command, UsageError, type Command } from '../args.js';
 import type { Config } from '../config.js';
 import { createKeycrateClient } from '../keycrate/client.js';
 import { bulkQueue } from '../jobs/queues.js';
@@ -14,21 +14,11 @@ import type { BulkJobData, BulkResult } from './job.js';
 import { cancelBulkJob, dryRun, getBulkJob, listBulkJobs, startBulkJob, type BulkJobView, type BulkState } from './jobs.js';
 import { BULK_KINDS, BulkRequestError, parseBulkRequest } from './request.js';
 
-export class BulkUsageError extends Error {}
+/** A usage mistake in a bulk command (exit 2, like every UsageError). */
+export class BulkUsageError extends UsageError {}
 
 const FOLLOW_POLL_MS = 500;
 const ENDED: readonly BulkState[] = ['completed', 'failed', 'canceled'];
-
-export const BULK_HELP = `  bulk <kind> --app-id <uuid> [options]   queue a bulk job; kind: ${BULK_KINDS.join(', ')}
-      create:  --count N --duration-unit U [--duration-value N] [--tier <uuid>] [--tags a,b] [--hwid-lock true|false]
-               [--key-pattern P] [--metadata JSON]
-      others:  --keys k1,k2 | --keys-file F (one key a line) | --tier <uuid> --status S --tag T (a filter; none = the app)
-               extend: --duration-unit U --duration-value N; retier: --tier <uuid>|none (the target); lock: --hwid-lock;
-               export: --format csv|jsonl
-      always:  [--notify-url URL] [--dry-run] [--follow]
-  jobs [--state S] [--limit N] [--json]   bulk jobs, newest first
-  job <id> [--json] [--follow]            one bulk job: progress, result
-  cancel <id>                             stop a bulk job after its current chunk`;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -93,6 +83,7 @@ export function bulkBody(kind: string, values: Values): Record<string, unknown> 
 	return clean(body);
 }
 
+/** The flags of `bulk <kind>`. */
 const BULK_OPTIONS = {
 	'app-id': { type: 'string' },
 	count: { type: 'string' },
@@ -111,20 +102,7 @@ const BULK_OPTIONS = {
 	'notify-url': { type: 'string' },
 	'dry-run': { type: 'boolean' },
 	follow: { type: 'boolean' },
-	json: { type: 'boolean' },
-	state: { type: 'string' },
-	limit: { type: 'string' },
 } as const;
-
-function parse(args: string[], allowed: (keyof typeof BULK_OPTIONS)[]): { values: Values; positionals: string[] } {
-	const options = Object.fromEntries(allowed.map((name) => [name, BULK_OPTIONS[name]]));
-	try {
-		const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-		return { values: values as Values, positionals };
-	} catch (error) {
-		throw new BulkUsageError(`${(error as Error).message.split('\n')[0]} (try --help)`);
-	}
-}
 
 function describe(view: BulkJobView): string {
 	const { progress } = view;
@@ -165,62 +143,109 @@ async function follow(queue: Queue<BulkJobData, BulkResult>, id: string, out: No
 	}
 }
 
-/** Runs one bulk command; `redis` is an admin connection the caller owns. */
-export async function bulkCommand(command: string, args: string[], config: Config, redis: Redis, out: NodeJS.WriteStream): Promise<void> {
-	const queue = bulkQueue(config, redis) as Queue<BulkJobData, BulkResult>;
-	queue.on('error', () => undefined);
-	try {
-		if (command === 'bulk') {
-			const [kind, ...rest] = args;
-			if (kind === undefined || !(BULK_KINDS as readonly string[]).includes(kind)) throw new BulkUsageError(`bulk: give a kind (${BULK_KINDS.join(', ')})`);
-			const { values, positionals } = parse(rest, Object.keys(BULK_OPTIONS).filter((name) => !['json', 'state', 'limit'].includes(name)) as (keyof typeof BULK_OPTIONS)[]);
-			if (positionals.length > 0) throw new BulkUsageError(`unknown argument "${positionals[0]}" (try --help)`);
-			let parsed;
-			try {
-				parsed = parseBulkRequest(bulkBody(kind, values));
-			} catch (error) {
-				// The API's field names, said as the flags the user typed.
-				if (error instanceof BulkRequestError) throw new BulkUsageError(`--${error.field.replace('subscription_id', 'tier').replace('license_keys', 'keys').replace(/^filter\./, '').replace(/_/g, '-')}: ${error.message.slice(error.field.length + 2)}`);
-				throw error;
-			}
-			if (parsed.dryRun) {
-				const client = parsed.spec.kind === 'create' ? undefined : createKeycrateClient(config);
-				if (client !== undefined && !config.keycrateApiKey.startsWith('kc_')) throw new BulkUsageError('--dry-run: counting a selection reads Keycrate: set KEYCRATE_API_KEY');
-				const plan = await dryRun(config, client ?? { listLicensesPage: async () => ({ items: [], more: false }) }, parsed.spec);
-				client?.close();
-				out.write(`dry run: ${plan.kind} of ${plan.selected} license(s), about ${plan.calls} Keycrate call(s); nothing was queued\n`);
-				return;
-			}
-			const view = await startBulkJob(config, queue, parsed.spec);
-			out.write(`queued ${view.id} (${view.kind}); follow it with: keycrate-worker job ${view.id} --follow\n`);
-			if (values.follow === true) out.write(describe(await follow(queue, view.id, out)));
-			return;
+/** Runs `work` with an admin connection the caller owns (it connects, waits for Redis and closes). */
+export type Connect = (work: (config: Config, redis: Redis, out: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
+
+/** Runs `work` with the bulk queue on the caller's connection. */
+function withBulkQueue(connect: Connect, work: (queue: Queue<BulkJobData, BulkResult>, config: Config, redis: Redis, out: NodeJS.WriteStream) => Promise<void>): Promise<void> {
+	return connect(async (config, redis, out) => {
+		const queue = bulkQueue(config, redis) as Queue<BulkJobData, BulkResult>;
+		queue.on('error', () => undefined);
+		try {
+			await work(queue, config, redis, out);
+		} finally {
+			await queue.close();
 		}
-		if (command === 'jobs') {
-			const { values, positionals } = parse(args, ['state', 'limit', 'json']);
-			if (positionals.length > 0) throw new BulkUsageError(`unknown argument "${positionals[0]}" (try --help)`);
-			const state = values.state as string | undefined;
-			if (state !== undefined && !['waiting', 'active', 'delayed', 'completed', 'failed', 'canceled'].includes(state)) throw new BulkUsageError('--state: must be waiting, active, delayed, completed, failed or canceled');
-			const limit = wholeFlag(values.limit as string | undefined, 'limit') ?? 20;
-			if (limit < 1 || limit > 100) throw new BulkUsageError('--limit: must be from 1 to 100');
-			const views = await listBulkJobs(queue, state as BulkState | undefined, limit);
-			if (values.json === true) for (const view of views) out.write(`${JSON.stringify(view)}\n`);
-			else out.write(views.length === 0 ? 'No bulk jobs.\n' : views.map(describe).join(''));
-			return;
-		}
-		const { values, positionals } = parse(args, command === 'job' ? ['json', 'follow'] : []);
-		const [id, extra] = positionals;
-		if (id === undefined || extra !== undefined) throw new BulkUsageError(`${command}: give one bulk job id (bulk_…)`);
-		if (command === 'cancel') {
-			const outcome = await cancelBulkJob(config, redis, queue, id);
-			if (outcome.kind === 'unknown') throw new BulkUsageError(`no bulk job ${id}`);
-			out.write(outcome.kind === 'ended' ? `${id} has ended already (${outcome.view.state})\n` : `${id}: cancel asked; it stops after its current chunk\n`);
-			return;
-		}
-		const view = values.follow === true ? await follow(queue, id, out) : await getBulkJob(queue, id);
-		if (view === undefined) throw new BulkUsageError(`no bulk job ${id}`);
-		out.write(values.json === true ? `${JSON.stringify(view)}\n` : describe(view));
-	} finally {
-		await queue.close();
-	}
+	});
+}
+
+function oneJobId(name: string, positionals: string[]): string {
+	const [id, extra] = positionals;
+	if (id === undefined || extra !== undefined) throw new BulkUsageError(`${name}: give one bulk job id (bulk_…)`);
+	return id;
+}
+
+/** bulk, jobs, job, cancel: entries of keycrate-worker's command table. */
+export function bulkCommands(connect: Connect): Command[] {
+	return [
+		command('bulk', {
+			help: `  bulk <kind> --app-id <uuid> [options]   queue a bulk job; kind: ${BULK_KINDS.join(', ')}
+      create:  --count N --duration-unit U [--duration-value N] [--tier <uuid>] [--tags a,b] [--hwid-lock true|false]
+               [--key-pattern P] [--metadata JSON]
+      others:  --keys k1,k2 | --keys-file F (one key a line) | --tier <uuid> --status S --tag T (a filter; none = the app)
+               extend: --duration-unit U --duration-value N; retier: --tier <uuid>|none (the target); lock: --hwid-lock;
+               export: --format csv|jsonl
+      always:  [--notify-url URL] [--dry-run] [--follow]`,
+			options: BULK_OPTIONS,
+			positionals: true,
+			run: async ({ values, positionals }) => {
+				const [kind, extra] = positionals;
+				if (kind === undefined || !(BULK_KINDS as readonly string[]).includes(kind)) throw new BulkUsageError(`bulk: give a kind (${BULK_KINDS.join(', ')})`);
+				if (extra !== undefined) throw new BulkUsageError(`unknown argument "${extra}" (try --help)`);
+				let parsed;
+				try {
+					parsed = parseBulkRequest(bulkBody(kind, values));
+				} catch (error) {
+					// The API's field names, said as the flags the user typed.
+					if (error instanceof BulkRequestError) throw new BulkUsageError(`--${error.field.replace('subscription_id', 'tier').replace('license_keys', 'keys').replace(/^filter\./, '').replace(/_/g, '-')}: ${error.message.slice(error.field.length + 2)}`);
+					throw error;
+				}
+				const request = parsed;
+				await withBulkQueue(connect, async (queue, config, _redis, out) => {
+					if (request.dryRun) {
+						const client = request.spec.kind === 'create' ? undefined : createKeycrateClient(config);
+						if (client !== undefined && !config.keycrateApiKey.startsWith('kc_')) throw new BulkUsageError('--dry-run: counting a selection reads Keycrate: set KEYCRATE_API_KEY');
+						const plan = await dryRun(config, client ?? { listLicensesPage: async () => ({ items: [], more: false }) }, request.spec);
+						client?.close();
+						out.write(`dry run: ${plan.kind} of ${plan.selected} license(s), about ${plan.calls} Keycrate call(s); nothing was queued\n`);
+						return;
+					}
+					const view = await startBulkJob(config, queue, request.spec);
+					out.write(`queued ${view.id} (${view.kind}); follow it with: keycrate-worker job ${view.id} --follow\n`);
+					if (values.follow === true) out.write(describe(await follow(queue, view.id, out)));
+				});
+			},
+		}),
+		command('jobs', {
+			help: '  jobs [--state S] [--limit N] [--json]   bulk jobs, newest first',
+			options: { state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+			run: async ({ values }) => {
+				const state = values.state;
+				if (state !== undefined && !['waiting', 'active', 'delayed', 'completed', 'failed', 'canceled'].includes(state)) throw new BulkUsageError('--state: must be waiting, active, delayed, completed, failed or canceled');
+				const limit = wholeFlag(values.limit, 'limit') ?? 20;
+				if (limit < 1 || limit > 100) throw new BulkUsageError('--limit: must be from 1 to 100');
+				await withBulkQueue(connect, async (queue, _config, _redis, out) => {
+					const views = await listBulkJobs(queue, state as BulkState | undefined, limit);
+					if (values.json === true) for (const view of views) out.write(`${JSON.stringify(view)}\n`);
+					else out.write(views.length === 0 ? 'No bulk jobs.\n' : views.map(describe).join(''));
+				});
+			},
+		}),
+		command('job', {
+			help: '  job <id> [--json] [--follow]            one bulk job: progress, result',
+			options: { json: { type: 'boolean' }, follow: { type: 'boolean' } },
+			positionals: true,
+			run: async ({ values, positionals }) => {
+				const id = oneJobId('job', positionals);
+				await withBulkQueue(connect, async (queue, _config, _redis, out) => {
+					const view = values.follow === true ? await follow(queue, id, out) : await getBulkJob(queue, id);
+					if (view === undefined) throw new BulkUsageError(`no bulk job ${id}`);
+					out.write(values.json === true ? `${JSON.stringify(view)}\n` : describe(view));
+				});
+			},
+		}),
+		command('cancel', {
+			help: '  cancel <id>                             stop a bulk job after its current chunk',
+			options: {},
+			positionals: true,
+			run: async ({ positionals }) => {
+				const id = oneJobId('cancel', positionals);
+				await withBulkQueue(connect, async (queue, config, redis, out) => {
+					const outcome = await cancelBulkJob(config, redis, queue, id);
+					if (outcome.kind === 'unknown') throw new BulkUsageError(`no bulk job ${id}`);
+					out.write(outcome.kind === 'ended' ? `${id} has ended already (${outcome.view.state})\n` : `${id}: cancel asked; it stops after its current chunk\n`);
+				});
+			},
+		}),
+	];
 }
