@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import { createKeycrateClient } from '../keycrate/client.js';
 import { bulkQueue } from '../jobs/queues.js';
@@ -166,7 +166,7 @@ async function follow(queue: Queue<BulkJobData, BulkResult>, id: string, out: No
 }
 
 /** Runs one bulk command; `redis` is an admin connection the caller owns. */
-export async function bulkCommand(command: string, args: string[], config: Config, redis: Redis, out: NodeJS.WriteStream): Promise<void> {
+export async function bulkCommand(command: string, args: string[], config: Config, redis: RedisConnection, out: NodeJS.WriteStream): Promise<void> {
 	const queue = bulkQueue(config, redis) as Queue<BulkJobData, BulkResult>;
 	queue.on('error', () => undefined);
 	try {
