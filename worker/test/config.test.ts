@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { clusterNodes, connectRedis } from '../src/redis.js';
 
 const GOOD: Record<string, string> = {
 	KEYCRATE_API_KEY: 'kc_config_test_0123456789',
@@ -180,6 +182,31 @@ describe('README "Configuration" table', () => {
 		expect(literal.length).toBeGreaterThan(15);
 		for (const { name, fallback } of literal) {
 			expect([name, loadConfig({ ...GOOD, [name]: fallback.slice(1, -1) }, 'all')]).toEqual([name, base]);
+		}
+	});
+});
+
+describe('REDIS_CLUSTER', () => {
+	test('REDIS_URL lists the seed nodes; the first URL gives every node its user, password and TLS', () => {
+		expect(clusterNodes('rediss://app:s%3Acret@10.0.0.1:7000, rediss://10.0.0.2')).toEqual({
+			nodes: [
+				{ host: '10.0.0.1', port: 7000 },
+				{ host: '10.0.0.2', port: 6379 },
+			],
+			nodeOptions: { username: 'app', password: 's:cret', tls: {} },
+		});
+		const config = loadConfig({ ...GOOD, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'all');
+		expect(config).toMatchObject({ redisCluster: true, queuePrefix: '{keycrate}' });
+		const cluster = connectRedis(config, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: false });
+		const single = connectRedis(loadConfig(GOOD, 'all'), { lazyConnect: true });
+		try {
+			expect(cluster).toBeInstanceOf(Cluster);
+			// BullMQ reads a cluster's per-node options for its maxRetriesPerRequest check.
+			expect((cluster as Cluster).options).toMatchObject({ enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: null } });
+			expect(single).toBeInstanceOf(Redis);
+		} finally {
+			cluster.disconnect();
+			single.disconnect();
 		}
 	});
 });
