@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import { Deliverer, checkEndpoint, type DeliverOptions, type DeliveryRecord, type DeliveryResult, type WebhookEndpoint } from './delivery';
 import { FakeUsageError } from './errors';
-import { FaultInjector, type Faults } from './faults';
+import { FaultInjector, type Faults, type InjectedFaults } from './faults';
 import { newApiKey } from './ids';
 import { legacyEvent } from './legacy';
 import { Api } from './routes';
@@ -283,6 +283,10 @@ export class StripeFake {
   }
   faults(): Faults {
     return this.faultInjector.get();
+  }
+  /** The 500s and 429s the faults answered (a 429 of the per-second budget counts too). */
+  injectedFaults(): InjectedFaults {
+    return this.faultInjector.injected();
   }
   /** API calls so far per "METHOD /v1/path-template" (every outcome). */
   requests(): Record<string, number> {

@@ -6,7 +6,7 @@
 export { startStripeFake, StripeFake, type StripeFakeOptions } from './fake';
 export { USER_AGENT, seededRandom, type DeliverOptions, type DeliveryRecord, type DeliveryResult, type WebhookEndpoint } from './delivery';
 export { FakeUsageError } from './errors';
-export type { Faults } from './faults';
+export type { Faults, InjectedFaults } from './faults';
 export { newApiKey, newWebhookSecret } from './ids';
 export { LEGACY_API_VERSION } from './legacy';
 export { addInterval, checkMetadata } from './scenarios';

@@ -130,4 +130,18 @@ test('injected 500s follow the rate on the random draw', () => {
   expect(() => faults.check()).toThrow(expect.objectContaining({ status: 500, type: 'api_error' }));
   faults.check();
   expect(() => faults.check()).toThrow(expect.objectContaining({ status: 500 }));
+  expect(faults.injected()).toEqual({ '429': 0, '500': 2 });
+});
+
+test('injected 429s at a rate: one draw, 500 below its rate, 429 in the next band, counted apart', () => {
+  const draws = [0.04, 0.05, 0.09, 0.1, 0.5];
+  const faults = new FaultInjector(() => draws.shift() ?? 1);
+  faults.set({ error500Rate: 0.05, error429Rate: 0.05 });
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 500 }));
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 429, code: 'rate_limit' }));
+  expect(() => faults.check()).toThrow(expect.objectContaining({ status: 429 }));
+  faults.check();
+  faults.check();
+  expect(faults.injected()).toEqual({ '429': 2, '500': 1 });
+  expect(() => faults.set({ error429Rate: -0.1 })).toThrow(/error429Rate: must be a number from 0 to 1/);
 });

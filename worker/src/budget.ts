@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.js';
 
 /** Waits (each at most 1 s) for room before a request gives way. */
 const BUDGET_WAITS = 4;
@@ -15,7 +15,7 @@ export const BULK_SHARE = 0.8;
 
 export class RequestBudget {
 	constructor(
-		private readonly redis: Redis,
+		private readonly redis: RedisConnection,
 		private readonly key: string,
 		private readonly perSecond: number,
 		private readonly exhausted: () => Error,

@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
 import { createLogger, describeRedisUrl, secretScrubber, secretValues } from './log.js';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.js';
 import { enqueueSync, handoffQueue, ingestConnection, readSkipped, syncQueue, type SyncJobData } from './jobs/queues.js';
 import { bulkCommands } from './bulk/cli.js';
 import { command, UsageError, type Command } from './args.js';
@@ -14,6 +14,7 @@ import { EVENT_ID, eventStory, readHistory, replayEvent, unknownEventMessage } f
 import { formatEventStory, formatRootHistory } from './jobs/history-view.js';
 import { startWorker } from './runner.js';
 import { createStripeClient } from './stripe/client.js';
+import { read } from './stripe/fetch.js';
 import { HANDLED_EVENT_TYPES, isRootId, rootOfEvent } from './stripe/roots.js';
 
 const NAME = 'keycrate-worker';
@@ -98,7 +99,7 @@ async function start(roleFlag: string | undefined): Promise<void> {
 }
 
 interface AdminQueues {
-	redis: Redis;
+	redis: RedisConnection;
 	syncs: Queue<SyncJobData>;
 	handoffs: Queue;
 }
@@ -208,10 +209,17 @@ async function resync(since: string | undefined, rootFlags: string[] | undefined
 	const stripe = createStripeClient(config);
 	const roots = new Set<string>();
 	let events = 0;
-	for await (const event of stripe.events.list({ created: { gte: from }, types: [...HANDLED_EVENT_TYPES], limit: 100 })) {
-		events += 1;
-		const target = rootOfEvent(event);
-		if ('root' in target) roots.add(target.root);
+	// Page by page through the sync's own read, so that a 429 is waited out instead of ending the resync.
+	for (let after: string | undefined; ; ) {
+		const cursor = after;
+		const page = await read({ stripe }, (client) => client.events.list({ created: { gte: from }, types: [...HANDLED_EVENT_TYPES], limit: 100, ...(cursor ? { starting_after: cursor } : {}) }));
+		for (const event of page.data) {
+			events += 1;
+			const target = rootOfEvent(event);
+			if ('root' in target) roots.add(target.root);
+		}
+		if (!page.has_more || page.data.length === 0) break;
+		after = page.data[page.data.length - 1].id;
 	}
 	await withQueues(config, async ({ syncs }) => {
 		for (const root of roots) await enqueueSync(config, syncs, root, `resync --since ${since as string}`);

@@ -16,6 +16,8 @@ export const DISPUTE_PAUSES: readonly DisputePauses[] = ['chargeback', 'inquiry'
 
 export interface Config {
 	redisUrl: string;
+	/** REDIS_CLUSTER=true: REDIS_URL names seed nodes of a Redis Cluster (comma-separated), reached with ioredis' Cluster. */
+	redisCluster: boolean;
 	/** BullMQ prefix; the `{…}` hash tag keeps every key of the worker in one Redis Cluster slot. */
 	queuePrefix: string;
 	keycrateApiUrl: string;
@@ -318,11 +320,20 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	if (secretProblem !== undefined) throw new ConfigError('LICENSE_WEBHOOK_SECRET', secretProblem);
 
 	const redisUrl = text(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
-	if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+	const redisCluster = oneOf(env, 'REDIS_CLUSTER', ['true', 'false'] as const, 'false') === 'true';
+	const redisNodes = redisUrl.split(',').map((node) => node.trim());
+	if (redisNodes.some((node) => !/^rediss?:\/\//.test(node))) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+	if (redisNodes.length > 1 && !redisCluster) throw new ConfigError('REDIS_URL', 'names several nodes: set REDIS_CLUSTER=true for a Redis Cluster');
+	// BullMQ's scripts touch several keys of a queue at once; a cluster runs a script only when all its keys
+	// hash to one slot, which the {…} tag at the front of every key makes sure of.
+	if (redisCluster && !/^\{[^{}]+\}/.test(queuePrefix)) {
+		throw new ConfigError('QUEUE_PREFIX', 'on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot');
+	}
 
 	const keycrateTimeoutMs = integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000);
 	return {
 		redisUrl,
+		redisCluster,
 		queuePrefix,
 		keycrateApiUrl: httpUrl(env, 'KEYCRATE_API_URL', 'https://api.keycrate.dev') as string,
 		keycrateApiKey,

@@ -62,9 +62,10 @@ export function secretValues(config: Partial<Config>): string[] {
 		config.metricsToken,
 		...(config.stripeWebhookSecrets ?? []),
 	];
-	if (config.redisUrl !== undefined) {
+	// A cluster's REDIS_URL lists its seed nodes, comma-separated: each may carry the password.
+	for (const node of config.redisUrl?.split(',') ?? []) {
 		try {
-			const password = new URL(config.redisUrl).password;
+			const password = new URL(node.trim()).password;
 			if (password !== '') values.push(decodeURIComponent(password), password);
 		} catch {
 			// An unparsable URL was refused by loadConfig already; nothing to add.
@@ -87,15 +88,20 @@ export function secretScrubber(secrets: string[]): (line: string) => string {
 	};
 }
 
-/** REDIS_URL without its password, for log lines and messages. */
+/** REDIS_URL without its password(s), for log lines and messages. */
 export function describeRedisUrl(redisUrl: string): string {
-	try {
-		const url = new URL(redisUrl);
-		if (url.password !== '') url.password = '***';
-		return url.toString();
-	} catch {
-		return 'redis://?';
-	}
+	return redisUrl
+		.split(',')
+		.map((node) => {
+			try {
+				const url = new URL(node.trim());
+				if (url.password !== '') url.password = '***';
+				return url.toString();
+			} catch {
+				return 'redis://?';
+			}
+		})
+		.join(',');
 }
 
 export function createLogger(

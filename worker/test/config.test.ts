@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { clusterNodes, connectRedis } from '../src/redis.js';
 
 const GOOD: Record<string, string> = {
 	KEYCRATE_API_KEY: 'kc_config_test_0123456789',
@@ -88,6 +90,10 @@ describe('loadConfig', () => {
 		[{ STRIPE_WEBHOOK_SECRETS: 'whsec_ok,plainsecret' }, 'STRIPE_WEBHOOK_SECRETS: entry 2 must start with whsec_'],
 		[{ QUEUE_PREFIX: 'kc{tag}' }, 'QUEUE_PREFIX: a hash tag must open the prefix, e.g. {keycrate}'],
 		[{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must start with redis:// or rediss://'],
+		[{ REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'REDIS_URL: names several nodes: set REDIS_CLUSTER=true for a Redis Cluster'],
+		[{ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://127.0.0.1:7000,127.0.0.1:7001' }, 'REDIS_URL: must start with redis:// or rediss://'],
+		[{ REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'keycrate' }, 'QUEUE_PREFIX: on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot'],
+		[{ REDIS_CLUSTER: 'yes' }, 'REDIS_CLUSTER: must be one of true, false, got "yes"'],
 		[{ KEYCRATE_API_URL: 'api.keycrate.dev' }, 'KEYCRATE_API_URL: must be an absolute http(s) URL'],
 		[{ KEYCRATE_API_URL: 'ftp://api.keycrate.dev' }, 'KEYCRATE_API_URL: must use http or https, got ftp:'],
 		[{ STRIPE_API_BASE: 'not a url' }, 'STRIPE_API_BASE: must be an absolute http(s) URL'],
@@ -180,6 +186,31 @@ describe('README "Configuration" table', () => {
 		expect(literal.length).toBeGreaterThan(15);
 		for (const { name, fallback } of literal) {
 			expect([name, loadConfig({ ...GOOD, [name]: fallback.slice(1, -1) }, 'all')]).toEqual([name, base]);
+		}
+	});
+});
+
+describe('REDIS_CLUSTER', () => {
+	test('REDIS_URL lists the seed nodes; the first URL gives every node its user, password and TLS', () => {
+		expect(clusterNodes('rediss://app:s%3Acret@10.0.0.1:7000, rediss://10.0.0.2')).toEqual({
+			nodes: [
+				{ host: '10.0.0.1', port: 7000 },
+				{ host: '10.0.0.2', port: 6379 },
+			],
+			nodeOptions: { username: 'app', password: 's:cret', tls: {} },
+		});
+		const config = loadConfig({ ...GOOD, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'all');
+		expect(config).toMatchObject({ redisCluster: true, queuePrefix: '{keycrate}' });
+		const cluster = connectRedis(config, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: false });
+		const single = connectRedis(loadConfig(GOOD, 'all'), { lazyConnect: true });
+		try {
+			expect(cluster).toBeInstanceOf(Cluster);
+			// BullMQ reads a cluster's per-node options for its maxRetriesPerRequest check.
+			expect((cluster as Cluster).options).toMatchObject({ enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: null } });
+			expect(single).toBeInstanceOf(Redis);
+		} finally {
+			cluster.disconnect();
+			single.disconnect();
 		}
 	});
 });

@@ -42,6 +42,12 @@ describe('secret scrubbing', () => {
 		expect(describeRedisUrl('redis://user:p%40ssword1@redis:6379/0')).toBe('redis://user:***@redis:6379/0');
 	});
 
+	test("a cluster's seed list: every node's password scrubbed and hidden", () => {
+		const nodes = 'redis://:clusterpw1@10.0.0.1:7000, redis://:clusterpw2@10.0.0.2:7000';
+		expect(secretScrubber(secretValues({ redisUrl: nodes }))('pw clusterpw1 clusterpw2')).toBe(`pw ${CENSOR} ${CENSOR}`);
+		expect(describeRedisUrl(nodes)).toBe('redis://:***@10.0.0.1:7000,redis://:***@10.0.0.2:7000');
+	});
+
 	test('logger: secret fields are redacted wherever they sit, secret values scrubbed from any text', () => {
 		const config = loadConfig(
 			{

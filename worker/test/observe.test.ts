@@ -158,7 +158,14 @@ describe('metrics and probes of real worker processes', () => {
 			return (view.body.data as { state?: string } | undefined)?.state === 'completed' ? true : undefined;
 		});
 
-		const after = { ingest: await scrape(ingest.ingestUrl as string), process: await scrape(processUrl), all: await scrape(all.ingestUrl as string) };
+		// Queue gauges are read from Redis at most once a second per process: scrape until each has read the end state.
+		const settled = async (url: string) =>
+			waitFor(`${url}'s queue gauges to read the completed jobs`, async () => {
+				const scraped = await scrape(url);
+				const completed = (queue: string) => sampleValue(scraped, 'keycrate_worker_queue_jobs', { queue, state: 'completed' }) ?? 0;
+				return completed('keycrate-sync') >= 3 && completed('keycrate-bulk') === 1 ? scraped : undefined;
+			});
+		const after = { ingest: await settled(ingest.ingestUrl as string), process: await settled(processUrl), all: await settled(all.ingestUrl as string) };
 		const delta = (role: keyof typeof after, name: string, labels: Record<string, string> = {}) => sampleSum(after[role], name, labels) - sampleSum(before[role], name, labels);
 
 		// The ingest: received / verified / rejected by reason / outcome, and the ack latency.

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import { command, UsageError, type Command } from '../args.js';
 import type { Config } from '../config.js';
 import { createKeycrateClient } from '../keycrate/client.js';
@@ -144,10 +144,10 @@ async function follow(queue: Queue<BulkJobData, BulkResult>, id: string, out: No
 }
 
 /** Runs `work` with an admin connection the caller owns (it connects, waits for Redis and closes). */
-export type Connect = (work: (config: Config, redis: Redis, out: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
+export type Connect = (work: (config: Config, redis: RedisConnection, out: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
 
 /** Runs `work` with the bulk queue on the caller's connection. */
-function withBulkQueue(connect: Connect, work: (queue: Queue<BulkJobData, BulkResult>, config: Config, redis: Redis, out: NodeJS.WriteStream) => Promise<void>): Promise<void> {
+function withBulkQueue(connect: Connect, work: (queue: Queue<BulkJobData, BulkResult>, config: Config, redis: RedisConnection, out: NodeJS.WriteStream) => Promise<void>): Promise<void> {
 	return connect(async (config, redis, out) => {
 		const queue = bulkQueue(config, redis) as Queue<BulkJobData, BulkResult>;
 		queue.on('error', () => undefined);

@@ -6,7 +6,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import { isKeycrateError, isPermanentKeycrateError, mayStillCommit } from '../keycrate/errors.js';
 import type { BulkItemResult, KeycrateLicense, LicenseCreateBulkRequest, LicenseListFilter } from '../keycrate/client.js';
@@ -61,7 +61,7 @@ export interface BulkResult {
 
 export interface BulkContext {
 	config: Pick<Config, 'queuePrefix' | 'bulkBatchSize' | 'settleMs' | 'bulkResultTtlSeconds' | 'exportDir' | 'retryScheduleMs'>;
-	connection: Redis;
+	connection: RedisConnection;
 	api: BulkApi;
 	log: Logger;
 	/** The sync queue: while buyers' syncs wait, bulk chunks step aside. */

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Job, JobState, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import { bulkJobOptions } from '../jobs/queues.js';
 import type { BulkApi, BulkJobData, BulkProgress, BulkResult } from './job.js';
@@ -83,7 +83,7 @@ export async function listBulkJobs(queue: Queue<BulkJobData, BulkResult>, state:
 export type CancelOutcome = { kind: 'canceled'; view: BulkJobView } | { kind: 'ended'; view: BulkJobView } | { kind: 'unknown' };
 
 /** Asks the job to stop after its current chunk (one not started yet stops before its first). */
-export async function cancelBulkJob(config: Config, redis: Redis, queue: Queue<BulkJobData, BulkResult>, id: string): Promise<CancelOutcome> {
+export async function cancelBulkJob(config: Config, redis: RedisConnection, queue: Queue<BulkJobData, BulkResult>, id: string): Promise<CancelOutcome> {
 	const before = await getBulkJob(queue, id);
 	if (before === undefined) return { kind: 'unknown' };
 	if (['completed', 'failed', 'canceled'].includes(before.state)) return { kind: 'ended', view: before };

@@ -2,7 +2,7 @@
 // before and after its call), its counts and first failures, and a cancel flag. All under the queue prefix (one
 // Redis Cluster slot with the hash tag) and expiring BULK_RESULT_TTL after the job ends.
 
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { SnapshotEntry } from './plan.js';
 
 /** Failures kept per job (the counts are exact; the list is what a seller reads). */
@@ -20,7 +20,7 @@ export class BulkStore {
 	private readonly base: string;
 
 	constructor(
-		private readonly redis: Redis,
+		private readonly redis: RedisConnection,
 		prefix: string,
 		readonly jobId: string,
 	) {

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { BulkApi, BulkJobData, BulkResult } from '../bulk/job.js';
 import { cancelBulkJob, dryRun, getBulkJob, listBulkJobs, startBulkJob, type BulkState } from '../bulk/jobs.js';
 import { BulkRequestError, parseBulkRequest } from '../bulk/request.js';
@@ -56,7 +56,7 @@ function integerParam(query: URLSearchParams, name: string, fallback: number, ma
 	return Number(raw);
 }
 
-export function createAdminApi(config: Config, connection: Redis, syncs: Queue<SyncJobData>, send: Send, log: Logger, keycrate: BulkApi | undefined): AdminApi {
+export function createAdminApi(config: Config, connection: RedisConnection, syncs: Queue<SyncJobData>, send: Send, log: Logger, keycrate: BulkApi | undefined): AdminApi {
 	const token = config.adminToken as string;
 	const bulks = bulkQueue(config, connection) as Queue<BulkJobData, BulkResult>;
 	const handoffs = handoffQueue(config, connection);

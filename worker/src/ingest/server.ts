@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type Stripe from 'stripe';
 import type { Config } from '../config.js';
 import { describeRedisUrl, eventFields, type Logger } from '../log.js';
@@ -35,7 +35,7 @@ const CLOSE_GRACE_MS = 10000;
 
 export interface IngestDeps {
 	/** A Redis connection to use instead of a new `ingestConnection(config)`; the caller then owns it. */
-	connection?: Redis;
+	connection?: RedisConnection;
 	/** Clock in milliseconds for the signature tolerance; tests move it instead of waiting. */
 	now?: () => number;
 	/** More parts /readyz checks (role all: the processor). */

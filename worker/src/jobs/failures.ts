@@ -2,7 +2,7 @@
 // unrecoverable), when a failure is a dead letter, and Redis outages logged once each way.
 
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import { PermanentError } from '../errors.js';
 import { isPermanentKeycrateError } from '../keycrate/errors.js';
 import type { Logger } from '../log.js';
@@ -30,7 +30,7 @@ export function asJobError(error: unknown, scrub: (text: string) => string): Err
 }
 
 /** Logs a Redis outage once when it starts and once when it ends, however many reconnects come between. */
-export function watchRedis(connection: Redis, log: Logger): () => void {
+export function watchRedis(connection: RedisConnection, log: Logger): () => void {
 	let down = false;
 	const onError = (error: Error) => {
 		if (!down) log.error({ err: error.message }, 'Redis unavailable: jobs wait until it is back');
@@ -49,7 +49,7 @@ export function watchRedis(connection: Redis, log: Logger): () => void {
 }
 
 /** Logs a worker's own Redis errors (watchRedis says when Redis goes and comes back) and its dead letters. */
-export function reportFailures<T>(worker: Worker<T>, connection: Redis, log: Logger, what: string, fields: (job: Job<T>) => object): void {
+export function reportFailures<T>(worker: Worker<T>, connection: RedisConnection, log: Logger, what: string, fields: (job: Job<T>) => object): void {
 	worker.on('error', (error) => {
 		if (connection.status === 'ready') log.error({ err: error.message }, `${what} worker error`);
 	});

@@ -14,7 +14,7 @@
 // (a script that also takes the pending events), and a failed write is logged, never fails the job.
 
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import type { Done } from '../keycrate/execute.js';
 import type { LicenseApi } from '../keycrate/licenses.js';
@@ -287,9 +287,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return #taken
 `;
 
-type HistoryRedis = Redis & { historyAppend(history: string, pending: string, entry: string, takenBefore: string, max: string, ttl: string): Promise<number> };
+type HistoryRedis = RedisConnection & { historyAppend(history: string, pending: string, entry: string, takenBefore: string, max: string, ttl: string): Promise<number> };
 
-function withScript(redis: Redis): HistoryRedis {
+function withScript(redis: RedisConnection): HistoryRedis {
 	const scripted = redis as HistoryRedis;
 	// EVALSHA with EVAL as fallback: one round trip once the script is cached on the server.
 	if (typeof scripted.historyAppend !== 'function') redis.defineCommand('historyAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
@@ -305,7 +305,7 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
 }
 
 /** Appends an entry to its root's history; `takenBefore` (ms) takes the events received before then. Never throws. */
-export async function appendEntry(config: HistoryConfig, redis: Redis, log: Logger, entry: HistoryEntry, takenBefore?: number): Promise<void> {
+export async function appendEntry(config: HistoryConfig, redis: RedisConnection, log: Logger, entry: HistoryEntry, takenBefore?: number): Promise<void> {
 	if (config.historyMaxEntries === 0) return;
 	try {
 		const { events: _events, ...rest } = entry as SyncEntry;
@@ -328,7 +328,7 @@ export async function appendEntry(config: HistoryConfig, redis: Redis, log: Logg
  * At ingest: the event's index entry and its place among the root's pending events, in one MULTI. Never throws:
  * the webhook's answer depends on the queued sync only.
  */
-export async function recordEvent(config: HistoryConfig, redis: Redis, log: Logger, event: { id: string; type: string }, root: RootId, receivedAt = Date.now()): Promise<void> {
+export async function recordEvent(config: HistoryConfig, redis: RedisConnection, log: Logger, event: { id: string; type: string }, root: RootId, receivedAt = Date.now()): Promise<void> {
 	if (config.historyMaxEntries === 0) return;
 	const ttl = config.historyTtlSeconds;
 	const pending = pendingKey(config, root);
@@ -358,7 +358,7 @@ export interface IndexedEvent {
 }
 
 /** The root an event was for, as the ingest indexed it (undefined: never received, or older than the TTL). */
-export async function lookupEvent(config: HistoryConfig, redis: Redis, eventId: string): Promise<IndexedEvent | undefined> {
+export async function lookupEvent(config: HistoryConfig, redis: RedisConnection, eventId: string): Promise<IndexedEvent | undefined> {
 	const raw = await redis.get(eventKey(config, eventId));
 	if (raw === null) return undefined;
 	const parsed = JSON.parse(raw) as { root: RootId; type: string; received_ms?: number };
@@ -366,18 +366,18 @@ export async function lookupEvent(config: HistoryConfig, redis: Redis, eventId: 
 }
 
 /** A root's history, oldest first; `limit` keeps the newest. */
-export async function readHistory(config: HistoryConfig, redis: Redis, root: RootId, limit?: number): Promise<HistoryEntry[]> {
+export async function readHistory(config: HistoryConfig, redis: RedisConnection, root: RootId, limit?: number): Promise<HistoryEntry[]> {
 	const raw = await redis.lrange(historyKey(config, root), limit === undefined ? 0 : -limit, -1);
 	return raw.map((line) => JSON.parse(line) as HistoryEntry);
 }
 
 /** Whether an event still waits for a sync of its root (received, not taken by an attempt yet). */
-async function isPending(config: HistoryConfig, redis: Redis, event: IndexedEvent): Promise<boolean> {
+async function isPending(config: HistoryConfig, redis: RedisConnection, event: IndexedEvent): Promise<boolean> {
 	return (await redis.zscore(pendingKey(config, event.root), JSON.stringify({ id: event.id, type: event.type }))) !== null;
 }
 
 /** Puts an event back among its root's pending ones, so the sync a replay queues lists it. */
-export async function markPending(config: HistoryConfig, redis: Redis, event: IndexedEvent, at = Date.now()): Promise<void> {
+export async function markPending(config: HistoryConfig, redis: RedisConnection, event: IndexedEvent, at = Date.now()): Promise<void> {
 	if (config.historyMaxEntries === 0) return;
 	await redis.multi().zadd(pendingKey(config, event.root), at, JSON.stringify({ id: event.id, type: event.type })).expire(pendingKey(config, event.root), config.historyTtlSeconds).exec();
 }
@@ -393,7 +393,7 @@ export interface EventStory {
 }
 
 /** `events <evt_…>` and GET /admin/events/{id}: the event's root and the attempts that took it; undefined when unknown. */
-export async function eventStory(config: HistoryConfig, redis: Redis, eventId: string): Promise<EventStory | undefined> {
+export async function eventStory(config: HistoryConfig, redis: RedisConnection, eventId: string): Promise<EventStory | undefined> {
 	const event = await lookupEvent(config, redis, eventId);
 	if (event === undefined) return undefined;
 	const [entries, pending] = await Promise.all([readHistory(config, redis, event.root), isPending(config, redis, event)]);
@@ -420,7 +420,7 @@ export function countingApi(api: LicenseApi, calls: { keycrate: number }): Licen
 }
 
 /** Records the end of every license hand-off (delivered, dropped, dead-lettered) in its root's history. */
-export function recordHandoffs(config: HistoryConfig, redis: Redis, log: Logger, worker: Worker<HandoffJobData>): void {
+export function recordHandoffs(config: HistoryConfig, redis: RedisConnection, log: Logger, worker: Worker<HandoffJobData>): void {
 	if (config.historyMaxEntries === 0) return;
 	const record = (job: Job<HandoffJobData>, outcome: HandoffEntry['outcome'], reason?: string) => {
 		const entry = buildHandoffEntry(job.data, outcome, Date.now(), reason);
@@ -440,7 +440,7 @@ export type ReplayResult = { kind: 'unknown' } | { kind: 'queued'; event: Indexe
  * once however often it is replayed. A dead letter of the root is retried (and so leaves the list); otherwise a
  * fresh sync is queued (deduplicated with one already waiting).
  */
-export async function replayEvent(config: Config, redis: Redis, queues: DeadLetterQueues, eventId: string): Promise<ReplayResult> {
+export async function replayEvent(config: Config, redis: RedisConnection, queues: DeadLetterQueues, eventId: string): Promise<ReplayResult> {
 	const event = await lookupEvent(config, redis, eventId);
 	if (event === undefined) return { kind: 'unknown' };
 	const cause = `replay of ${event.type} ${event.id}`;

@@ -3,7 +3,7 @@
 // their shared settings and retry schedule, and a bounded stop.
 
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import { bulkCalls, callerShare, RequestBudget } from '../budget.js';
 import { bulkJob, type BulkApi, type BulkJobData, type BulkResult } from '../bulk/job.js';
@@ -25,7 +25,7 @@ export interface Processor {
 	close(): Promise<void>;
 	isRunning(): boolean;
 	/** The workers' Redis connection (the probes and queue gauges of the processing role use it). */
-	connection: Redis;
+	connection: RedisConnection;
 	/** /readyz: every worker (sync, hand-off, bulk) runs and no stop has begun. */
 	check: Check;
 }
@@ -34,7 +34,7 @@ export interface ProcessorDeps {
 	/** The Keycrate client; tests may pass a wrapped one. */
 	api: LicenseApi & BulkApi;
 	/** Override the Redis connection (tests). */
-	connection?: Redis;
+	connection?: RedisConnection;
 }
 
 export async function startProcessor(config: Config, log: Logger, deps: ProcessorDeps): Promise<Processor> {

@@ -8,8 +8,8 @@
 //   skipped           a capped stream of events and roots that led to no license, with the reason
 
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { connectRedis, type RedisConnection } from '../redis.js';
 import type { RootId, SkipReason } from '../model.js';
 
 export const SYNC_QUEUE = 'keycrate-sync';
@@ -34,27 +34,27 @@ export interface SyncJobData {
  * A connection for BullMQ workers: commands wait through a Redis restart (`maxRetriesPerRequest: null`,
  * which BullMQ requires for blocking workers).
  */
-export function workerConnection(config: Config): Redis {
-	return new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'keycrate-worker' });
+export function workerConnection(config: Config): RedisConnection {
+	return connectRedis(config, { maxRetriesPerRequest: null, connectionName: 'keycrate-worker' });
 }
 
 /**
  * A connection for ingest and admin commands: when Redis is away, a command fails at once instead of queueing
  * in memory, so the webhook answers 503 and Stripe keeps the event for a later retry.
  */
-export function ingestConnection(config: Config): Redis {
-	return new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, connectionName: 'keycrate-ingest' });
+export function ingestConnection(config: Config): RedisConnection {
+	return connectRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, connectionName: 'keycrate-ingest' });
 }
 
-export function syncQueue(config: Config, connection: Redis): Queue<SyncJobData> {
+export function syncQueue(config: Config, connection: RedisConnection): Queue<SyncJobData> {
 	return new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix: config.queuePrefix });
 }
 
-export function handoffQueue(config: Config, connection: Redis): Queue {
+export function handoffQueue(config: Config, connection: RedisConnection): Queue {
 	return new Queue(HANDOFF_QUEUE, { connection, prefix: config.queuePrefix });
 }
 
-export function bulkQueue(config: Config, connection: Redis): Queue {
+export function bulkQueue(config: Config, connection: RedisConnection): Queue {
 	return new Queue(BULK_QUEUE, { connection, prefix: config.queuePrefix });
 }
 
@@ -105,14 +105,14 @@ export function skippedKey(config: Pick<Config, 'queuePrefix'>): string {
 	return `${config.queuePrefix}:skipped`;
 }
 
-/** Records why an event or a root led to no license (capped stream: Redis memory stays bounded). */
-export async function recordSkipped(config: Config, redis: Redis, record: Omit<SkippedRecord, 'at'>): Promise<void> {
+/** Records why an event or a root led to no license (capped stream: RedisConnection memory stays bounded). */
+export async function recordSkipped(config: Config, redis: RedisConnection, record: Omit<SkippedRecord, 'at'>): Promise<void> {
 	const fields = Object.entries({ at: new Date().toISOString(), ...record }).flatMap(([key, value]) => (value === undefined ? [] : [key, String(value)]));
 	await redis.xadd(skippedKey(config), 'MAXLEN', '~', String(SKIPPED_MAX), '*', ...fields);
 }
 
 /** The newest skipped records first. */
-export async function readSkipped(config: Config, redis: Redis, limit: number): Promise<SkippedRecord[]> {
+export async function readSkipped(config: Config, redis: RedisConnection, limit: number): Promise<SkippedRecord[]> {
 	const entries = await redis.xrevrange(skippedKey(config), '+', '-', 'COUNT', limit);
 	return entries.map(([, fields]) => {
 		const record: Record<string, string> = {};

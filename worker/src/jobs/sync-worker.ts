@@ -2,7 +2,7 @@
 // it did; Stripe's rate limit pauses the queue for every process without using an attempt; outcomes are logged.
 
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type Stripe from 'stripe';
 import type { Config } from '../config.js';
 import type { LicenseApi } from '../keycrate/licenses.js';
@@ -23,7 +23,7 @@ export type SyncJob = Job<SyncJobData & { settledAtStart?: number }>;
 export interface SyncJobContext {
 	config: Config;
 	log: Logger;
-	connection: Redis;
+	connection: RedisConnection;
 	api: LicenseApi;
 	stripe: Stripe;
 	budget: StripeBudget;

@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import type { Config } from '../config.js';
 import { hasAdminToken } from '../ingest/admin.js';
 import { BULK_QUEUE, HANDOFF_QUEUE, SYNC_QUEUE } from '../jobs/queues.js';
@@ -42,7 +42,7 @@ export function dashboardAuthorized(header: string | undefined, token: string): 
 }
 
 /** Loaded only when ADMIN_TOKEN is set: without it the worker does not load bull-board at all. */
-export async function createDashboard(config: Config, connection: Redis): Promise<Dashboard> {
+export async function createDashboard(config: Config, connection: RedisConnection): Promise<Dashboard> {
 	const token = config.adminToken;
 	if (token === undefined) throw new Error('the dashboard needs ADMIN_TOKEN');
 	const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import { Gauge } from 'prom-client';
 import type { Config } from '../config.js';
 import { hasAdminToken } from '../ingest/admin.js';
@@ -42,7 +42,7 @@ function withTimeout<T>(work: Promise<T>, what: string, ms = REDIS_PROBE_TIMEOUT
  * Redis answers PING. A connection that is not ready is not asked (a worker connection would queue the command
  * until Redis is back, and the probe would hang).
  */
-export function redisCheck(connection: Redis): Check {
+export function redisCheck(connection: RedisConnection): Check {
 	return async () => {
 		if (connection.status !== 'ready') return { name: 'redis', ok: false, state: 'down', reason: `Redis connection is ${connection.status}` };
 		try {
@@ -69,7 +69,7 @@ export async function readiness(checks: readonly Check[]): Promise<{ ready: bool
 // ---- Queue gauges -------------------------------------------------------------------------------------------
 
 interface QueueSource {
-	connection: Redis;
+	connection: RedisConnection;
 	queues: Queue[];
 	refs: number;
 }
@@ -88,7 +88,7 @@ let snapshot: { at: number; value: Promise<QueueSnapshot[]> } | undefined;
  * before (so a retry's backoff counts as waiting: approximate, see README). BullMQ pushes on the left and takes
  * from the right of the wait list.
  */
-async function oldestWaiting(connection: Redis, queue: Queue, now: number): Promise<number> {
+async function oldestWaiting(connection: RedisConnection, queue: Queue, now: number): Promise<number> {
 	const id = await connection.lindex(queue.keys.wait, -1);
 	if (id === null) return 0;
 	const [timestamp, processedOn] = await connection.hmget(queue.toKey(id), 'timestamp', 'processedOn');
@@ -174,7 +174,7 @@ const redisUp: Gauge = new Gauge({
  * Reads the sync, hand-off and bulk queues of `config.queuePrefix` over `connection` when /metrics is scraped;
  * the returned function stops (the connection stays the caller's).
  */
-export function watchQueues(config: Pick<Config, 'queuePrefix'>, connection: Redis): () => Promise<void> {
+export function watchQueues(config: Pick<Config, 'queuePrefix'>, connection: RedisConnection): () => Promise<void> {
 	let source = sources.get(config.queuePrefix);
 	if (source === undefined) {
 		const queues = [SYNC_QUEUE, HANDOFF_QUEUE, BULK_QUEUE].map((name) => new Queue(name, { connection, prefix: config.queuePrefix }));
@@ -267,7 +267,7 @@ export interface ProbeServer {
  * The processing role's HTTP server: /healthz, /readyz and /metrics on PORT (HOST), nothing else. The queue gauges
  * read Redis over `connection`.
  */
-export async function startProbeServer(config: Config, log: Logger, connection: Redis, checks: readonly Check[]): Promise<ProbeServer> {
+export async function startProbeServer(config: Config, log: Logger, connection: RedisConnection, checks: readonly Check[]): Promise<ProbeServer> {
 	enableDefaultMetrics();
 	const stopWatching = watchQueues(config, connection);
 	const probeLog = log.child({ component: 'probes' });

@@ -1,7 +1,7 @@
 // The Stripe API client of the sync job: the `stripe` package at its pinned API version (so every object is
 // read in one shape), pointed at STRIPE_API_BASE when set, behind a request budget shared by every process.
 
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import Stripe from 'stripe';
 import { RequestBudget } from '../budget.js';
 import type { Config } from '../config.js';
@@ -59,7 +59,7 @@ export function isStripeRateLimit(error: unknown): boolean {
 
 /** Stripe requests per second across all processes (STRIPE_RATE_LIMIT); spent, a read gives way to the queue's pause. */
 export class StripeBudget extends RequestBudget {
-	constructor(redis: Redis, prefix: string, perSecond: number) {
+	constructor(redis: RedisConnection, prefix: string, perSecond: number) {
 		super(redis, `${prefix}:stripe-budget`, perSecond, () => new StripeRateLimited(1000));
 	}
 }

@@ -34,7 +34,7 @@ const RATE_LIMIT_RETRIES = 4;
  * keeps the reads it already made and waiting jobs do not all come back at once; after RATE_LIMIT_RETRIES the
  * error goes up and the processor pauses the queue.
  */
-async function read<T>(access: StripeAccess, call: (stripe: Stripe) => Promise<T>): Promise<T> {
+export async function read<T>(access: StripeAccess, call: (stripe: Stripe) => Promise<T>): Promise<T> {
 	for (let attempt = 0; ; attempt++) {
 		await access.beforeRequest?.();
 		try {

@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator, type Emulator, type FaultRule } from '@keycrate/emulator';
 import { startStripeFake, type StripeFake } from '@keycrate/stripe-fake';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { HANDOFF_QUEUE, SYNC_QUEUE } from '../../src/jobs/queues.js';
+import { connectRedis, type RedisConnection } from '../../src/redis.js';
 import { createCatalogue, plansFileFor, type Tiers } from './cluster-stripe.js';
 import { deleteKeysUnder, freePort } from './redis-private.js';
 
@@ -37,6 +37,7 @@ export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
+/** Polls `check` every 50 ms until it holds; throws with `what()` on timeout. */
 export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -197,7 +198,7 @@ export class Cluster {
 	readonly workers: WorkerProcess[] = [];
 	readonly webhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
 	readonly stripeApiKey = `sk_test_${randomBytes(24).toString('hex')}`;
-	readonly redis: Redis;
+	readonly redis: RedisConnection;
 	readonly queue: Queue;
 	readonly handoffQueue: Queue;
 	tiers!: Tiers;
@@ -216,7 +217,8 @@ export class Cluster {
 	) {
 		this.dir = mkdtempSync(join(tmpdir(), 'kc-cluster-'));
 		this.plansFile = join(this.dir, 'plans.json');
-		this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+		// Connected as the workers are: REDIS_CLUSTER in their env makes it a Cluster client too.
+		this.redis = connectRedis({ redisUrl, redisCluster: options.env?.REDIS_CLUSTER === 'true' }, { maxRetriesPerRequest: null });
 		this.redis.on('error', () => undefined);
 		this.queue = new Queue(SYNC_QUEUE, { connection: this.redis, prefix });
 		this.queue.on('error', () => undefined);
@@ -296,9 +298,10 @@ export class Cluster {
 		};
 	}
 
-	/** Starts `node worker/dist/cli.js start --role <role>`; resolves once it logged "worker started" (and, for an ingest, /readyz answers 200). */
-	async spawnWorker(role: Role, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
-		const port = role === 'process' ? 0 : await freePort();
+	/** Starts `node worker/dist/cli.js start --role <role>` (on `reusePort` if given); resolves once it logged "worker started" (and, for an ingest, /readyz answers 200). */
+	async spawnWorker(role: Role, extraEnv: Record<string, string> = {}, reusePort?: number): Promise<WorkerProcess> {
+		// A replacement may listen where the one it replaces did, as behind a load balancer's fixed backend list.
+		const port = role === 'process' ? 0 : (reusePort ?? (await freePort()));
 		const name = `${role}-${++this.workerCount}`;
 		const env = this.workerEnv(port, extraEnv);
 		// WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it stops (benchmarks' --cpu-prof).

@@ -4,18 +4,27 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 const START_TIMEOUT_MS = 5000;
 
-/** Deletes every key under `prefix` with SCAN + DEL (never FLUSH: the Redis may be shared); returns the count. */
-export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+/**
+ * Deletes every key under `prefix` with SCAN + DEL (never FLUSH: the Redis may be shared); returns the count.
+ * On a cluster each master is scanned (a SCAN sees one node's keys only).
+ */
+export async function deleteKeysUnder(redis: Redis | Cluster, prefix: string): Promise<number> {
+	if (redis instanceof Cluster) {
+		let deleted = 0;
+		for (const node of redis.nodes('master')) deleted += await deleteKeysUnder(node, prefix);
+		return deleted;
+	}
 	// Glob characters in the prefix are matched literally.
 	const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
 	let cursor = '0';
 	let deleted = 0;
 	do {
 		const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+		// One DEL per page: on a cluster node too, as the prefix's hash tag puts them all in one slot.
 		if (keys.length > 0) deleted += await redis.del(...keys);
 		cursor = next;
 	} while (cursor !== '0');
