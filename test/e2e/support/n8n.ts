@@ -134,10 +134,16 @@ export class OwnerSession {
     }
     if (!setup.ok && setup.status !== 400) throw new Error(`owner setup: HTTP ${setup.status} ${await setup.text()}`);
     // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one.
-    const login = await post('/login', LOGIN);
-    if (!login.ok) throw new Error(`login: HTTP ${login.status} ${await login.text()}`);
-    const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
-    if (!cookie) throw new Error('n8n answered the login without an n8n-auth cookie');
+    // n8n 2.35 under load may still be mounting its routes (404 "Cannot POST /rest/login", or a 200 without
+    // the cookie from a route not yet the login's): log in again until it answers with the cookie.
+    let cookie: string | undefined;
+    for (let waited = 0; cookie === undefined; waited += 500) {
+      const login = await post('/login', LOGIN);
+      if (!login.ok && (login.status !== 404 || waited >= 30000)) throw new Error(`login: HTTP ${login.status} ${await login.text()}`);
+      cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
+      if (cookie === undefined && waited >= 30000) throw new Error('n8n answered the login without an n8n-auth cookie');
+      if (cookie === undefined) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     return new OwnerSession(server.url, cookie, server.n8nBin);
   }
 
