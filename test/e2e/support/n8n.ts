@@ -147,6 +147,12 @@ export class OwnerSession {
     return ((await response.json()) as { data: T }).data;
   }
 
+  async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await fetch(`${this.url}/rest${path}`, { method: 'POST', headers: { cookie: this.cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`POST /rest${path}: HTTP ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { data: T }).data;
+  }
+
   /** The executions of a workflow, newest first (status: success, error, running, …). */
   async executions(workflowId: string): Promise<Array<{ id: string; status: string; finished?: boolean }>> {
     const filter = encodeURIComponent(JSON.stringify({ workflowId }));
