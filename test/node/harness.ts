@@ -6,6 +6,7 @@
  * declarative tests the way n8n's credentials tester runs them.
  */
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,8 +56,7 @@ import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-ma
 import { TriggersAndPollers } from 'n8n-core/dist/execution-engine/triggers-and-pollers';
 
 // n8n's credentials tester reads the response-body rules with lodash's get (lodash comes with n8n-core).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const lodashGet = require('lodash/get') as (object: unknown, path: string) => unknown;
+const lodashGet = createRequire(__filename)('lodash/get') as (object: unknown, path: string) => unknown;
 
 import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
 import { KeycrateWorkerApi } from '../../credentials/KeycrateWorkerApi.credentials';
