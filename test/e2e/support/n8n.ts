@@ -133,10 +133,16 @@ export class OwnerSession {
       setup = await post('/owner/setup', OWNER);
     }
     if (!setup.ok && setup.status !== 400) throw new Error(`owner setup: HTTP ${setup.status} ${await setup.text()}`);
-    // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one.
-    const login = await post('/login', LOGIN);
+    // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one. On a loaded
+    // machine the login route can still be missing (1.123: 404) or answer without the cookie (2.35): ask again.
+    const cookieOf = (response: Response) => response.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
+    let login = await post('/login', LOGIN);
+    for (let waited = 0; (login.status === 404 || (login.ok && !cookieOf(login))) && waited < 30000; waited += 500) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      login = await post('/login', LOGIN);
+    }
     if (!login.ok) throw new Error(`login: HTTP ${login.status} ${await login.text()}`);
-    const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
+    const cookie = cookieOf(login);
     if (!cookie) throw new Error('n8n answered the login without an n8n-auth cookie');
     return new OwnerSession(server.url, cookie, server.n8nBin);
   }
