@@ -134,10 +134,11 @@ export class OwnerSession {
     }
     if (!setup.ok && setup.status !== 400) throw new Error(`owner setup: HTTP ${setup.status} ${await setup.text()}`);
     // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one. On a loaded
-    // machine the login route can still be missing (1.123: 404) or answer without the cookie (2.35): ask again.
+    // machine the login route can still be missing (1.123: 404), the owner not yet known (2.35: 401 right
+    // after setup) or the answer without the cookie (2.35): ask again, for up to 30 s.
     const cookieOf = (response: Response) => response.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
     let login = await post('/login', LOGIN);
-    for (let waited = 0; (login.status === 404 || (login.ok && !cookieOf(login))) && waited < 30000; waited += 500) {
+    for (let waited = 0; ([401, 404].includes(login.status) || (login.ok && !cookieOf(login))) && waited < 30000; waited += 500) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       login = await post('/login', LOGIN);
     }
