@@ -7,7 +7,6 @@ import * as license from './actions/license/License.resource';
 import { router } from './actions/router';
 import { PACKAGE_DESCRIPTION } from './description';
 import * as subscription from './actions/subscription/Subscription.resource';
-import { keycrateApiTest } from './methods/credentialTest';
 import { searchSubscriptions } from './methods/listSearch';
 
 export class Keycrate implements INodeType {
@@ -26,7 +25,7 @@ export class Keycrate implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'keycrateApi', required: true, testedBy: 'keycrateApiTest' }],
+		credentials: [{ name: 'keycrateApi', required: true }],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -48,7 +47,6 @@ export class Keycrate implements INodeType {
 	};
 
 	methods = {
-		credentialTest: { keycrateApiTest },
 		listSearch: { searchSubscriptions },
 	};
 

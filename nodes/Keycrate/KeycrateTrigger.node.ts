@@ -9,7 +9,6 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { appIdField } from './actions/fields';
 import { PACKAGE_DESCRIPTION } from './description';
-import { keycrateApiTest } from './methods/credentialTest';
 import { UUID_PATTERN } from './contract';
 import { NO_APP_ID, pickAppId } from './helpers/input';
 import { CREDENTIAL_TYPE, type KeycrateCredentials } from './transport/request';
@@ -30,7 +29,7 @@ export class KeycrateTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'keycrateApi', required: true, testedBy: 'keycrateApiTest' }],
+		credentials: [{ name: 'keycrateApi', required: true }],
 		properties: [
 			{
 				displayName: 'Event',
@@ -63,8 +62,6 @@ export class KeycrateTrigger implements INodeType {
 			},
 		],
 	};
-
-	methods = { credentialTest: { keycrateApiTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const appId = await resolveAppId(this);

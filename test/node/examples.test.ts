@@ -111,11 +111,11 @@ describe('the example workflows', () => {
 		expect(unset.error?.message).toBe('Filters → Subscription Tier is empty');
 
 		const [tier] = await keycrate.runOk({ resource: 'subscription', operation: 'create', name: 'Pro', level: 2 });
-		const inTier = await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 3, durationUnit: 'days', durationValue: 10, additionalFields: { subscriptionId: tier.subscription_id } });
+		const inTier = await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 3, durationUnit: 'days', durationValue: 10, additionalFields: { subscriptionId: tier.subscription_id as string } });
 		await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 2, durationUnit: 'days', durationValue: 10 });
 		const before = new Map(keycrate.emulator.state().apps[0].licenses.map((l) => [l.license_key, Date.parse(l.expires_at!)]));
 
-		const chosen = { ...getMany, filters: { subscriptionId: { __rl: true, mode: 'list', value: tier.subscription_id } } };
+		const chosen = { ...getMany, filters: { subscriptionId: { __rl: true, mode: 'list', value: tier.subscription_id as string } } };
 		const listed = await keycrate.runOk(chosen);
 		expect(listed.map((l) => l.license_key).sort()).toEqual(inTier.map((l) => l.license_key).sort());
 		const keys = listed.map((l) => l.license_key); // what Collect Keys (Aggregate) hands on as `keys`

@@ -2,10 +2,11 @@
  * Runs the Keycrate node in-process through n8n-core's own execution path: a Workflow with the
  * node, executed by WorkflowExecute, with a credentials helper that hands out the credential and
  * applies its declarative `authenticate` the way n8n's CLI does (expressions resolved by the
- * workflow). Also: the node's list search through n8n's LoadOptionsContext, and the credential
- * test the way n8n's credentials tester runs a node's testedBy function.
+ * workflow). Also: the node's list search through n8n's LoadOptionsContext, and the credentials'
+ * declarative tests the way n8n's credentials tester runs them.
  */
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,6 +59,9 @@ import { ScheduledTaskManager } from 'n8n-core/dist/execution-engine/scheduled-t
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import { TriggersAndPollers } from 'n8n-core/dist/execution-engine/triggers-and-pollers';
 
+// n8n's credentials tester reads the response-body rules with lodash's get (lodash comes with n8n-core).
+const lodashGet = createRequire(__filename)('lodash/get') as (object: unknown, path: string) => unknown;
+
 import { KeycrateApi } from '../../credentials/KeycrateApi.credentials';
 import { KeycrateWorkerApi } from '../../credentials/KeycrateWorkerApi.credentials';
 import { KeycrateSyncTriggerApi } from '../../credentials/KeycrateSyncTriggerApi.credentials';
@@ -85,9 +89,8 @@ export interface WorkerCredentialData extends ICredentialDataDecryptedObject {
 	adminToken: string;
 }
 
-const credentialType: ICredentialType = new KeycrateApi();
 const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
-	[CREDENTIAL_TYPE]: credentialType,
+	[CREDENTIAL_TYPE]: new KeycrateApi(),
 	[WORKER_CREDENTIAL_TYPE]: new KeycrateWorkerApi(),
 	[SYNC_TRIGGER_CREDENTIAL_TYPE]: new KeycrateSyncTriggerApi(),
 };
@@ -361,23 +364,9 @@ export async function searchList(
 
 export type CredentialTestResult = INodeCredentialTestResult;
 
-/**
- * Runs "Test connection" the way n8n's CredentialsTester does for a credential without a
- * declarative test: the function a node names in `testedBy`, called with n8n-core's
- * CredentialTestContext (its real request helper).
- */
+/** "Test connection" for the Keycrate API credential: its declarative test, as n8n runs it. */
 export async function testCredential(credentials: KeycrateCredentialData): Promise<CredentialTestResult> {
-	if (credentialType.test) throw new Error('A declarative test would take precedence over testedBy in n8n');
-	const entry = new Keycrate().description.credentials?.find((c) => c.name === CREDENTIAL_TYPE);
-	const testedBy = entry?.testedBy;
-	if (typeof testedBy !== 'string') throw new Error('The node names no credential test');
-	const testFunction = new Keycrate().methods.credentialTest[testedBy as 'keycrateApiTest'];
-	return await testFunction.call(new CredentialTestContext() as unknown as ICredentialTestFunctions, {
-		id: '1',
-		name: 'Keycrate account',
-		type: CREDENTIAL_TYPE,
-		data: { ...credentials },
-	});
+	return await testDeclarativeCredential(CREDENTIAL_TYPE, credentials);
 }
 
 export interface Poller {
@@ -424,7 +413,8 @@ export function createPoller(
 /**
  * Runs "Test connection" for a credential with a declarative `test`, as n8n's CredentialsTester
  * does (packages/cli credentials-tester.service.ts): the request through n8n-core's RoutingNode on
- * a temporary node, its `responseCode` rules for a refusal, any other non-2xx as an error.
+ * a temporary node, its `responseCode` rules for a refusal, any other non-2xx as an error, then its
+ * `responseSuccessBody` rules on the answer.
  */
 export async function testDeclarativeCredential(type: string, data: ICredentialDataDecryptedObject): Promise<CredentialTestResult> {
 	const { test } = CREDENTIAL_TYPES[type];
@@ -444,8 +434,9 @@ export async function testDeclarativeCredential(type: string, data: ICredentialD
 		nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) },
 	});
 	const context = new ExecuteContext(workflow, node, additionalDataFor(data, []), 'internal', createRunExecutionData({}), 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
+	let response: INodeExecutionData[][] | null | undefined;
 	try {
-		await new RoutingNode(context, nodeType, { id: '1', name: 'test', type, data }).runNode();
+		response = await new RoutingNode(context, nodeType, { id: '1', name: 'test', type, data }).runNode();
 	} catch (error) {
 		const failure = error as { message: string; httpCode?: string; cause?: { response?: { status: number; statusText?: string }; code?: string } };
 		// n8n reads the axios error from `cause`. Under Jest the axios error comes from another realm
@@ -461,6 +452,13 @@ export async function testDeclarativeCredential(type: string, data: ICredentialD
 			if (status < 199 || status > 299) return { status: 'Error', message: failure.cause?.response?.statusText || `Received HTTP status code: ${status}` };
 		} else if (networkCode) return { status: 'Error', message: networkCode };
 		return { status: 'Error', message: String(failure.message) };
+	}
+	// A 2xx (or any answer, with ignoreHttpStatusErrors): the responseSuccessBody rules, in order, on the
+	// first item's json, read with lodash's get as n8n does.
+	for (const rule of test.rules ?? []) {
+		if (rule.type === 'responseSuccessBody' && lodashGet(response![0][0].json, rule.properties.key) === rule.properties.value) {
+			return { status: 'Error', message: rule.properties.message };
+		}
 	}
 	return { status: 'OK', message: 'Connection successful!' };
 }

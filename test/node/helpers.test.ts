@@ -2,7 +2,6 @@ import { batchSizes, chunk } from '../../nodes/Keycrate/helpers/batches';
 import { parseList } from '../../nodes/Keycrate/helpers/input';
 import { collectPages, OrderWatch } from '../../nodes/Keycrate/helpers/pagination';
 import { SIMPLE_LICENSE_FIELDS, simplifyLicense } from '../../nodes/Keycrate/helpers/simplify';
-import { judgeProbe } from '../../nodes/Keycrate/methods/credentialTest';
 import { isExpiringSoon } from '../../nodes/Keycrate/trigger/poll';
 import { errorEnvelope, hasNextPage, readPage, unwrapOne } from '../../nodes/Keycrate/transport/reply';
 import { decideRetry, RETRY_DELAYS_MS, retryDelayMs } from '../../nodes/Keycrate/transport/retry';
@@ -214,32 +213,4 @@ describe('Simplify', () => {
 		});
 		expect(Object.keys(simplifyLicense(Object.fromEntries(SIMPLE_LICENSE_FIELDS.map((f) => [f, 1]))))).toEqual([...SIMPLE_LICENSE_FIELDS]);
 	});
-});
-
-describe('the credential test verdict', () => {
-	const base = 'https://api.keycrate.dev';
-	const json = (statusCode: number, body: unknown) => ({ statusCode, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });
-	const table: Array<[string, ReturnType<typeof json>, boolean, 'OK' | 'Error', string | RegExp]> = [
-		['a page of tiers', json(200, { data: [], pagination: { has_more: false } }), true, 'OK', 'Connection successful'],
-		['a bare list', json(200, []), true, 'OK', 'Connection successful'],
-		['an HTML page', { statusCode: 200, contentType: 'text/html', body: '<html></html>' }, true, 'Error', `${base} did not answer like the Keycrate API (HTTP 200, text/html instead of JSON). Check the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.`],
-		['JSON that is not Keycrate', json(200, { ok: true }), true, 'Error', /is not a Keycrate list of subscription tiers/],
-		['a 404 without envelope', json(404, { message: 'Not Found' }), true, 'Error', /answered HTTP 404 without a Keycrate error/],
-		['a 429', json(429, { error: 'slow down', error_code: 'RATE_LIMITED' }), true, 'Error', /rate-limiting requests \(HTTP 429\), so the API key could not be checked/],
-		['a 503', json(503, { error: 'down', error_code: 'SERVER_ERROR' }), true, 'Error', /server error \(HTTP 503\), so the API key could not be checked/],
-		['a refused key', json(401, { error: 'x', error_code: 'INVALID_API_KEY' }), true, 'Error', /refused the API key \(INVALID_API_KEY\)/],
-		['no key', json(401, { error: 'x', error_code: 'MISSING_AUTH' }), true, 'Error', /received no API key/],
-		['an envelope under 200', json(200, { error: 'x', error_code: 'INVALID_API_KEY' }), true, 'Error', /refused the API key/],
-		['an unknown app without a default App ID', json(404, { error: 'no app', error_code: 'APP_NOT_FOUND' }), false, 'OK', 'Connection successful'],
-		['a refused default App ID', json(403, { error: 'not yours', error_code: 'ACCESS_DENIED' }), true, 'Error', 'Keycrate accepted the API key but refused the Default App ID: not yours [ACCESS_DENIED]'],
-		['an INVALID_INPUT', json(400, { error: 'app_id: must be uuid', error_code: 'INVALID_INPUT' }), true, 'Error', 'Keycrate refused the test request: app_id: must be uuid [INVALID_INPUT]'],
-	];
-	for (const [name, answer, withDefault, status, message] of table) {
-		it(name, () => {
-			const verdict = judgeProbe(answer, base, withDefault);
-			expect(verdict.status).toBe(status);
-			if (typeof message === 'string') expect(verdict.message).toBe(message);
-			else expect(verdict.message).toMatch(message);
-		});
-	}
 });

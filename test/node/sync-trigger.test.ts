@@ -41,7 +41,7 @@ const bulkCompleted = () => ({
 });
 
 /** A delivery as the worker posts it: JSON body, signed headers (optionally by another secret, at another time). */
-function delivery(payload: { id: string }, options: { secret?: string; at?: number; body?: string } = {}) {
+function delivery(payload: { id: string; type?: string }, options: { secret?: string; at?: number; body?: string } = {}) {
 	const body = JSON.stringify(payload);
 	const headers = signHandoff(payload.id, body, options.secret ?? SECRET, Math.floor((options.at ?? Date.now()) / 1000));
 	return { headers: { 'content-type': 'application/json', ...headers, 'idempotency-key': payload.id }, rawBody: Buffer.from(options.body ?? body) };

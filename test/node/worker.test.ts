@@ -291,6 +291,23 @@ describe('the Keycrate Worker API credential test (declarative, as n8n runs it)'
 		});
 	});
 
+	it('a worker failing: says to look at its log and Redis', async () => {
+		stub.nextReply = { status: 500, type: 'application/json', body: '{"error":"internal"}' };
+		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, credentials)).toEqual({
+			status: 'Error',
+			message: "The worker failed on the request (internal error): check the worker's log and that its Redis is reachable.",
+		});
+	});
+
+	it.each([
+		['an HTML page', 200, 'text/html', '<html>n8n</html>', "The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
+		['a proxy error page', 502, 'text/plain', 'Bad Gateway', "The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
+		['JSON of another API', 200, 'application/json', '{"status":"ok"}', "The Worker URL answered JSON that is not the Keycrate worker's admin API. Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
+	])('%s at the Worker URL: says to check it', async (_name, status, type, body, message) => {
+		stub.nextReply = { status, type, body };
+		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, credentials)).toEqual({ status: 'Error', message });
+	});
+
 	it('nothing listening: the network error', async () => {
 		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, { workerUrl: 'http://127.0.0.1:1', adminToken: 'x' })).toEqual({ status: 'Error', message: 'ECONNREFUSED' });
 	});

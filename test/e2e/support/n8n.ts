@@ -133,23 +133,30 @@ export class OwnerSession {
       setup = await post('/owner/setup', OWNER);
     }
     if (!setup.ok && setup.status !== 400) throw new Error(`owner setup: HTTP ${setup.status} ${await setup.text()}`);
-    // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one.
-    // n8n 2.35 under load may still be mounting its routes (404 "Cannot POST /rest/login", or a 200 without
-    // the cookie from a route not yet the login's): log in again until it answers with the cookie.
-    let cookie: string | undefined;
-    for (let waited = 0; cookie === undefined; waited += 500) {
-      const login = await post('/login', LOGIN);
-      if (!login.ok && (login.status !== 404 || waited >= 30000)) throw new Error(`login: HTTP ${login.status} ${await login.text()}`);
-      cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
-      if (cookie === undefined && waited >= 30000) throw new Error('n8n answered the login without an n8n-auth cookie');
-      if (cookie === undefined) await new Promise((resolve) => setTimeout(resolve, 500));
+    // Logging in rather than keeping setup's cookie: n8n 2.35's setup does not always set one. On a loaded
+    // machine the login route can still be missing (1.123: 404), the owner not yet known (2.35: 401 right
+    // after setup) or the answer without the cookie (2.35): ask again, for up to 30 s.
+    const cookieOf = (response: Response) => response.headers.getSetCookie().map((line) => line.split(';')[0]).find((pair) => pair.startsWith('n8n-auth='));
+    let login = await post('/login', LOGIN);
+    for (let waited = 0; ([401, 404].includes(login.status) || (login.ok && !cookieOf(login))) && waited < 30000; waited += 500) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      login = await post('/login', LOGIN);
     }
+    if (!login.ok) throw new Error(`login: HTTP ${login.status} ${await login.text()}`);
+    const cookie = cookieOf(login);
+    if (!cookie) throw new Error('n8n answered the login without an n8n-auth cookie');
     return new OwnerSession(server.url, cookie, server.n8nBin);
   }
 
   async get<T>(path: string): Promise<T> {
     const response = await fetch(`${this.url}/rest${path}`, { headers: { cookie: this.cookie } });
     if (!response.ok) throw new Error(`GET /rest${path}: HTTP ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { data: T }).data;
+  }
+
+  async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await fetch(`${this.url}/rest${path}`, { method: 'POST', headers: { cookie: this.cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`POST /rest${path}: HTTP ${response.status} ${await response.text()}`);
     return ((await response.json()) as { data: T }).data;
   }
 
