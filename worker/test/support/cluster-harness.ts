@@ -20,6 +20,7 @@ import Stripe from 'stripe';
 import { HANDOFF_QUEUE, SYNC_QUEUE } from '../../src/jobs/queues.js';
 import { createCatalogue, plansFileFor, type Tiers } from './cluster-stripe.js';
 import { deleteKeysUnder, freePort } from './redis-private.js';
+import { waitFor } from './wait.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][number];
@@ -36,15 +37,6 @@ export function clusterPrefix(label: string): string {
 export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		if (await check()) return;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-		await sleep(50);
-	}
-}
 
 /** One worker process and everything it printed. */
 export class WorkerProcess {
@@ -300,17 +292,16 @@ export class Cluster {
 		this.workers.push(worker);
 		// Started = it logged "worker started" (runner.ts, level info): its signal handlers are in place from then on.
 		const logsInfo = ['info', 'debug', 'trace'].includes(env.LOG_LEVEL);
-		await waitUntil(
+		await waitFor(
 			() => {
 				if (!worker.running) throw new Error(`${name} exited (${worker.exitCode ?? worker.exitSignal}) while starting:\n${worker.text()}`);
 				return !logsInfo || worker.text().includes('"msg":"worker started"');
 			},
-			20000,
-			() => `${name} to log "worker started":\n${worker.text()}`,
+			{ what: () => `${name} to log "worker started":\n${worker.text()}`, timeoutMs: 20000 },
 		);
 		if (worker.ingestUrl !== undefined) {
 			const url = `${worker.ingestUrl}/readyz`;
-			await waitUntil(
+			await waitFor(
 				async () => {
 					if (!worker.running) throw new Error(`${name} exited (${worker.exitCode ?? worker.exitSignal}) before it was ready:\n${worker.text()}`);
 					try {
@@ -319,8 +310,7 @@ export class Cluster {
 						return false;
 					}
 				},
-				20000,
-				() => `${name} /readyz:\n${worker.text()}`,
+				{ what: () => `${name} /readyz:\n${worker.text()}`, timeoutMs: 20000 },
 			);
 		}
 		return worker;
@@ -376,7 +366,7 @@ export class Cluster {
 	async waitForDrain(timeoutMs = 60000, stableMs = 300): Promise<Record<string, number>> {
 		let counts: Record<string, number> = {};
 		let quietSince: number | undefined;
-		await waitUntil(
+		await waitFor(
 			async () => {
 				counts = await this.jobCounts();
 				const handoffs = await this.jobCounts(this.handoffQueue);
@@ -389,8 +379,7 @@ export class Cluster {
 				quietSince ??= Date.now();
 				return Date.now() - quietSince >= stableMs;
 			},
-			timeoutMs,
-			() => `the queue to drain: ${JSON.stringify(counts)}\n${this.tailOfLogs(4000)}`,
+			{ what: () => `the queue to drain: ${JSON.stringify(counts)}\n${this.tailOfLogs(4000)}`, timeoutMs: timeoutMs },
 		);
 		return counts;
 	}
