@@ -222,6 +222,9 @@ const deepArb = fc.tuple(fc.integer({ min: 65, max: 5000 }), fc.constantFrom(['[
 
 // ---- the runs ----
 
+/** Signed deliveries are queued in Redis: seconds each thousand here, but a loaded machine takes several times as long. */
+const SIGNED_TIMEOUT_MS = 180_000;
+
 describe('fuzz: the webhook endpoint (real in-process ingest, shared Redis, unique prefix)', () => {
 	const t = useIngest();
 
@@ -273,15 +276,19 @@ describe('fuzz: the webhook endpoint (real in-process ingest, shared Redis, uniq
 			);
 		});
 		expect(Object.values(t.ingest.counters.rejected).reduce((sum, count) => sum + (count ?? 0), 0)).toBe(4500);
-	});
+	}, SIGNED_TIMEOUT_MS);
 
-	test('5,000 correctly signed bodies with wrong types inside valid JSON, malformed JSON, or a timestamp inside the tolerance: never a 5xx', async () => {
+	test('3,000 correctly signed events with wrong types inside valid JSON (toString and __proto__ keys too): 200 or 400, never a 5xx', async () => {
 		await fc.assert(
 			fc.asyncProperty(wrongTypedArb, async (body) => {
 				expect([200, 400]).toContain(await send(t.ingest.url, body, { 'stripe-signature': sign(body) }));
 			}),
 			{ numRuns: 3000 },
 		);
+		expect(t.ingest.counters.unavailable).toBe(0);
+	}, SIGNED_TIMEOUT_MS);
+
+	test('2,000 correctly signed bodies of malformed JSON, or events signed within the tolerance: never a 5xx', async () => {
 		await fc.assert(
 			fc.asyncProperty(malformedArb, async (body) => {
 				expect([200, 400]).toContain(await send(t.ingest.url, body, { 'stripe-signature': sign(body) }));
@@ -298,7 +305,7 @@ describe('fuzz: the webhook endpoint (real in-process ingest, shared Redis, uniq
 			{ numRuns: 500 },
 		);
 		expect(t.ingest.counters.unavailable).toBe(0);
-	});
+	}, SIGNED_TIMEOUT_MS);
 
 	test('500 huge and deep bodies, signed or not: 413 or 400, nothing stored', async () => {
 		await t.restartWith({ BODY_LIMIT_BYTES: '4096' });
