@@ -9,6 +9,7 @@ import { EmulatorUnderTest, type License } from './support/emulator';
 import { ExecutionFailed, N8nInstance, e2eEnvironment, type ExecutionResult, type E2eEnvironment } from './support/n8n';
 import { describePackedPackage, packedManifest, undeclaredParameters, type PackedPackage } from './support/package';
 import { KEYCRATE_CREDENTIAL_TYPE, KEYCRATE_NODE_TYPE } from './support/workflows';
+import { waitFor } from '../../worker/test/support/wait';
 import {
   BULK,
   EXTEND_2500,
@@ -297,9 +298,7 @@ describe(`workflows run by \`n8n execute\` ${ON_N8N}`, () => {
     const running = n8n.execute(WORKFLOW_IDS.rateLimitRecovers);
     try {
       // Lift the rate limit once the node has been refused: its retry, a second later, goes through.
-      while ((await emulator.callCount('/license/get', '429')) === get429Before) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(async () => (await emulator.callCount('/license/get', '429')) > get429Before, { what: 'the node to be refused with a 429', timeoutMs: 120_000, intervalMs: 20 });
     } finally {
       emulator.emulator.setFaults([]);
     }

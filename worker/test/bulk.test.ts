@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { adminRequest, CLI_PATH, Cluster, WORKER_DIR, type License, type WorkerProcess } from './support/cluster-harness.js';
+import { waitFor } from './support/wait.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const run = promisify(execFile);
@@ -27,15 +28,8 @@ function admin(worker: WorkerProcess, method: string, path: string, body?: unkno
 	return adminRequest(worker.ingestUrl, method, path, body, token);
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 240000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
-}
+/** Polls a check that answers undefined until it has a value (bulk jobs run minutes on a busy machine). */
+const until = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 240000): Promise<T> => waitFor(check, { what, timeoutMs, intervalMs: 100 });
 
 async function startJob(worker: WorkerProcess, body: Record<string, unknown>): Promise<string> {
 	const reply = await admin(worker, 'POST', '/admin/jobs', body);

@@ -8,6 +8,7 @@ import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
 import { SECRET_A, deliver, sampleEvent } from './support/ingest-webhooks.js';
 import { recordSkipped, SYNC_QUEUE } from '../src/jobs/queues.js';
 import { loadConfig } from '../src/config.js';
+import { waitFor } from './support/wait.js';
 
 const APP_ID = '6f1c1d2e-1111-4222-8333-444455556666';
 const API_KEY = 'kc_cli_test_key_0123456789';
@@ -156,9 +157,7 @@ describe('keycrate-worker CLI', () => {
 			const listening = await run.waitForLog('ingest listening');
 			const event = sampleEvent({ type: 'customer.subscription.updated' });
 			expect((await deliver(String(listening.url), event)).status).toBe(200);
-			const deadline = Date.now() + 10000;
-			while (requests === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-			expect(requests).toBeGreaterThan(0);
+			await waitFor(() => requests > 0, { what: 'the sync to call Stripe' });
 
 			run.child.kill('SIGTERM');
 			await run.waitForLog('ingest closed');

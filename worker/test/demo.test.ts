@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort } from './support/redis-private.js';
 import { SHARED_REDIS_URL } from './support/shared-redis.js';
+import { waitFor } from './support/wait.js';
 
 const DEMO = fileURLToPath(new URL('../demo/demo.ts', import.meta.url));
 
@@ -78,8 +79,8 @@ describe('npm run demo', () => {
 		expect(private_).not.toBeNull();
 		expect(result.stdout).toContain(`nothing answered at redis://127.0.0.1:${port}`);
 		expect(result.stdout).toContain('All as expected.');
-		await new Promise((resolve) => setTimeout(resolve, 300));
-		expect(await answers(`redis://127.0.0.1:${private_?.[1]}`)).toBe(false);
+		// The demo has exited; its redis-server may take a moment longer to close its port.
+		await waitFor(async () => !(await answers(`redis://127.0.0.1:${private_?.[1]}`)), { what: 'the private redis-server to stop', timeoutMs: 5000 });
 	});
 
 	test('no Redis and no redis-server on the PATH: one line on how to get Redis, exit 1', async () => {

@@ -5,6 +5,7 @@
 
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster, sleep } from './support/cluster-harness.js';
+import { waitFor } from './support/wait.js';
 import { playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
 
 const SEED = Number(process.env.FAILURES_SEED ?? 977);
@@ -16,14 +17,6 @@ const WRITES = ['/license/create', '/license/extend', '/license/update-status', 
 
 function faulted(cluster: Cluster, outcome: string): number {
 	return Object.values(cluster.calls()).reduce((sum, outcomes) => sum + (outcomes[outcome] ?? 0), 0);
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(25);
-	}
 }
 
 describe('Keycrate faults on every endpoint the worker calls', () => {
@@ -55,7 +48,7 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 				const endpoints = kind === 'commit_then_500' || kind === 'error_500' ? WRITES : ['*'];
 				cluster.setFaults(endpoints.map((endpoint) => ({ endpoint, kind, rate: 1, ...(kind === 'error_429' ? { retry_after_s: 1 } : {}) })));
 				await cluster.deliver({ copies: 2, seed: SEED + phase });
-				await waitFor(() => faulted(cluster, outcome) - before >= 2, `${kind} to be hit in phase ${phase}`);
+				await waitFor(() => faulted(cluster, outcome) - before >= 2, { what: `${kind} to be hit in phase ${phase}`, timeoutMs: 30000, intervalMs: 25 });
 				cluster.setFaults([]);
 				await cluster.waitForDrain(90000);
 			}
@@ -109,7 +102,7 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		cluster.setFaults([{ endpoint: '/license/create', kind: 'latency', latency_ms: 3000, rate: 1 }]);
 		playPhase([oneOff, subscription], 0);
 		await cluster.deliver();
-		await waitFor(() => (cluster.calls()['/license/create']?.['200'] ?? 0) >= 2, 'the late creates to land');
+		await waitFor(() => (cluster.calls()['/license/create']?.['200'] ?? 0) >= 2, { what: 'the late creates to land', timeoutMs: 30000, intervalMs: 25 });
 		cluster.setFaults([]);
 		await cluster.waitForDrain(60000);
 		expect(cluster.allOutput()).toContain('may still apply; the root is read again in 4 s');
@@ -119,7 +112,7 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		cluster.setFaults([{ endpoint: '/license/extend', kind: 'latency', latency_ms: 3000, rate: 1 }]);
 		playPhase([oneOff, subscription], 1);
 		await cluster.deliver();
-		await waitFor(() => (cluster.calls()['/license/extend']?.['200'] ?? 0) > extendsBefore, 'the late extend to land');
+		await waitFor(() => (cluster.calls()['/license/extend']?.['200'] ?? 0) > extendsBefore, { what: 'the late extend to land', timeoutMs: 30000, intervalMs: 25 });
 		cluster.setFaults([]);
 		await cluster.waitForDrain(60000);
 
@@ -128,7 +121,7 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		cluster.setFaults([{ endpoint: '/license/update-status', kind: 'latency', latency_ms: 3000, rate: 1 }]);
 		cluster.stripe.pauseSubscription(root);
 		await cluster.deliver();
-		await waitFor(() => (cluster.calls()['/license/update-status']?.['200'] ?? 0) >= 1, 'the late pause to land');
+		await waitFor(() => (cluster.calls()['/license/update-status']?.['200'] ?? 0) >= 1, { what: 'the late pause to land', timeoutMs: 30000, intervalMs: 25 });
 		cluster.setFaults([]);
 		cluster.stripe.resumeSubscription(root);
 		await cluster.deliver();

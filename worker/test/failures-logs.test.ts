@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { Cluster, CLI_PATH, freePort, sleep, WORKER_DIR } from './support/cluster-harness.js';
 import { playPhase, StoryBook } from './support/cluster-stripe.js';
 import { rootOfEvent } from '../src/stripe/roots.js';
+import { waitFor } from './support/wait.js';
 
 const SHAPES: Record<string, RegExp> = {
 	'a Stripe signing secret': /whsec_[A-Za-z0-9+/=_-]{6,}/,
@@ -40,12 +41,8 @@ describe('log scan: no secret in any process output', () => {
 		for (const event of events.slice(0, 2)) expect(await running.postOnce(wrongKey.ingestUrl as string, event)).toBe(200);
 		// Signed with a secret the ingest does not know: 400.
 		expect(await running.postOnce(wrongKey.ingestUrl as string, events[2], otherSigningSecret)).toBe(400);
-		const deadline = Date.now() + 30000;
-		while ((await running.jobCounts()).failed < 1) {
-			// (subscription events of the first story name the same root: one job)
-			if (Date.now() > deadline) throw new Error(`no dead letters\n${running.tailOfLogs(2000)}`);
-			await sleep(50);
-		}
+		// (subscription events of the first story name the same root: one job)
+		await waitFor(async () => (await running.jobCounts()).failed >= 1, { what: () => `a dead letter\n${running.tailOfLogs(2000)}`, timeoutMs: 30000 });
 		const deadLetters = await running.failedJobs();
 		expect(deadLetters.map((letter) => letter.reason).join('\n')).toMatch(/INVALID_API_KEY/);
 		await wrongKey.kill('SIGTERM');

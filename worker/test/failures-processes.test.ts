@@ -4,17 +4,10 @@
 
 import { checkLicenses } from './support/cluster-check.js';
 import { Cluster, sleep } from './support/cluster-harness.js';
+import { waitFor } from './support/wait.js';
 import { PRICES, playPhase, StoryBook, type Story } from './support/cluster-stripe.js';
 
 const SEED = Number(process.env.PROCESSES_SEED ?? 31337);
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(20);
-	}
-}
 
 function storiesFor(book: StoryBook, count: number): Story[] {
 	return Array.from({ length: count }, (_, index) => (index % 2 === 0 ? book.oneOff({ async: false }) : book.subscription()));
@@ -42,7 +35,7 @@ describe('worker processes killed, stopped, competing', () => {
 		cluster.setFaults([{ endpoint: '/license/create', kind: 'latency', latency_ms: 1500, rate: 1 }]);
 		playPhase(stories, 0);
 		await cluster.deliver();
-		await until(async () => (await cluster.jobCounts()).active >= 2, 'syncs to be active');
+		await waitFor(async () => (await cluster.jobCounts()).active >= 2, { what: 'syncs to be active', timeoutMs: 30000, intervalMs: 20 });
 		await sleep(600);
 		await victim.kill('SIGKILL');
 		expect(victim.exitSignal).toBe('SIGKILL');
@@ -70,7 +63,7 @@ describe('worker processes killed, stopped, competing', () => {
 		playPhase([story], 0);
 		await cluster.deliver();
 		for (let cut = 0; cut < 2; cut++) {
-			await until(async () => (await cluster.jobCounts()).active === 1, `the job to be active (cut ${cut + 1})`);
+			await waitFor(async () => (await cluster.jobCounts()).active === 1, { what: `the job to be active (cut ${cut + 1})`, timeoutMs: 30000, intervalMs: 20 });
 			await sleep(300);
 			await worker.kill('SIGKILL');
 			worker = await cluster.spawnWorker('process');
@@ -111,7 +104,7 @@ describe('worker processes killed, stopped, competing', () => {
 		cluster.setFaults([{ endpoint: '/license/get-bulk', kind: 'latency', latency_ms: 8000, rate: 1 }]);
 		playPhase([story], 0);
 		await cluster.deliver();
-		await until(async () => (await cluster.jobCounts()).active === 1, 'the job to be active');
+		await waitFor(async () => (await cluster.jobCounts()).active === 1, { what: 'the job to be active', timeoutMs: 30000, intervalMs: 20 });
 		const started = Date.now();
 		await worker.kill('SIGTERM');
 		const stoppedInMs = Date.now() - started;
@@ -130,7 +123,7 @@ describe('worker processes killed, stopped, competing', () => {
 		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1_000_000 }] });
 		const worker = await cluster.spawnWorker('all');
 		await cluster.deliver({ copies: 3, seed: 1 });
-		await until(async () => (await cluster.failedJobs()).length >= 1, `the dead letter\n${worker.text().slice(-3000)}`, 20000);
+		await waitFor(async () => (await cluster.failedJobs()).length >= 1, { what: () => `the dead letter\n${worker.text().slice(-3000)}`, timeoutMs: 20000, intervalMs: 20 });
 		// Copies that arrived while it ran are synced once more after it (one waits per root): same reason.
 		const letters = await cluster.failedJobs();
 		for (const letter of letters) {

@@ -8,6 +8,7 @@ import { checkLicenses } from './support/cluster-check.js';
 import { Cluster, sleep } from './support/cluster-harness.js';
 import { DurableRedis } from './support/cluster-redis.js';
 import { playPhase, StoryBook } from './support/cluster-stripe.js';
+import { waitFor } from './support/wait.js';
 
 const SEED = Number(process.env.REDIS_OUTAGE_SEED ?? 6379);
 
@@ -35,7 +36,7 @@ describe('Redis crash and restart under a running worker', () => {
 		playPhase(stories, 0);
 		const first = await running.deliver({ copies: 1 });
 		expect(first.accepted).toBe(first.deliveries);
-		while ((await running.jobCounts()).completed < 3) await sleep(20);
+		await waitFor(async () => (await running.jobCounts()).completed >= 3, { what: '3 syncs completed', timeoutMs: 60000, intervalMs: 20 });
 		const activeAtCrash = (await running.jobCounts()).active;
 		await redis.crash();
 

@@ -5,18 +5,11 @@ import { startIngest, type IngestServer } from '../src/ingest/server.js';
 import { SYNC_QUEUE } from '../src/jobs/queues.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis-private.js';
 import { uniquePrefix } from './support/shared-redis.js';
+import { waitFor } from './support/wait.js';
 import { deliver, ingestConfig, sampleEvent } from './support/ingest-webhooks.js';
 
 async function readyStatus(url: string): Promise<number> {
 	return (await fetch(`${url}/readyz`)).status;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-	const deadline = Date.now() + 10000;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
 }
 
 describe('ingest while Redis goes away and comes back (private redis-server)', () => {
@@ -43,7 +36,7 @@ describe('ingest while Redis goes away and comes back (private redis-server)', (
 		expect(await readyStatus(url)).toBe(200);
 
 		await redis.stop();
-		await eventually(async () => (await readyStatus(url)) === 503, 'readyz 503');
+		await waitFor(async () => (await readyStatus(url)) === 503, { what: 'readyz 503', intervalMs: 100 });
 		expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, redis: 'down', reason: expect.stringMatching(/^Redis /) });
 		expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
@@ -54,7 +47,7 @@ describe('ingest while Redis goes away and comes back (private redis-server)', (
 		expect(ingest.counters.unavailable).toBe(1);
 
 		await redis.start();
-		await eventually(async () => (await readyStatus(url)) === 200, 'readyz 200 after restart');
+		await waitFor(async () => (await readyStatus(url)) === 200, { what: 'readyz 200 after restart', intervalMs: 100 });
 		// Stripe redelivers the refused event; this time it is queued.
 		expect((await deliver(url, during)).status).toBe(200);
 
@@ -84,7 +77,7 @@ describe('ingest while Redis goes away and comes back (private redis-server)', (
 
 		await redis.start();
 		const url = ingest.url;
-		await eventually(async () => (await readyStatus(url)) === 200, 'readyz 200');
+		await waitFor(async () => (await readyStatus(url)) === 200, { what: 'readyz 200', intervalMs: 100 });
 		expect((await deliver(url, event)).status).toBe(200);
 	});
 });

@@ -10,6 +10,7 @@ import { SECRET_A, SECRET_B, deliver, post, sampleEvent, signatureHeader } from 
 import { startStripeFake } from '@keycrate/stripe-fake';
 import { deletePrefix } from './support/redis-private.js';
 import { SHARED_REDIS_URL, uniquePrefix } from './support/shared-redis.js';
+import { waitFor } from './support/wait.js';
 
 const KEYCRATE_KEY = `kc_${randomBytes(12).toString('hex')}`;
 const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
@@ -172,9 +173,8 @@ describe('log scan of a running keycrate-worker', () => {
 			expect((await deliver(stripeUrl, sampleEvent(), SECRET_B)).status).toBe(200);
 			expect((await deliver(keycrateUrl, sampleEvent(), FOREIGN_SECRET)).status).toBe(400);
 
-			const deadline = Date.now() + 30000;
 			const deadLetters = () => runs.map((run) => run.output().stdout.split('\n').filter((line) => line.includes('"msg":"sync moved to the dead letters (keycrate-worker dead-letters)"')).length);
-			while (deadLetters().some((count) => count < 1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+			await waitFor(() => deadLetters().every((count) => count >= 1), { what: () => `a dead letter logged by each run: ${JSON.stringify(deadLetters())}`, timeoutMs: 30000, intervalMs: 100 });
 			expect(deadLetters()).toEqual([1, 1]);
 			expect(echoed).toBeGreaterThanOrEqual(2);
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { installCommunityPackage } from './community-package';
 import type { ExampleWorkflow } from './examples';
 import type { WorkflowJson } from './workflows';
+import { waitFor } from '../../../worker/test/support/wait';
 
 export interface E2eEnvironment {
   /** Node 22 binary from the runtime install. */
@@ -179,12 +180,9 @@ export class OwnerSession {
 /** How long a running n8n may take to act on an activated trigger or a webhook call. */
 export const ACTIVATED_RUN_TIMEOUT_MS = 90_000;
 
+/** waitFor (the tests' one polling helper) with the time a running n8n may take. */
 export async function sleepUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = ACTIVATED_RUN_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor(condition, { what, timeoutMs, intervalMs: 200 });
 }
 
 /** Waits until the workflow has `count` executions in this running n8n and none still running. */

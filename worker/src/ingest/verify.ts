@@ -67,7 +67,8 @@ export function verifyStripeWebhook(
 	options: VerifyOptions,
 ): VerifyResult {
 	if (signatureHeader === undefined || signatureHeader === '') return failure('missing_signature');
-	// Node joins repeated headers into an array; Stripe sends one, so several are refused, not guessed between.
+	// A caller that keeps repeated headers apart passes a list: refused, not guessed between. (node:http joins a
+	// repeated Stripe-Signature with ", "; each v1 in it is then tried, and only one made with our secret passes.)
 	if (Array.isArray(signatureHeader)) return failure('malformed_signature');
 	// stripe-node bounds only the past; a timestamp far ahead would make a captured delivery replayable for as
 	// long, so the tolerance is applied both ways.

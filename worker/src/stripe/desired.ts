@@ -97,8 +97,13 @@ function licensedLines(lines: Line[], owner: Owner, plans: PlanMap): { licensed:
 	return { licensed, unlicensed };
 }
 
+/** A line's seats: its whole quantity; NaN counts none (a NaN in the sum would let every count past the bound). */
+function unitsOf(line: Line): number {
+	return Number.isNaN(line.quantity) ? 0 : Math.max(0, Math.floor(line.quantity));
+}
+
 function seatCount(licensed: LicensedLine[]): number {
-	return licensed.reduce((sum, { line }) => sum + Math.max(0, Math.floor(line.quantity)), 0);
+	return licensed.reduce((sum, { line }) => sum + unitsOf(line), 0);
 }
 
 function checkSeatBound(root: string, count: number, options: DesiredOptions): void {
@@ -114,7 +119,7 @@ function checkSeatBound(root: string, count: number, options: DesiredOptions): v
 function seatsOf(licensed: LicensedLine[], options: DesiredOptions, status: SettableStatus, expiresAt?: UnixSeconds): DesiredSeat[] {
 	const seats: DesiredSeat[] = [];
 	for (const { line, plan, key } of licensed) {
-		for (let unit = 0; unit < Math.floor(line.quantity); unit++) {
+		for (let unit = 0; unit < unitsOf(line); unit++) {
 			seats.push({ seat: `${key}:${unit}`, appId: plan.appId ?? options.defaultAppId, plan, status, ...(expiresAt !== undefined ? { expiresAt } : {}) });
 		}
 	}
@@ -134,6 +139,12 @@ function revoked(payment: PaymentFacts, policy: DisputePauses): boolean {
 /** An invoice pays for its period when it is paid and its payments (if any: a $0 invoice has none) still stand. */
 function standsPaid(invoice: InvoiceFacts, policy: DisputePauses): boolean {
 	return invoice.status === 'paid' && !(invoice.payments.length > 0 && invoice.payments.every((payment) => revoked(payment, policy)));
+}
+
+/** For a reason text: toISOString() throws a RangeError past year 275760 (a period end no Date can hold). */
+function isoTime(seconds: UnixSeconds): string {
+	const date = new Date(seconds * 1000);
+	return Number.isNaN(date.getTime()) ? `${seconds} (Unix seconds)` : date.toISOString();
 }
 
 /** What a subscription's payments entitle it to now (pure; the table in the README says the same). */
@@ -158,7 +169,7 @@ export function subscriptionEntitlement(state: SubscriptionState, options: Desir
 	const refunded = state.invoices.find((invoice) => invoice.status === 'paid' && (invoice.covers?.end ?? 0) > paidThrough && invoice.payments.some((payment) => payment.refunded));
 	if (refunded !== undefined) return pause(`the latest paid period of ${state.root} (${refunded.id}) was refunded and no later payment covers it`);
 	if (state.status === 'past_due') return { status: options.pastDueStatus, reason: `${state.root} is past_due: PAST_DUE_STATUS=${options.pastDueStatus}`, paidThrough };
-	return { status: 'active', reason: `${state.root} is ${state.status} and paid through ${new Date(paidThrough * 1000).toISOString()}`, paidThrough };
+	return { status: 'active', reason: `${state.root} is ${state.status} and paid through ${isoTime(paidThrough)}`, paidThrough };
 }
 
 export function desiredForSubscription(state: SubscriptionState, options: DesiredOptions): Desired {

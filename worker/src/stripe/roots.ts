@@ -64,6 +64,12 @@ export function isRootId(value: string): boolean {
 	return ROOT_ID.test(value);
 }
 
+/** A field for a log line. Not String(): a signed payload's {"toString": 1} would throw there (and answer 503). */
+function describe(value: unknown): string {
+	if (typeof value === 'string') return value;
+	return value === null || typeof value !== 'object' ? String(value) : Array.isArray(value) ? 'an array' : 'an object';
+}
+
 function rooted(id: string | undefined, what: string, event: EventLike): RootOfEvent {
 	if (id !== undefined && isRootId(id)) return { root: id };
 	return { skip: 'no_root', detail: `${event.type} ${event.id}: ${what}` };
@@ -78,7 +84,7 @@ export function rootOfEvent(event: EventLike): RootOfEvent {
 	if (event.type.startsWith('checkout.session.')) {
 		if (o.mode === 'subscription') return rooted(idOf(o.subscription), 'the session names no subscription', event);
 		if (o.mode === 'payment') return rooted(idOf(o.payment_intent) ?? idOf(o), 'the session has no id', event);
-		return { skip: 'not_a_purchase', detail: `${event.type} ${event.id}: checkout session mode ${String(o.mode)} sells nothing` };
+		return { skip: 'not_a_purchase', detail: `${event.type} ${event.id}: checkout session mode ${describe(o.mode)} sells nothing` };
 	}
 	if (event.type.startsWith('customer.subscription.')) return rooted(idOf(o), 'the subscription has no id', event);
 	if (family === 'invoice') {

@@ -20,6 +20,7 @@ import { HANDOFF_QUEUE, SYNC_QUEUE } from '../../src/jobs/queues.js';
 import { connectRedis, type RedisConnection } from '../../src/redis.js';
 import { createCatalogue, plansFileFor, type Tiers } from './cluster-stripe.js';
 import { deleteKeysUnder, freePort } from './redis-private.js';
+import { waitFor } from './wait.js';
 
 export type Role = 'ingest' | 'process' | 'all';
 export type License = ReturnType<Emulator['state']>['apps'][number]['licenses'][number];
@@ -37,14 +38,9 @@ export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/** Polls `check` every 50 ms until it holds; throws with `what()` on timeout. */
+/** waitFor (support/wait.ts) in the shape the harness's callers use: a boolean check, a timeout, a lazy description. */
 export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		if (await check()) return;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-		await sleep(50);
-	}
+	await waitFor(check, { timeoutMs, what });
 }
 
 /** A request to a worker's admin API with `Authorization: Bearer <token>` (none when token is null). */
@@ -315,17 +311,16 @@ export class Cluster {
 		this.workers.push(worker);
 		// Started = it logged "worker started" (runner.ts, level info): its signal handlers are in place from then on.
 		const logsInfo = ['info', 'debug', 'trace'].includes(env.LOG_LEVEL);
-		await waitUntil(
+		await waitFor(
 			() => {
 				if (!worker.running) throw new Error(`${name} exited (${worker.exitCode ?? worker.exitSignal}) while starting:\n${worker.text()}`);
 				return !logsInfo || worker.text().includes('"msg":"worker started"');
 			},
-			20000,
-			() => `${name} to log "worker started":\n${worker.text()}`,
+			{ what: () => `${name} to log "worker started":\n${worker.text()}`, timeoutMs: 20000 },
 		);
 		if (worker.ingestUrl !== undefined) {
 			const url = `${worker.ingestUrl}/readyz`;
-			await waitUntil(
+			await waitFor(
 				async () => {
 					if (!worker.running) throw new Error(`${name} exited (${worker.exitCode ?? worker.exitSignal}) before it was ready:\n${worker.text()}`);
 					try {
@@ -334,8 +329,7 @@ export class Cluster {
 						return false;
 					}
 				},
-				20000,
-				() => `${name} /readyz:\n${worker.text()}`,
+				{ what: () => `${name} /readyz:\n${worker.text()}`, timeoutMs: 20000 },
 			);
 		}
 		return worker;
@@ -391,7 +385,7 @@ export class Cluster {
 	async waitForDrain(timeoutMs = 60000, stableMs = 300): Promise<Record<string, number>> {
 		let counts: Record<string, number> = {};
 		let quietSince: number | undefined;
-		await waitUntil(
+		await waitFor(
 			async () => {
 				counts = await this.jobCounts();
 				const handoffs = await this.jobCounts(this.handoffQueue);
@@ -404,8 +398,7 @@ export class Cluster {
 				quietSince ??= Date.now();
 				return Date.now() - quietSince >= stableMs;
 			},
-			timeoutMs,
-			() => `the queue to drain: ${JSON.stringify(counts)}\n${this.tailOfLogs(4000)}`,
+			{ what: () => `the queue to drain: ${JSON.stringify(counts)}\n${this.tailOfLogs(4000)}`, timeoutMs: timeoutMs },
 		);
 		return counts;
 	}

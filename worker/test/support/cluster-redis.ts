@@ -6,8 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort, sleep } from './cluster-harness.js';
+import { freePort } from './cluster-harness.js';
+import { answersPing } from './redis-private.js';
+import { waitFor } from './wait.js';
 
 export class DurableRedis {
 	private child?: ChildProcess;
@@ -34,22 +35,8 @@ export class DurableRedis {
 			['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
 			{ stdio: 'ignore' },
 		);
-		const deadline = Date.now() + 10000;
-		for (;;) {
-			const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-			probe.on('error', () => undefined);
-			try {
-				await probe.connect();
-				// Loading the AOF answers LOADING until done.
-				if ((await probe.ping()) === 'PONG') return;
-			} catch {
-				// not yet
-			} finally {
-				probe.disconnect();
-			}
-			if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not come up`);
-			await sleep(50);
-		}
+		// Loading the AOF answers LOADING until done: up once a PING answers PONG.
+		await waitFor(() => answersPing(this.url), { what: `redis-server on ${this.port} to come up`, timeoutMs: 10000 });
 	}
 
 	/** SIGKILL: a crash, not a shutdown (no final save; the AOF has every acknowledged write). */

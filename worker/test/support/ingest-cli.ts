@@ -2,6 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const WORKER_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,18 +32,19 @@ export function spawnCli(args: string[], env: Record<string, string>): CliRun {
 	child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
 	const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
 
-	async function waitForLog(msg: string, timeoutMs = 15000): Promise<Record<string, unknown>> {
-		const deadline = Date.now() + timeoutMs;
-		for (;;) {
-			for (const line of stdout.split('\n')) {
-				if (!line.startsWith('{')) continue;
-				const entry = JSON.parse(line) as Record<string, unknown>;
-				if (entry.msg === msg) return entry;
-			}
-			if (child.exitCode !== null) throw new Error(`CLI exited (${child.exitCode}) before logging "${msg}": ${stderr}`);
-			if (Date.now() > deadline) throw new Error(`timed out waiting for log "${msg}"; stdout: ${stdout} stderr: ${stderr}`);
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
+	function waitForLog(msg: string, timeoutMs = 15000): Promise<Record<string, unknown>> {
+		return waitFor(
+			() => {
+				for (const line of stdout.split('\n')) {
+					if (!line.startsWith('{')) continue;
+					const entry = JSON.parse(line) as Record<string, unknown>;
+					if (entry.msg === msg) return entry;
+				}
+				if (child.exitCode !== null) throw new Error(`CLI exited (${child.exitCode}) before logging "${msg}": ${stderr}`);
+				return undefined;
+			},
+			{ what: () => `log "${msg}"; stdout: ${stdout} stderr: ${stderr}`, timeoutMs },
+		);
 	}
 
 	return { child, output: () => ({ stdout, stderr }), waitForLog, exited };

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
+import { waitFor } from './wait.js';
 
 const START_TIMEOUT_MS = 5000;
 
@@ -95,11 +96,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
 		child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
 			stdio: 'ignore',
 		});
-		const deadline = Date.now() + START_TIMEOUT_MS;
-		while (!(await answersPing(url))) {
-			if (Date.now() > deadline) throw new Error(`timed out waiting for redis-server on ${port}`);
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
+		await waitFor(() => answersPing(url), { what: `redis-server on ${port}`, timeoutMs: START_TIMEOUT_MS });
 	}
 
 	async function stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -179,6 +179,26 @@ describe('desired', () => {
 	});
 });
 
+describe('desired with a paid-through time no Date can hold', () => {
+	// Found by fuzz-core: the reason's toISOString() threw a RangeError, which retried the job until a dead letter.
+	test('a period end past year 275760 is active to that end, its reason in Unix seconds', () => {
+		const end = 8_640_000_000_001;
+		const result = desired(subscription({ invoices: [paid('in_far', START, end)] }), options);
+		expect(result).toMatchObject({ kind: 'seats', entitlement: { status: 'active', paidThrough: end, reason: `sub_1 is active and paid through ${end} (Unix seconds)` } });
+		expect(seats(result)).toEqual([active(0, TIER, end + GRACE)]);
+	});
+});
+
+describe('the seat bound holds whatever the quantities', () => {
+	// Found by fuzz-core: one NaN quantity made the seat count NaN, which passed the bound; the next line's
+	// 1e12 seats were then built one by one until the heap ran out.
+	test('a NaN quantity counts no seat, and the bound still refuses the other line', () => {
+		const lines = [{ key: 'si_nan', price: tierPrice, quantity: Number.NaN }, { key: 'si_many', price: tierPrice, quantity: 1e12 }];
+		expect(() => desired(subscription({ lines }), options)).toThrow(PermanentError);
+		expect(seats(desired(subscription({ lines: [lines[0], { key: 'si_one', price: tierPrice, quantity: 1 }] }), options))).toEqual([active('si_one:0')]);
+	});
+});
+
 describe('appsOf: every app a root can hold licenses in', () => {
 	test('KEYCRATE_APP_ID, PLANS_FILE apps, and valid ids the metadata names', () => {
 		const plans = { p1: { appId: OTHER_APP }, p2: { durationUnit: 'lifetime' as const } };

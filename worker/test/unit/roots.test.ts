@@ -32,6 +32,10 @@ const cases: [string, EventLike, ReturnType<typeof rootOfEvent>][] = [
 	['an id with characters Stripe never uses', event('customer.subscription.updated', { id: 'sub_1;DROP' }), { skip: 'no_root', detail: 'customer.subscription.updated evt_1: the subscription has no id' }],
 	['an event type we do not use', event('customer.created', { id: 'cus_1' }), { skip: 'not_handled', detail: 'customer.created evt_1: not an event type the worker uses' }],
 	['no data.object', { id: 'evt_1', type: 'invoice.paid', data: {} }, { skip: 'no_root', detail: 'invoice.paid evt_1: no data.object' }],
+	// Found by the ingest fuzz: String() of a field whose own toString is not a function threw a TypeError (503).
+	['checkout mode an object whose toString is no function', event('checkout.session.completed', JSON.parse('{"id":"cs_1","mode":{"toString":1,"valueOf":{}}}')), { skip: 'not_a_purchase', detail: 'checkout.session.completed evt_1: checkout session mode an object sells nothing' }],
+	['checkout mode an array', event('checkout.session.completed', { id: 'cs_1', mode: ['payment'] }), { skip: 'not_a_purchase', detail: 'checkout.session.completed evt_1: checkout session mode an array sells nothing' }],
+	['checkout mode missing', event('checkout.session.completed', { id: 'cs_1' }), { skip: 'not_a_purchase', detail: 'checkout.session.completed evt_1: checkout session mode undefined sells nothing' }],
 ];
 
 describe('rootOfEvent', () => {
