@@ -7,7 +7,10 @@ const APP_ID = "String($credentials.appId || '').trim()";
 const NO_SUCH_LICENSE = 'N8N-CREDENTIAL-TEST-0000';
 
 /** A Keycrate error answer `{error, error_code}` with this code fails the test with this message. */
-const refusal = (errorCode: string, message: string) => ({ type: 'responseSuccessBody' as const, properties: { key: 'error_code', value: errorCode, message } });
+const refusal = (errorCode: string, message: string) => ({
+	type: 'responseSuccessBody' as const,
+	properties: { key: 'error_code', value: errorCode, message },
+});
 
 /**
  * "Test connection" is n8n's declarative credential test (n8n gives a node's test function only the
@@ -68,7 +71,7 @@ export class KeycrateApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: "={{ String($credentials.baseUrl).trim() }}",
+			baseURL: '={{ String($credentials.baseUrl).trim() }}',
 			url: `={{ ${APP_ID} ? '/subscription/get-bulk' : '/license/get' }}`,
 			method: 'POST',
 			body: `={{ ${APP_ID} ? { app_id: ${APP_ID}, per_page: 1 } : { license_key: '${NO_SUCH_LICENSE}' } }}`,
@@ -82,14 +85,21 @@ export class KeycrateApi implements ICredentialType {
 				properties: {
 					key: 'constructor.name',
 					value: 'String',
-					message: "The Base URL did not answer like the Keycrate API (not JSON). Check the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.",
+					message:
+						"The Base URL did not answer like the Keycrate API (not JSON). Check the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.",
 				},
 			},
 			refusal('MISSING_AUTH', 'Keycrate received no API key. Enter the API key (it starts with kc_).'),
 			refusal('INVALID_API_KEY', 'Keycrate refused the API key (INVALID_API_KEY). Check that it is a current Management API key.'),
-			refusal('ACCESS_DENIED', "Keycrate accepted the API key but refused the Default App ID: the app belongs to another account [ACCESS_DENIED]. Enter an App ID of this key's account, or leave it empty."),
+			refusal(
+				'ACCESS_DENIED',
+				"Keycrate accepted the API key but refused the Default App ID: the app belongs to another account [ACCESS_DENIED]. Enter an App ID of this key's account, or leave it empty.",
+			),
 			refusal('APP_NOT_FOUND', 'Keycrate accepted the API key but has no app with the Default App ID [APP_NOT_FOUND]. Check the App ID, or leave it empty.'),
-			refusal('INVALID_INPUT', "Keycrate refused the test request [INVALID_INPUT]. Check the Default App ID: it must be a UUID (e.g. 2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11) or empty; and the Base URL: it should be the API's address, e.g. https://api.keycrate.dev."),
+			refusal(
+				'INVALID_INPUT',
+				"Keycrate refused the test request [INVALID_INPUT]. Check the Default App ID: it must be a UUID (e.g. 2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11) or empty; and the Base URL: it should be the API's address, e.g. https://api.keycrate.dev.",
+			),
 			refusal('RATE_LIMITED', 'Keycrate is rate-limiting requests (HTTP 429), so the API key could not be checked. Try again in a minute.'),
 			refusal('SERVER_ERROR', 'Keycrate answered with a server error, so the API key could not be checked. Try again later.'),
 		],

@@ -51,23 +51,45 @@ export class KeycrateWorkerApi implements ICredentialType {
 			{
 				// An answer that is not JSON reaches the rules as a string (an HTML page, a proxy's error page).
 				type: 'responseSuccessBody',
-				properties: { key: 'constructor.name', value: 'String', message: "The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000." },
+				properties: {
+					key: 'constructor.name',
+					value: 'String',
+					message:
+						"The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000.",
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'error', value: 'unauthorized', message: "The Admin Token is not the worker's ADMIN_TOKEN: set it to the value of ADMIN_TOKEN in the worker's environment" },
+				properties: {
+					key: 'error',
+					value: 'unauthorized',
+					message: "The Admin Token is not the worker's ADMIN_TOKEN: set it to the value of ADMIN_TOKEN in the worker's environment",
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'error', value: 'not_found', message: 'The worker has no admin API at this URL: set ADMIN_TOKEN on the worker and restart it, or check the Worker URL' },
+				properties: {
+					key: 'error',
+					value: 'not_found',
+					message: 'The worker has no admin API at this URL: set ADMIN_TOKEN on the worker and restart it, or check the Worker URL',
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'error', value: 'internal', message: "The worker failed on the request (internal error): check the worker's log and that its Redis is reachable." },
+				properties: {
+					key: 'error',
+					value: 'internal',
+					message: "The worker failed on the request (internal error): check the worker's log and that its Redis is reachable.",
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'data', value: undefined, message: "The Worker URL answered JSON that is not the Keycrate worker's admin API. Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000." },
+				properties: {
+					key: 'data',
+					value: undefined,
+					message:
+						"The Worker URL answered JSON that is not the Keycrate worker's admin API. Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000.",
+				},
 			},
 		],
 	};

@@ -8,12 +8,12 @@
 export const LONG_TESTS = ['exactly-once-mixed', 'bulk', 'failures-keycrate', 'failures-logs', 'failures-processes', 'failures-redis', 'failures-stripe'];
 
 export default {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testPathIgnorePatterns: ['/node_modules/', ...LONG_TESTS.map((name) => `<rootDir>/test/${name}\\.test\\.ts$`)],
-  extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }] },
-  testTimeout: 60000,
-  maxWorkers: 1,
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testPathIgnorePatterns: ['/node_modules/', ...LONG_TESTS.map((name) => `<rootDir>/test/${name}\\.test\\.ts$`)],
+	extensionsToTreatAsEsm: ['.ts'],
+	moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+	transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }] },
+	testTimeout: 60000,
+	maxWorkers: 1,
 };

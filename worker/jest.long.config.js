@@ -2,7 +2,7 @@
 import base, { LONG_TESTS } from './jest.config.js';
 
 export default {
-  ...base,
-  testMatch: LONG_TESTS.map((name) => `<rootDir>/test/${name}.test.ts`),
-  testPathIgnorePatterns: ['/node_modules/'],
+	...base,
+	testMatch: LONG_TESTS.map((name) => `<rootDir>/test/${name}.test.ts`),
+	testPathIgnorePatterns: ['/node_modules/'],
 };

@@ -5,9 +5,9 @@ const MAX_ATTEMPTS_PER_KEY = 50;
 
 /** Every `*` becomes a random A-Z0-9 character; other characters are kept. */
 export function keyFromPattern(pattern: string): string {
-  let key = '';
-  for (const char of pattern) key += char === '*' ? KEY_ALPHABET[randomInt(KEY_ALPHABET.length)] : char;
-  return key;
+	let key = '';
+	for (const char of pattern) key += char === '*' ? KEY_ALPHABET[randomInt(KEY_ALPHABET.length)] : char;
+	return key;
 }
 
 /**
@@ -15,12 +15,12 @@ export function keyFromPattern(pattern: string): string {
  * is taken, or when its random part is so small that no free key turned up in a reasonable number of tries.
  */
 export function uniqueKeyFromPattern(pattern: string, isTaken: (key: string) => boolean): string | null {
-  const attempts = pattern.includes('*') ? MAX_ATTEMPTS_PER_KEY : 1;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const key = keyFromPattern(pattern);
-    if (!isTaken(key)) return key;
-  }
-  return null;
+	const attempts = pattern.includes('*') ? MAX_ATTEMPTS_PER_KEY : 1;
+	for (let attempt = 0; attempt < attempts; attempt++) {
+		const key = keyFromPattern(pattern);
+		if (!isTaken(key)) return key;
+	}
+	return null;
 }
 
 export const newAppId = (): string => randomUUID();

@@ -54,7 +54,8 @@ export class KeycrateSyncTrigger implements INodeType {
 				required: true,
 				default: 'keycrate-sync',
 				placeholder: 'e.g. keycrate-handoff',
-				description: "The webhook's path: the Production URL is your n8n's /webhook/ followed by this path. Set it as the worker's LICENSE_WEBHOOK_URL, or as a bulk job's Notify URL.",
+				description:
+					"The webhook's path: the Production URL is your n8n's /webhook/ followed by this path. Set it as the worker's LICENSE_WEBHOOK_URL, or as a bulk job's Notify URL.",
 			},
 			{
 				displayName: 'Events',
@@ -101,7 +102,9 @@ export class KeycrateSyncTrigger implements INodeType {
 			/** Nothing to call: the secret only verifies what arrives. The test checks its format. */
 			async keycrateSyncTriggerApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 				const secret = secretKey(String(credential.data?.signingSecret ?? ''));
-				return 'problem' in secret ? { status: 'Error', message: secret.problem } : { status: 'OK', message: 'The Signing Secret is a valid Standard Webhooks secret' };
+				return 'problem' in secret
+					? { status: 'Error', message: secret.problem }
+					: { status: 'OK', message: 'The Signing Secret is a valid Standard Webhooks secret' };
 			},
 		},
 	};

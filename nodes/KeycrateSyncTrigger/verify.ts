@@ -48,9 +48,7 @@ export interface Delivery {
 	now: number;
 }
 
-export type Verdict =
-	| { ok: true; id: string; timestamp: number; body: unknown }
-	| { ok: false; status: 400 | 401; error: string };
+export type Verdict = { ok: true; id: string; timestamp: number; body: unknown } | { ok: false; status: 400 | 401; error: string };
 
 function header(headers: HeaderMap, name: string): string | undefined {
 	const value = headers[name];
@@ -63,7 +61,11 @@ const WHERE_FROM = "this URL takes only deliveries of the Keycrate worker (its L
 export function verifyDelivery({ headers, rawBody, key, toleranceSeconds, now }: Delivery): Verdict {
 	const missing = HEADERS.filter((name) => !header(headers, name));
 	if (missing.length > 0) {
-		return { ok: false, status: 400, error: `Missing ${missing.join(', ')} header${missing.length > 1 ? 's' : ''}: ${WHERE_FROM}, signed with Standard Webhooks` };
+		return {
+			ok: false,
+			status: 400,
+			error: `Missing ${missing.join(', ')} header${missing.length > 1 ? 's' : ''}: ${WHERE_FROM}, signed with Standard Webhooks`,
+		};
 	}
 	const id = header(headers, 'webhook-id') as string;
 	const timestampText = header(headers, 'webhook-timestamp') as string;
@@ -92,7 +94,8 @@ export function verifyDelivery({ headers, rawBody, key, toleranceSeconds, now }:
 		return {
 			ok: false,
 			status: 401,
-			error: "webhook-signature does not match this body: the credential's Signing Secret must be the worker's LICENSE_WEBHOOK_SECRET, and the body must arrive unchanged",
+			error:
+				"webhook-signature does not match this body: the credential's Signing Secret must be the worker's LICENSE_WEBHOOK_SECRET, and the body must arrive unchanged",
 		};
 	}
 	let body: unknown;
@@ -116,7 +119,13 @@ export type Seen = Record<string, number>;
  * oldest beyond `max`. Remembered a day rather than the timestamp tolerance because the worker re-signs a
  * retried hand-off with a fresh timestamp under the same id, maybe hours later.
  */
-export function rememberDelivery(seen: Seen, id: string, nowSeconds: number, rememberSeconds = REMEMBER_SECONDS, max = REMEMBER_MAX): { duplicate: boolean; seen: Seen } {
+export function rememberDelivery(
+	seen: Seen,
+	id: string,
+	nowSeconds: number,
+	rememberSeconds = REMEMBER_SECONDS,
+	max = REMEMBER_MAX,
+): { duplicate: boolean; seen: Seen } {
 	const live = Object.entries(seen).filter(([, until]) => typeof until === 'number' && until > nowSeconds);
 	if (live.some(([known]) => known === id)) return { duplicate: true, seen: Object.fromEntries(live) };
 	const kept = [...live, [id, nowSeconds + rememberSeconds] as [string, number]].sort((a, b) => a[1] - b[1]).slice(-max);

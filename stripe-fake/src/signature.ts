@@ -2,6 +2,6 @@
 import { createHmac } from 'node:crypto';
 
 export function signatureHeader(body: string, secret: string, timestampSeconds: number): string {
-  const signature = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`, 'utf8').digest('hex');
-  return `t=${timestampSeconds},v1=${signature}`;
+	const signature = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`, 'utf8').digest('hex');
+	return `t=${timestampSeconds},v1=${signature}`;
 }

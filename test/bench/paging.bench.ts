@@ -51,7 +51,8 @@ async function nodeRun(credentials: KeycrateCredentialData, expected: number): P
 	const started = process.hrtime.bigint();
 	const result = await runKeycrate({ credentials, parameters: { resource: 'license', operation: 'getMany', returnAll: true, options: { pageSize: PAGE } } });
 	const took = seconds(started);
-	if (result.error || result.items.length !== expected) throw new Error(`P4: the node returned ${result.items.length} of ${expected} (${result.error?.message ?? 'no error'})`);
+	if (result.error || result.items.length !== expected)
+		throw new Error(`P4: the node returned ${result.items.length} of ${expected} (${result.error?.message ?? 'no error'})`);
 	const retained = settledHeap() - before;
 	// Read after the measure, so the result is alive while it is measured.
 	return { seconds: took, retainedPerLicense: retained / result.items.length };
@@ -73,7 +74,14 @@ test('P4: Get Many, Return All, beside a bare pagination loop', async () => {
 		expect(await bareLoop(emulator)).toBe(licenses);
 		const bare = seconds(bareStarted);
 		const big = await nodeRun(credentials, licenses);
-		const figures = { licenses, nodeSeconds: big.seconds, bareSeconds: bare, retainedPerLicense: big.retainedPerLicense, retainedPerLicenseSmall: smallRun.retainedPerLicense, small };
+		const figures = {
+			licenses,
+			nodeSeconds: big.seconds,
+			bareSeconds: bare,
+			retainedPerLicense: big.retainedPerLicense,
+			retainedPerLicenseSmall: smallRun.retainedPerLicense,
+			small,
+		};
 		writeFileSync(process.env.PAGING_RESULT ?? '/dev/stdout', `${JSON.stringify(figures)}\n`);
 	} finally {
 		await emulator.stop();

@@ -31,7 +31,9 @@ describe('the built package', () => {
 			.flatMap((p) => (p.options ?? []).map((o) => `${(p.displayOptions?.show?.resource as string[])[0]}.${'value' in o ? o.value : ''}`));
 		expect(operations).toHaveLength(23);
 		expect(operations.sort()).toEqual(
-			Object.entries(describeOperations()).flatMap(([resource, ops]) => Object.keys(ops).map((op) => `${resource}.${op}`)).sort(),
+			Object.entries(describeOperations())
+				.flatMap(([resource, ops]) => Object.keys(ops).map((op) => `${resource}.${op}`))
+				.sort(),
 		);
 		expect(built.usableAsTool).toBe(true);
 		expect(existsSync(join(root, 'dist/nodes/Keycrate/keycrate.svg'))).toBe(true);
@@ -52,11 +54,16 @@ describe('the built package', () => {
 		const credential = packageJson.n8n.credentials.find((path) => path.endsWith('/KeycrateWorkerApi.credentials.js'));
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { KeycrateWorker } = require(join(root, workerPath!)) as { KeycrateWorker: new () => INodeType };
-		expect(new KeycrateWorker().description).toMatchObject({ name: 'keycrateWorker', usableAsTool: true, credentials: [{ name: 'keycrateWorkerApi', required: true }] });
+		expect(new KeycrateWorker().description).toMatchObject({
+			name: 'keycrateWorker',
+			usableAsTool: true,
+			credentials: [{ name: 'keycrateWorkerApi', required: true }],
+		});
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { KeycrateWorkerApi } = require(join(root, credential!)) as { KeycrateWorkerApi: new () => ICredentialType };
 		expect(new KeycrateWorkerApi()).toMatchObject({ name: 'keycrateWorkerApi', test: { request: { url: '/admin/jobs' } } });
-		for (const asset of ['keycrateWorker.svg', 'keycrateWorker.dark.svg', 'KeycrateWorker.node.json']) expect(existsSync(join(root, 'dist/nodes/KeycrateWorker', asset))).toBe(true);
+		for (const asset of ['keycrateWorker.svg', 'keycrateWorker.dark.svg', 'KeycrateWorker.node.json'])
+			expect(existsSync(join(root, 'dist/nodes/KeycrateWorker', asset))).toBe(true);
 	});
 
 	it('has the credential and no runtime dependencies', () => {
@@ -72,12 +79,21 @@ describe('the built package', () => {
 	});
 
 	it('packs only the built nodes and credential, index.js and the package documents', () => {
-		const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+		const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{
+			files: Array<{ path: string }>;
+		}>;
 		const paths = packed.files.map((file) => file.path);
 		const outside = paths.filter((path) => !/^dist\/(nodes|credentials)\//.test(path) && !['index.js', 'package.json', 'README.md', 'LICENSE'].includes(path));
 		expect(outside).toEqual([]);
 		for (const listed of [...packageJson.n8n.nodes, ...packageJson.n8n.credentials]) expect(paths).toContain(listed);
-		for (const asset of ['dist/nodes/Keycrate/keycrate.svg', 'dist/nodes/Keycrate/keycrate.dark.svg', 'dist/nodes/Keycrate/Keycrate.node.json', 'dist/nodes/Keycrate/KeycrateTrigger.node.json', 'dist/nodes/KeycrateWorker/keycrateWorker.svg', 'dist/nodes/KeycrateWorker/KeycrateWorker.node.json']) {
+		for (const asset of [
+			'dist/nodes/Keycrate/keycrate.svg',
+			'dist/nodes/Keycrate/keycrate.dark.svg',
+			'dist/nodes/Keycrate/Keycrate.node.json',
+			'dist/nodes/Keycrate/KeycrateTrigger.node.json',
+			'dist/nodes/KeycrateWorker/keycrateWorker.svg',
+			'dist/nodes/KeycrateWorker/KeycrateWorker.node.json',
+		]) {
 			expect(paths).toContain(asset);
 		}
 		// Every compiled module a node needs is packed (n8n loads them by relative require).

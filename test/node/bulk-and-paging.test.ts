@@ -65,9 +65,7 @@ describe('bulk operations split long key lists', () => {
 		);
 		expect(result.error).toBeUndefined();
 		expect(keycrate.callsTo('/license/extend-bulk')).toBe(3);
-		expect(result.requests.map((r) => (r.body as { license_keys: string[] }).license_keys.length)).toEqual([
-			1000, 1000, 500,
-		]);
+		expect(result.requests.map((r) => (r.body as { license_keys: string[] }).license_keys.length)).toEqual([1000, 1000, 500]);
 		expect(result.items).toHaveLength(2500);
 		expect(result.items.map((item) => item.json.license_key)).toEqual(keys);
 		expect(result.items.every((item) => item.json.success === true)).toBe(true);

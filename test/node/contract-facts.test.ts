@@ -10,7 +10,19 @@ import { readContract } from './describe-operations';
 const contract = readContract() as unknown as {
 	info: { 'x-keycrate-limits': Record<string, number> };
 	paths: Record<string, { post: { operationId: string } }>;
-	components: { schemas: Record<string, { enum?: string[]; maximum?: number; maxItems?: number; maxLength?: number; pattern?: string; properties?: Record<string, { enum?: string[]; maximum?: number }> }> };
+	components: {
+		schemas: Record<
+			string,
+			{
+				enum?: string[];
+				maximum?: number;
+				maxItems?: number;
+				maxLength?: number;
+				pattern?: string;
+				properties?: Record<string, { enum?: string[]; maximum?: number }>;
+			}
+		>;
+	};
 };
 const schemas = contract.components.schemas;
 
@@ -86,9 +98,7 @@ describe('the node agrees with openapi/keycrate.openapi.yaml', () => {
 	});
 
 	it('knows each of the 22 endpoints once, under its operationId', () => {
-		const fromContract = Object.fromEntries(
-			Object.entries(contract.paths).map(([path, item]) => [item.post.operationId, path]),
-		);
+		const fromContract = Object.fromEntries(Object.entries(contract.paths).map(([path, item]) => [item.post.operationId, path]));
 		expect(ENDPOINTS).toEqual(fromContract);
 		expect(Object.keys(ENDPOINTS)).toHaveLength(22);
 	});

@@ -53,9 +53,7 @@ export interface OperationParameters {
 function shownFor(property: INodeProperties, resource: string, operation: string): boolean {
 	const show = property.displayOptions?.show;
 	return (
-		!!show &&
-		(show.resource as string[] | undefined)?.includes(resource) === true &&
-		(show.operation as string[] | undefined)?.includes(operation) === true
+		!!show && (show.resource as string[] | undefined)?.includes(resource) === true && (show.operation as string[] | undefined)?.includes(operation) === true
 	);
 }
 
@@ -101,9 +99,7 @@ export function describeOperations(): Record<string, Record<string, OperationPar
 						note(`${property.name}.${member.name}`, member);
 					}
 				} else {
-					const required =
-						property.required === true ||
-						(property.name === 'appId' && requiresAppId(contract, entry.endpoint));
+					const required = property.required === true || (property.name === 'appId' && requiresAppId(contract, entry.endpoint));
 					(required ? entry.required : entry.optional).push(property.name);
 					note(property.name, property);
 				}

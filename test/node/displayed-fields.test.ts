@@ -120,7 +120,11 @@ describe('every field shown for an operation is sent by its request, or acts in 
 			const field = BODY_FIELD[parameter] ?? BODY_FIELD[leaf] ?? snake(leaf);
 			return !(field in body);
 		});
-		expect({ operation: name, endpoint: result.requests[0].path, shownButNotSent: ignored }).toEqual({ operation: name, endpoint: described.endpoint, shownButNotSent: [] });
+		expect({ operation: name, endpoint: result.requests[0].path, shownButNotSent: ignored }).toEqual({
+			operation: name,
+			endpoint: described.endpoint,
+			shownButNotSent: [],
+		});
 	});
 
 	it('each field said to act in the node is shown for some operation (the list does not go stale)', () => {
@@ -157,10 +161,22 @@ describe('Keycrate Worker → Bulk Job → Start: every field shown for a job ki
 		'options.notifyUrl': 'https://example.com/webhook/jobs',
 	};
 	/** Where each field is in the job request; the mode selectors choose which fields are there. */
-	const WORKER_BODY_FIELD: Record<string, string> = { 'filter.status': 'filter.status', 'filter.subscriptionId': 'filter.subscription_id', 'filter.tag': 'filter.tag' };
-	const SELECTORS: Record<string, string> = { resource: 'the resource', operation: 'the operation', kind: 'sent as kind', selectBy: 'chooses license_keys, filter or neither', simplify: 'shapes the output item' };
+	const WORKER_BODY_FIELD: Record<string, string> = {
+		'filter.status': 'filter.status',
+		'filter.subscriptionId': 'filter.subscription_id',
+		'filter.tag': 'filter.tag',
+	};
+	const SELECTORS: Record<string, string> = {
+		resource: 'the resource',
+		operation: 'the operation',
+		kind: 'sent as kind',
+		selectBy: 'chooses license_keys, filter or neither',
+		simplify: 'shapes the output item',
+	};
 	const kinds = (description.properties.find((p) => p.name === 'kind')?.options ?? []).map((o) => ('value' in o ? String(o.value) : ''));
-	const cases = kinds.flatMap((kind) => (['create'].includes(kind) ? [{ kind, selectBy: 'filter' }] : ['filter', 'licenseKeys', 'all'].map((selectBy) => ({ kind, selectBy }))));
+	const cases = kinds.flatMap((kind) =>
+		['create'].includes(kind) ? [{ kind, selectBy: 'filter' }] : ['filter', 'licenseKeys', 'all'].map((selectBy) => ({ kind, selectBy })),
+	);
 
 	it.each(cases)('$kind, selected by $selectBy', async ({ kind, selectBy }) => {
 		const parameters: INodeParameters = { resource: 'bulkJob', operation: 'start', kind, selectBy, durationUnit: 'hours' };
@@ -176,7 +192,8 @@ describe('Keycrate Worker → Bulk Job → Start: every field shown for a job ki
 				parameters[property.name] = members;
 			} else {
 				shown.push(property.name);
-				if (!(property.name in parameters) && property.name in WORKER_SAMPLES) parameters[property.name] = WORKER_SAMPLES[property.name] as INodeParameters[string];
+				if (!(property.name in parameters) && property.name in WORKER_SAMPLES)
+					parameters[property.name] = WORKER_SAMPLES[property.name] as INodeParameters[string];
 			}
 		}
 		await runKeycrateWorker({ credentials: { workerUrl: stub.url, adminToken: stub.token }, parameters, continueOnFail: true });
@@ -193,7 +210,7 @@ describe('Keycrate Worker → Bulk Job → Start: every field shown for a job ki
 });
 
 describe('defaults a user expects', () => {
-	it("the trigger polls every minute unless told otherwise: it declares no Poll Times, so n8n adds its own (default: every minute)", () => {
+	it('the trigger polls every minute unless told otherwise: it declares no Poll Times, so n8n adds its own (default: every minute)', () => {
 		const { description } = new KeycrateTrigger();
 		expect(description.polling).toBe(true);
 		expect(description.properties.map((property) => property.name)).not.toContain('pollTimes');

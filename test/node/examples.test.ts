@@ -42,10 +42,14 @@ const nodeOf = (file: string, name: string) => examples[file].nodes.find((node) 
 /** The Keycrate Worker node's parameters of one operation, like describeOperations (collection members as "collection.member"). */
 function workerParameters(resource: string, operation: string): { required: string[]; optional: string[] } | undefined {
 	const shown = new KeycrateWorker().description.properties.filter(
-		(p) => (p.displayOptions?.show?.resource as string[] | undefined)?.includes(resource) && (p.displayOptions?.show?.operation as string[] | undefined)?.includes(operation),
+		(p) =>
+			(p.displayOptions?.show?.resource as string[] | undefined)?.includes(resource) &&
+			(p.displayOptions?.show?.operation as string[] | undefined)?.includes(operation),
 	);
 	if (shown.length === 0) return undefined;
-	const optional = shown.flatMap((p) => (p.type === 'collection' ? (p.options as Array<{ name: string }>).map((member) => `${p.name}.${member.name}`) : [p.name]));
+	const optional = shown.flatMap((p) =>
+		p.type === 'collection' ? (p.options as Array<{ name: string }>).map((member) => `${p.name}.${member.name}`) : [p.name],
+	);
 	return { required: [], optional };
 }
 
@@ -67,7 +71,8 @@ describe('the example workflows', () => {
 			const names = workflow.nodes.map((node) => node.name);
 			expect([file, new Set(names).size]).toEqual([file, names.length]);
 			expect([file, new Set(workflow.nodes.map((node) => node.id)).size]).toEqual([file, names.length]);
-			for (const node of workflow.nodes) expect(node).toMatchObject({ type: expect.any(String), typeVersion: expect.any(Number), position: [expect.any(Number), expect.any(Number)] });
+			for (const node of workflow.nodes)
+				expect(node).toMatchObject({ type: expect.any(String), typeVersion: expect.any(Number), position: [expect.any(Number), expect.any(Number)] });
 			for (const [from, { main }] of Object.entries(workflow.connections)) {
 				expect(names).toContain(from);
 				for (const target of main.flat()) expect(names).toContain(target.node);
@@ -82,13 +87,15 @@ describe('the example workflows', () => {
 				expect([NODE_TYPE, TRIGGER_TYPE, WORKER_NODE_TYPE, SYNC_TRIGGER_TYPE]).toContain(node.type);
 				if (node.type === TRIGGER_TYPE || node.type === SYNC_TRIGGER_TYPE) continue;
 				const { resource, operation, ...parameters } = node.parameters as Record<string, unknown>;
-				const declared = node.type === NODE_TYPE ? operations[resource as string]?.[operation as string] : workerParameters(resource as string, operation as string);
+				const declared =
+					node.type === NODE_TYPE ? operations[resource as string]?.[operation as string] : workerParameters(resource as string, operation as string);
 				expect([file, node.name, declared !== undefined]).toEqual([file, node.name, true]);
 				const known = new Set([...declared!.required, ...declared!.optional, ...declared!.optional.map((p) => p.split('.')[0])]);
 				for (const [name, value] of Object.entries(parameters)) {
 					expect([file, node.name, name, known.has(name)]).toEqual([file, node.name, name, true]);
 					if (value && typeof value === 'object' && !('__rl' in value)) {
-						for (const member of Object.keys(value)) expect([file, `${name}.${member}`, known.has(`${name}.${member}`)]).toEqual([file, `${name}.${member}`, true]);
+						for (const member of Object.keys(value))
+							expect([file, `${name}.${member}`, known.has(`${name}.${member}`)]).toEqual([file, `${name}.${member}`, true]);
 					}
 				}
 			}
@@ -111,7 +118,14 @@ describe('the example workflows', () => {
 		expect(unset.error?.message).toBe('Filters → Subscription Tier is empty');
 
 		const [tier] = await keycrate.runOk({ resource: 'subscription', operation: 'create', name: 'Pro', level: 2 });
-		const inTier = await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 3, durationUnit: 'days', durationValue: 10, additionalFields: { subscriptionId: tier.subscription_id as string } });
+		const inTier = await keycrate.runOk({
+			resource: 'license',
+			operation: 'createBulk',
+			keyAmount: 3,
+			durationUnit: 'days',
+			durationValue: 10,
+			additionalFields: { subscriptionId: tier.subscription_id as string },
+		});
 		await keycrate.runOk({ resource: 'license', operation: 'createBulk', keyAmount: 2, durationUnit: 'days', durationValue: 10 });
 		const before = new Map(keycrate.emulator.state().apps[0].licenses.map((l) => [l.license_key, Date.parse(l.expires_at!)]));
 
@@ -128,7 +142,13 @@ describe('the example workflows', () => {
 	});
 
 	it('expiring licenses: the trigger as written reports a license due within 7 days, with its metadata email', async () => {
-		await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 3, additionalFields: { metadata: '{"email":"grace@example.com"}' } });
+		await keycrate.runOk({
+			resource: 'license',
+			operation: 'create',
+			durationUnit: 'days',
+			durationValue: 3,
+			additionalFields: { metadata: '{"email":"grace@example.com"}' },
+		});
 		await keycrate.runOk({ resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 30 });
 		const { pollTimes: _pollTimes, ...parameters } = nodeOf('expiring-licenses-email.json', 'License Expiring Soon').parameters;
 		const output = await createPoller(keycrate.credentials, parameters).poll();
@@ -146,7 +166,12 @@ describe('the example workflows', () => {
 		const file = 'worker-handoff-email.json';
 		const secret = `whsec_${randomBytes(32).toString('base64')}`;
 		const trigger = createSyncTrigger(secret, nodeOf(file, 'License Created').parameters);
-		const payload = { type: 'license.created', id: 'kclh_1', created: 1, data: { license_key: 'K-1', email: 'ada@example.com', expires_at: null, status: 'active' } };
+		const payload = {
+			type: 'license.created',
+			id: 'kclh_1',
+			created: 1,
+			data: { license_key: 'K-1', email: 'ada@example.com', expires_at: null, status: 'active' },
+		};
 		// As the worker signs it (worker/src/jobs/handoff.ts, the same library).
 		const deliver = async (signingSecret: string, body = JSON.stringify(payload)) => {
 			const timestamp = new Date();
@@ -179,7 +204,14 @@ describe('the example workflows', () => {
 			const chosen = await runKeycrateWorker({ credentials, parameters: { ...start, appId, filter: { subscriptionId: tier } } });
 			expect(chosen.items.map((item) => item.json)).toEqual([expect.objectContaining({ kind: 'extend', state: 'waiting' })]);
 			expect(stub.received.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
-				{ kind: 'extend', app_id: appId, filter: { subscription_id: tier }, duration_unit: 'days', duration_value: 30, notify_url: 'http://127.0.0.1:5678/webhook/keycrate-bulk-job' },
+				{
+					kind: 'extend',
+					app_id: appId,
+					filter: { subscription_id: tier },
+					duration_unit: 'days',
+					duration_value: 30,
+					notify_url: 'http://127.0.0.1:5678/webhook/keycrate-bulk-job',
+				},
 			]);
 			expect(stub.violations).toEqual([]);
 		} finally {
@@ -194,9 +226,18 @@ describe('the example workflows', () => {
 		expect(examples[file].connections['Job Finished'].main[0].map((t) => t.node)).toEqual(['Email Summary']);
 		// The worker's notification (worker/src/jobs/handoff.ts BulkNotification), through the trigger as written.
 		const secret = `whsec_${randomBytes(32).toString('base64')}`;
-		const body = JSON.stringify({ type: 'bulk_job.completed', id: 'job_1', created: 1, data: { job_id: 'job_1', kind: 'extend', succeeded: 3, failed: 0, canceled: false, failures: [], calls: 2 } });
+		const body = JSON.stringify({
+			type: 'bulk_job.completed',
+			id: 'job_1',
+			created: 1,
+			data: { job_id: 'job_1', kind: 'extend', succeeded: 3, failed: 0, canceled: false, failures: [], calls: 2 },
+		});
 		const now = new Date();
-		const headers = { 'webhook-id': 'job_1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('job_1', now, body) };
+		const headers = {
+			'webhook-id': 'job_1',
+			'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+			'webhook-signature': new Webhook(secret).sign('job_1', now, body),
+		};
 		const [item] = (await createSyncTrigger(secret, trigger.parameters).deliver({ headers, rawBody: Buffer.from(body) })).items ?? [];
 		expect(item.json).toMatchObject({ event: 'bulk_job.completed', job_id: 'job_1', succeeded: 3 });
 		const email = nodeOf(file, 'Email Summary').parameters;

@@ -60,7 +60,6 @@ export function useEmulator(): EmulatorFixture {
 		if (result.error) throw new Error(`The node failed: ${result.error.message} (${result.error.description ?? ''})`);
 		return result.items.map((item) => item.json as Record<string, unknown>);
 	};
-	fixture.callsTo = (path) =>
-		Object.values(fixture.emulator.calls()[path] ?? {}).reduce((sum, count) => sum + count, 0);
+	fixture.callsTo = (path) => Object.values(fixture.emulator.calls()[path] ?? {}).reduce((sum, count) => sum + count, 0);
 	return fixture;
 }

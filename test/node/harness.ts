@@ -47,13 +47,7 @@ import type {
 	IWorkflowExecuteAdditionalData,
 	ExecutionError,
 } from 'n8n-workflow';
-import {
-	ICredentialsHelper,
-	createDeferredPromise,
-	createRunExecutionData,
-	isExpression,
-	Workflow,
-} from 'n8n-workflow';
+import { ICredentialsHelper, createDeferredPromise, createRunExecutionData, isExpression, Workflow } from 'n8n-workflow';
 
 import { ScheduledTaskManager } from 'n8n-core/dist/execution-engine/scheduled-task-manager';
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
@@ -232,11 +226,7 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 }
 
-function additionalDataFor(
-	credentials: ICredentialDataDecryptedObject,
-	sent: SentRequest[],
-	hooks?: ExecutionLifecycleHooks,
-): IWorkflowExecuteAdditionalData {
+function additionalDataFor(credentials: ICredentialDataDecryptedObject, sent: SentRequest[], hooks?: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
 	const notUsed = async () => {
 		throw new Error('not used by the Keycrate node');
 	};
@@ -377,11 +367,7 @@ export interface Poller {
 }
 
 /** An activated workflow holding a Keycrate Trigger; each poll sees the static data of the previous ones. */
-export function createPoller(
-	credentials: KeycrateCredentialData,
-	parameters: INodeParameters,
-	mode: 'trigger' | 'manual' = 'trigger',
-): Poller {
+export function createPoller(credentials: KeycrateCredentialData, parameters: INodeParameters, mode: 'trigger' | 'manual' = 'trigger'): Poller {
 	const node: INode = {
 		id: 'c2a0d7b3-8b64-4b1f-8b66-6a2a5d3cae21',
 		name: 'Keycrate Trigger',
@@ -401,11 +387,7 @@ export function createPoller(
 	});
 	return {
 		poll: async () =>
-			await Container.get(TriggersAndPollers).runPoll(
-				workflow,
-				node,
-				new PollContext(workflow, node, additionalDataFor(credentials, []), mode, 'activate'),
-			),
+			await Container.get(TriggersAndPollers).runPoll(workflow, node, new PollContext(workflow, node, additionalDataFor(credentials, []), mode, 'activate')),
 		staticData: () => workflow.staticData,
 	};
 }
@@ -419,10 +401,25 @@ export function createPoller(
 export async function testDeclarativeCredential(type: string, data: ICredentialDataDecryptedObject): Promise<CredentialTestResult> {
 	const { test } = CREDENTIAL_TYPES[type];
 	if (!test) throw new Error(`${type} has no declarative test`);
-	const node: INode = { id: 'temp', name: 'Temp-Node', type: 'temp', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { [type]: { id: '1', name: 'test' } } };
+	const node: INode = {
+		id: 'temp',
+		name: 'Temp-Node',
+		type: 'temp',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+		credentials: { [type]: { id: '1', name: 'test' } },
+	};
 	const nodeType: INodeType = {
 		description: {
-			displayName: 'Temp', name: 'temp', group: [], version: 1, description: '', defaults: {}, inputs: [], outputs: [],
+			displayName: 'Temp',
+			name: 'temp',
+			group: [],
+			version: 1,
+			description: '',
+			defaults: {},
+			inputs: [],
+			outputs: [],
 			credentials: [{ name: type, required: true }],
 			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: test.request }, default: '' }],
 		},
@@ -433,7 +430,18 @@ export async function testDeclarativeCredential(type: string, data: ICredentialD
 		active: false,
 		nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) },
 	});
-	const context = new ExecuteContext(workflow, node, additionalDataFor(data, []), 'internal', createRunExecutionData({}), 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalDataFor(data, []),
+		'internal',
+		createRunExecutionData({}),
+		0,
+		[],
+		{ main: [[{ json: {} }]] },
+		{ node, data: {}, source: null },
+		[],
+	);
 	let response: INodeExecutionData[][] | null | undefined;
 	try {
 		response = await new RoutingNode(context, nodeType, { id: '1', name: 'test', type, data }).runNode();
@@ -492,7 +500,14 @@ export function createSyncTrigger(signingSecret: string, parameters: INodeParame
 		webhookId: 'c6a6a8e2-1f4e-4d55-8f0a-2b9f3f4f8a10',
 		credentials: { [SYNC_TRIGGER_CREDENTIAL_TYPE]: { id: '1', name: 'Keycrate Sync Trigger account' } },
 	};
-	const workflow = new Workflow({ id: 'keycrate-sync-trigger-test', nodes: [node], connections: {}, active: true, nodeTypes: new KeycrateNodeTypes(), staticData: {} });
+	const workflow = new Workflow({
+		id: 'keycrate-sync-trigger-test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes: new KeycrateNodeTypes(),
+		staticData: {},
+	});
 	const nodeType = new KeycrateSyncTrigger();
 	const webhookDescription = nodeType.description.webhooks![0];
 	const credentials = { signingSecret };
@@ -534,10 +549,13 @@ export function createSyncTrigger(signingSecret: string, parameters: INodeParame
 
 /** The node's credential test (its testedBy function), as n8n's CredentialsTester runs it. */
 export async function testSyncTriggerCredential(signingSecret: string): Promise<CredentialTestResult> {
-	return await new KeycrateSyncTrigger().methods.credentialTest.keycrateSyncTriggerApiTest.call(new CredentialTestContext() as unknown as ICredentialTestFunctions, {
-		id: '1',
-		name: 'Keycrate Sync Trigger account',
-		type: SYNC_TRIGGER_CREDENTIAL_TYPE,
-		data: { signingSecret },
-	});
+	return await new KeycrateSyncTrigger().methods.credentialTest.keycrateSyncTriggerApiTest.call(
+		new CredentialTestContext() as unknown as ICredentialTestFunctions,
+		{
+			id: '1',
+			name: 'Keycrate Sync Trigger account',
+			type: SYNC_TRIGGER_CREDENTIAL_TYPE,
+			data: { signingSecret },
+		},
+	);
 }

@@ -21,7 +21,12 @@ describe('parseList', () => {
 describe('batching', () => {
 	it('chunks a list into slices of at most the batch size', () => {
 		expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-		expect(chunk(Array.from({ length: 2500 }, (_, i) => i), 1000).map((c) => c.length)).toEqual([1000, 1000, 500]);
+		expect(
+			chunk(
+				Array.from({ length: 2500 }, (_, i) => i),
+				1000,
+			).map((c) => c.length),
+		).toEqual([1000, 1000, 500]);
 		expect(chunk([], 10)).toEqual([]);
 	});
 
@@ -127,17 +132,29 @@ describe('collectPages', () => {
 	it('Return All asks for pages until has_more is false', async () => {
 		const api = pagesOf(250);
 		expect(await collectPages(all, idOf, api.fetchPage)).toHaveLength(250);
-		expect(api.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+		expect(api.asked).toEqual([
+			[1, 100],
+			[2, 100],
+			[3, 100],
+		]);
 	});
 
 	it('without pagination, pages until a short page, or an empty one after full pages', async () => {
 		for (const shape of ['no-pagination', 'bare'] as const) {
 			const short = pagesOf(250, shape);
 			expect(await collectPages(all, idOf, short.fetchPage)).toHaveLength(250);
-			expect(short.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+			expect(short.asked).toEqual([
+				[1, 100],
+				[2, 100],
+				[3, 100],
+			]);
 			const exact = pagesOf(200, shape);
 			expect(await collectPages(all, idOf, exact.fetchPage)).toHaveLength(200);
-			expect(exact.asked).toEqual([[1, 100], [2, 100], [3, 100]]);
+			expect(exact.asked).toEqual([
+				[1, 100],
+				[2, 100],
+				[3, 100],
+			]);
 		}
 	});
 
@@ -156,7 +173,10 @@ describe('collectPages', () => {
 		expect(await collectPages({ returnAll: false, limit: 120, pageSize: 100 }, idOf, api.fetchPage)).toEqual(
 			Array.from({ length: 120 }, (_, i) => ({ id: i })),
 		);
-		expect(api.asked).toEqual([[1, 100], [2, 100]]);
+		expect(api.asked).toEqual([
+			[1, 100],
+			[2, 100],
+		]);
 		const small = pagesOf(250);
 		await collectPages({ returnAll: false, limit: 5, pageSize: 100 }, idOf, small.fetchPage);
 		expect(small.asked).toEqual([[1, 5]]);

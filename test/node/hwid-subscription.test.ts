@@ -66,9 +66,7 @@ describe('hwid operations', () => {
 		const keys = [await createLicense(), await createLicense()];
 		for (let run = 0; run < 2; run++) {
 			const results = await keycrate.runOk(hwid('setLockBulk', { licenseKeys: keys, hwidLock: true }));
-			expect(results.map((r) => [r.license_key, (r.license as { hwid_lock: boolean }).hwid_lock])).toEqual(
-				keys.map((k) => [k, true]),
-			);
+			expect(results.map((r) => [r.license_key, (r.license as { hwid_lock: boolean }).hwid_lock])).toEqual(keys.map((k) => [k, true]));
 		}
 	});
 
@@ -90,9 +88,7 @@ describe('hwid operations', () => {
 
 describe('subscription operations', () => {
 	it('create, update, getMany and delete (which deletes its licenses)', async () => {
-		const [created] = await keycrate.runOk(
-			subscription('create', { name: 'Pro', level: 3, additionalFields: { singleKeyPerHwid: true } }),
-		);
+		const [created] = await keycrate.runOk(subscription('create', { name: 'Pro', level: 3, additionalFields: { singleKeyPerHwid: true } }));
 		expect(created).toMatchObject({ name: 'Pro', level: 3, single_key_per_hwid: true });
 		const subscriptionId = created.subscription_id as string;
 
@@ -139,9 +135,9 @@ describe('the subscription tier locator (From List)', () => {
 	});
 
 	it('asks for an App ID when there is none', async () => {
-		await expect(
-			searchList('searchSubscriptions', { ...keycrate.credentials, appId: '' }, { appId: '' }),
-		).rejects.toThrow('Set App ID (a UUID) on the node or a default App ID in the credential to list subscription tiers');
+		await expect(searchList('searchSubscriptions', { ...keycrate.credentials, appId: '' }, { appId: '' })).rejects.toThrow(
+			'Set App ID (a UUID) on the node or a default App ID in the credential to list subscription tiers',
+		);
 	});
 
 	it('shows App ID wherever it shows a Subscription Tier list', () => {
@@ -158,7 +154,10 @@ describe('the subscription tier locator (From List)', () => {
 				const appId = properties.find((p) => p.name === 'appId' && operationsOf(p).includes(operation));
 				expect({ operation, appId: appId?.name }).toEqual({ operation, appId: 'appId' });
 				// App ID is shown whenever the locator is (same extra conditions, or none).
-				const extra = (p: INodeProperties) => { const { resource: _r, operation: _o, ...rest } = p.displayOptions?.show ?? {}; return JSON.stringify(rest); };
+				const extra = (p: INodeProperties) => {
+					const { resource: _r, operation: _o, ...rest } = p.displayOptions?.show ?? {};
+					return JSON.stringify(rest);
+				};
 				expect([operation, extra(appId!)]).toEqual([operation, shownWith(locator) === '{}' ? '{}' : extra(locator)]);
 			}
 		}

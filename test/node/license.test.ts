@@ -60,9 +60,7 @@ describe('license operations', () => {
 
 	it('create: a lifetime license sends no duration value; appId falls back to the credential', async () => {
 		const result = await keycrate.run(license('create', { appId: '', durationUnit: 'lifetime', durationValue: 5, simplify: false }));
-		expect(result.requests.map((r) => r.body)).toEqual([
-			{ app_id: keycrate.emulator.appId, duration_unit: 'lifetime', hwid_lock: false },
-		]);
+		expect(result.requests.map((r) => r.body)).toEqual([{ app_id: keycrate.emulator.appId, duration_unit: 'lifetime', hwid_lock: false }]);
 		expect(result.items[0].json).toMatchObject({ duration_unit: 'lifetime', expires_at: null });
 	});
 
@@ -89,11 +87,12 @@ describe('license operations', () => {
 		const extend = await keycrate.run(license('extend', { licenseKey: key, extendBy: 1, extendUnit: 'days' }));
 		expect(extend.requests[0].body).toEqual({ license_key: key, extend_seconds: 86400 });
 		expect(Date.parse(extend.items[0].json.expires_at as string) - before).toBe(86400 * 1000);
-		const [again] = await keycrate.runOk(license('extend', { licenseKey: key, extendBy: '={{ $json.n }}', extendUnit: 'hours' }), [
-			{ json: { n: '1' } },
-		]);
+		const [again] = await keycrate.runOk(license('extend', { licenseKey: key, extendBy: '={{ $json.n }}', extendUnit: 'hours' }), [{ json: { n: '1' } }]);
 		expect(Date.parse(again.expires_at as string) - before).toBe((86400 + 3600) * 1000);
-		for (const [extendUnit, seconds] of [['minutes', 120], ['weeks', 2 * 604800]] as const) {
+		for (const [extendUnit, seconds] of [
+			['minutes', 120],
+			['weeks', 2 * 604800],
+		] as const) {
 			const run = await keycrate.run(license('extend', { licenseKey: key, extendBy: 2, extendUnit }));
 			expect((run.requests[0].body as { extend_seconds: number }).extend_seconds).toBe(seconds);
 		}
@@ -131,7 +130,10 @@ describe('license operations', () => {
 		] as const) {
 			const items = await keycrate.runOk(license(operation, parameters));
 			for (const item of items) {
-				expect([operation, Object.keys(item)]).toEqual([operation, ['license_key', 'status', 'expires_at', 'subscription_id', 'tags', 'hwid', 'hwid_lock', 'username', 'created_at']]);
+				expect([operation, Object.keys(item)]).toEqual([
+					operation,
+					['license_key', 'status', 'expires_at', 'subscription_id', 'tags', 'hwid', 'hwid_lock', 'username', 'created_at'],
+				]);
 			}
 		}
 	});
@@ -142,15 +144,11 @@ describe('license operations', () => {
 		const other = await createLicense();
 		await keycrate.runOk(license('updateStatus', { licenseKey: other, status: 'paused' }));
 
-		const byTag = await keycrate.runOk(
-			license('getMany', { returnAll: true, filters: { tag: 'vip', subscriptionId, status: 'active' } }),
-		);
+		const byTag = await keycrate.runOk(license('getMany', { returnAll: true, filters: { tag: 'vip', subscriptionId, status: 'active' } }));
 		expect(byTag.map((l) => l.license_key)).toEqual([tagged]);
 		const paused = await keycrate.runOk(license('getMany', { returnAll: true, filters: { status: 'paused' } }));
 		expect(paused.map((l) => l.license_key)).toEqual([other]);
-		const sorted = await keycrate.runOk(
-			license('getMany', { returnAll: true, sort: { field: 'license_key', order: 'asc' } }),
-		);
+		const sorted = await keycrate.runOk(license('getMany', { returnAll: true, sort: { field: 'license_key', order: 'asc' } }));
 		expect(sorted.map((l) => l.license_key)).toEqual([tagged, other].sort());
 	});
 
@@ -172,9 +170,7 @@ describe('license operations', () => {
 			{ __rl: true, mode: 'id', value: subscriptionId },
 			subscriptionId,
 		]) {
-			const [moved] = await keycrate.runOk(
-				license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: locator }),
-			);
+			const [moved] = await keycrate.runOk(license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: locator }));
 			expect(moved.subscription_id).toBe(subscriptionId);
 		}
 		const detach = await keycrate.run(license('updateSubscription', { licenseKey: key, subscriptionAction: 'detach' }));
@@ -184,9 +180,7 @@ describe('license operations', () => {
 
 	it('updateSubscription never detaches by accident: Move with an empty tier is refused', async () => {
 		const key = await createLicense();
-		const result = await keycrate.run(
-			license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: '={{ "" }}' }),
-		);
+		const result = await keycrate.run(license('updateSubscription', { licenseKey: key, subscriptionAction: 'move', subscriptionId: '={{ "" }}' }));
 		expect(result.error?.message).toBe('Subscription Tier is empty');
 		expect(result.requests).toEqual([]);
 	});
@@ -204,10 +198,9 @@ describe('license operations', () => {
 		const key = await createLicense({ additionalFields: { metadata: '{"a":1}' } });
 		const [fromText] = await keycrate.runOk(license('updateMetadata', { licenseKey: key, metadata: '{"b":2}', simplify: false }));
 		expect(fromText.metadata).toEqual({ b: 2 });
-		const [fromExpression] = await keycrate.runOk(
-			license('updateMetadata', { licenseKey: key, metadata: '={{ { c: $json.n } }}', simplify: false }),
-			[{ json: { n: 3 } }],
-		);
+		const [fromExpression] = await keycrate.runOk(license('updateMetadata', { licenseKey: key, metadata: '={{ { c: $json.n } }}', simplify: false }), [
+			{ json: { n: 3 } },
+		]);
 		expect(fromExpression.metadata).toEqual({ c: 3 });
 	});
 
@@ -224,9 +217,7 @@ describe('license operations', () => {
 
 	it('takes License Keys from an array expression', async () => {
 		const keys = [await createLicense(), await createLicense()];
-		const results = await keycrate.runOk(license('deleteBulk', { licenseKeys: '={{ $json.keys }}' }), [
-			{ json: { keys } },
-		]);
+		const results = await keycrate.runOk(license('deleteBulk', { licenseKeys: '={{ $json.keys }}' }), [{ json: { keys } }]);
 		expect(results.map((r) => r.license_key)).toEqual(keys);
 	});
 
@@ -234,6 +225,9 @@ describe('license operations', () => {
 		const [a, b] = [await createLicense(), await createLicense()];
 		const result = await keycrate.run(license('updateStatusBulk', { licenseKeys: `${a}, ${b}, ${a}`, status: 'paused' }));
 		expect(result.requests.map((r) => (r.body as { license_keys: string[] }).license_keys)).toEqual([[a, b]]);
-		expect(result.items.map((item) => [item.json.license_key, item.json.success])).toEqual([[a, true], [b, true]]);
+		expect(result.items.map((item) => [item.json.license_key, item.json.success])).toEqual([
+			[a, true],
+			[b, true],
+		]);
 	});
 });

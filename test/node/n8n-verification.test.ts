@@ -60,6 +60,9 @@ describe("n8n's verification checks", () => {
 
 	it('n8n-node lint (strict mode, n8n Cloud rules) passes on nodes/, credentials/ and package.json with no warning', () => {
 		const run = spawnSync('node', [join(tools, 'lint.mjs')], { encoding: 'utf8', env: toolEnv() });
-		expect({ status: run.status, problems: `${run.stdout}${run.stderr}`.match(/^.*\d+:\d+\s+(error|warning)\s.*$/gm) ?? [] }).toEqual({ status: 0, problems: [] });
+		expect({ status: run.status, problems: `${run.stdout}${run.stderr}`.match(/^.*\d+:\d+\s+(error|warning)\s.*$/gm) ?? [] }).toEqual({
+			status: 0,
+			problems: [],
+		});
 	}, 300_000);
 });

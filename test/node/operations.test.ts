@@ -11,9 +11,7 @@ describe('the node offers every endpoint of the contract', () => {
 
 	it('offers exactly the operations of each resource, with an action for AI agents', () => {
 		for (const [resource, operations] of Object.entries(NODE_OPERATIONS)) {
-			const selector = properties.find(
-				(p) => p.name === 'operation' && (p.displayOptions?.show?.resource as string[]).includes(resource),
-			);
+			const selector = properties.find((p) => p.name === 'operation' && (p.displayOptions?.show?.resource as string[]).includes(resource));
 			const offered = (selector?.options ?? []).map((o) => ('value' in o ? o.value : undefined));
 			expect(offered.sort()).toEqual(Object.keys(operations).sort());
 			for (const option of selector?.options ?? []) expect(option).toHaveProperty('action');

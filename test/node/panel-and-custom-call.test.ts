@@ -51,7 +51,8 @@ describe('the node panel entry', () => {
 			}
 		};
 		visit(action.properties);
-		for (const p of all.filter((p) => p.placeholder && p.type === 'string')) expect([p.name, p.placeholder]).toEqual([p.name, expect.stringMatching(/^e\.g\. /)]);
+		for (const p of all.filter((p) => p.placeholder && p.type === 'string'))
+			expect([p.name, p.placeholder]).toEqual([p.name, expect.stringMatching(/^e\.g\. /)]);
 		for (const name of ['hwidLock', 'resetAllowed']) {
 			for (const p of all.filter((p) => p.name === name && p.required)) {
 				expect(p.description).toMatch(/sets the value, does not flip it/);

@@ -122,8 +122,16 @@ describe('write-once calls are never re-sent after a 5xx or a lost answer', () =
 		const key = await createLicense();
 		const cases: Array<[string, Record<string, unknown>, RegExp]> = [
 			['/license/create', { resource: 'license', operation: 'create', durationUnit: 'days', durationValue: 1 }, /look for the license in Keycrate/],
-			['/license/extend', { resource: 'license', operation: 'extend', licenseKey: key, extendBy: 1, extendUnit: 'days' }, /read the license's expires_at \(Get\)/],
-			['/license/extend-bulk', { resource: 'license', operation: 'extendBulk', licenseKeys: key, extendBy: 1, extendUnit: 'days' }, /read the licenses' expires_at/],
+			[
+				'/license/extend',
+				{ resource: 'license', operation: 'extend', licenseKey: key, extendBy: 1, extendUnit: 'days' },
+				/read the license's expires_at \(Get\)/,
+			],
+			[
+				'/license/extend-bulk',
+				{ resource: 'license', operation: 'extendBulk', licenseKeys: key, extendBy: 1, extendUnit: 'days' },
+				/read the licenses' expires_at/,
+			],
 		];
 		for (const [path, parameters, check] of cases) {
 			keycrate.emulator.setFaults([{ endpoint: path, kind: 'error_500', rate: 1 }]);
@@ -255,7 +263,8 @@ describe('the credential test (declarative, as n8n runs it)', () => {
 		keycrate.emulator.reset([...keycrate.emulator.apps, other]);
 		expect(await testCredential({ ...keycrate.credentials, appId: other.app_id })).toEqual({
 			status: 'Error',
-			message: "Keycrate accepted the API key but refused the Default App ID: the app belongs to another account [ACCESS_DENIED]. Enter an App ID of this key's account, or leave it empty.",
+			message:
+				"Keycrate accepted the API key but refused the Default App ID: the app belongs to another account [ACCESS_DENIED]. Enter an App ID of this key's account, or leave it empty.",
 		});
 		expect(await testCredential({ ...keycrate.credentials, appId: '0f0f0f0f-2222-4333-8444-955566667777' })).toEqual({
 			status: 'Error',
@@ -339,7 +348,10 @@ describe('the credential test (declarative, as n8n runs it)', () => {
 			expect(result.error?.description).toContain('Keycrate may have applied this call; the node does not send it again.');
 			// A read is retried, then fails the same way.
 			hits = 0;
-			const read = await runKeycrate({ credentials: { ...keycrate.credentials, baseUrl: siteUrl() }, parameters: { resource: 'license', operation: 'get', licenseKey: 'K-1' } });
+			const read = await runKeycrate({
+				credentials: { ...keycrate.credentials, baseUrl: siteUrl() },
+				parameters: { resource: 'license', operation: 'get', licenseKey: 'K-1' },
+			});
 			expect(hits).toBe(4);
 			expect(read.error?.description).not.toContain('may have applied');
 		});

@@ -7,7 +7,12 @@ import { KeycrateWorker } from '../../nodes/KeycrateWorker/KeycrateWorker.node';
 /** The canvas subtitle as n8n's editor shows it: the node's `subtitle` expression over its parameters. */
 function subtitle(description: INodeTypeDescription, parameters: INodeParameters): unknown {
 	const node = { id: '1', name: 'Node', type: description.name, typeVersion: 1, position: [0, 0] as [number, number], parameters };
-	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: { getByName: () => undefined, getByNameAndVersion: () => undefined, getKnownTypes: () => ({}) } as never });
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: { getByName: () => undefined, getByNameAndVersion: () => undefined, getKnownTypes: () => ({}) } as never,
+	});
 	return new Expression(workflow).getSimpleParameterValue(node, description.subtitle!, 'internal', {});
 }
 

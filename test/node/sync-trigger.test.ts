@@ -90,9 +90,24 @@ describe('Keycrate Sync Trigger', () => {
 	});
 
 	it.each([
-		['a tampered body', () => delivery(licenseCreated(), { body: JSON.stringify({ ...licenseCreated(), data: { license_key: 'STOLEN' } }) }), 401, 'webhook-signature does not match this body'],
-		['another secret', () => delivery(licenseCreated(), { secret: OTHER_SECRET }), 401, "the credential's Signing Secret must be the worker's LICENSE_WEBHOOK_SECRET"],
-		['a stale timestamp (a replay after the tolerance)', () => delivery(licenseCreated(), { at: Date.now() - 330000 }), 401, /^webhook-timestamp is 3[34]\d s old, outside the tolerance of 300 s: a replayed or delayed delivery/],
+		[
+			'a tampered body',
+			() => delivery(licenseCreated(), { body: JSON.stringify({ ...licenseCreated(), data: { license_key: 'STOLEN' } }) }),
+			401,
+			'webhook-signature does not match this body',
+		],
+		[
+			'another secret',
+			() => delivery(licenseCreated(), { secret: OTHER_SECRET }),
+			401,
+			"the credential's Signing Secret must be the worker's LICENSE_WEBHOOK_SECRET",
+		],
+		[
+			'a stale timestamp (a replay after the tolerance)',
+			() => delivery(licenseCreated(), { at: Date.now() - 330000 }),
+			401,
+			/^webhook-timestamp is 3[34]\d s old, outside the tolerance of 300 s: a replayed or delayed delivery/,
+		],
 		['a timestamp in the future', () => delivery(licenseCreated(), { at: Date.now() + 400000 }), 401, /^webhook-timestamp is (399|400) s in the future/],
 	])('refuses %s', async (_name, make, status, error) => {
 		const trigger = createSyncTrigger(SECRET, { events: ['license.created'] });
@@ -125,7 +140,9 @@ describe('Keycrate Sync Trigger', () => {
 
 	it('fails (an error execution, n8n answers 500) when the credential secret is not whsec_<base64>, and says so at activation', async () => {
 		const trigger = createSyncTrigger('plain-old-secret', { events: ['license.created'] });
-		await expect(trigger.deliver(delivery(licenseCreated()))).rejects.toThrow('The Signing Secret must be a Standard Webhooks secret, "whsec_" followed by base64');
+		await expect(trigger.deliver(delivery(licenseCreated()))).rejects.toThrow(
+			'The Signing Secret must be a Standard Webhooks secret, "whsec_" followed by base64',
+		);
 		await expect(trigger.activate()).rejects.toThrow("use the value of the worker's LICENSE_WEBHOOK_SECRET");
 		await expect(createSyncTrigger(SECRET, { events: ['license.created'] }).activate()).resolves.toBe(true);
 	});
@@ -143,7 +160,11 @@ describe('verifyDelivery', () => {
 
 	it('matches the Standard Webhooks test vector', () => {
 		const vector = {
-			headers: { 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' },
+			headers: {
+				'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+				'webhook-timestamp': '1614265330',
+				'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+			},
 			rawBody: Buffer.from('{"test": 2432232314}'),
 			key: (secretKey('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') as { key: Buffer }).key,
 			toleranceSeconds: 300,
@@ -166,7 +187,14 @@ describe('verifyDelivery', () => {
 		['a signed body that is not JSON', { body: 'not json' }, 400, 'not JSON'],
 		['the edge of the tolerance plus one', { now: now + 301000 }, 401, 'outside the tolerance'],
 	])('refuses %s', (_name, change, status, error) => {
-		let input = { headers: signed.headers as Record<string, string | undefined>, rawBody: signed.rawBody as Buffer | undefined, key, toleranceSeconds: 300, now, ...change };
+		let input = {
+			headers: signed.headers as Record<string, string | undefined>,
+			rawBody: signed.rawBody as Buffer | undefined,
+			key,
+			toleranceSeconds: 300,
+			now,
+			...change,
+		};
 		if ('body' in change) {
 			const resigned = delivery({ id: 'kclh_1' }, { at: now, body: change.body });
 			const headers = signHandoff('kclh_1', change.body as string, SECRET, Math.floor(now / 1000));
@@ -212,7 +240,10 @@ describe('toItem', () => {
 	it.each([
 		[[1], { problem: 'The signed body must be a JSON object' }],
 		[{ id: 'x' }, { problem: 'The signed body has no "type"' }],
-		[{ type: 'license.created', id: 'x', created: 1, data: { license_key: 'K' } }, { event: 'license.created', item: { event: 'license.created', id: 'x', created: 1, license_key: 'K' } }],
+		[
+			{ type: 'license.created', id: 'x', created: 1, data: { license_key: 'K' } },
+			{ event: 'license.created', item: { event: 'license.created', id: 'x', created: 1, license_key: 'K' } },
+		],
 	])('%j', (body, expected) => {
 		expect(toItem(body)).toEqual(expected);
 	});

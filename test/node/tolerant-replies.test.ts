@@ -98,7 +98,10 @@ describe('Get Many without pagination or without a data wrapper', () => {
 		it(`${replyShape}: Limit fetches no page more than needed`, async () => {
 			await seed(250);
 			shape = replyShape;
-			const result = await runKeycrate({ credentials: throughProxy(), parameters: { resource: 'license', operation: 'getMany', returnAll: false, limit: 150 } });
+			const result = await runKeycrate({
+				credentials: throughProxy(),
+				parameters: { resource: 'license', operation: 'getMany', returnAll: false, limit: 150 },
+			});
 			expect(result.items).toHaveLength(150);
 			expect(pagesAsked()).toEqual([1, 2]);
 		});
@@ -107,7 +110,10 @@ describe('Get Many without pagination or without a data wrapper', () => {
 	it('keeps fields it does not know (Simplify off), and reads single replies without data', async () => {
 		const [key] = await seed(1);
 		shape = 'extra-fields';
-		const many = await runKeycrate({ credentials: throughProxy(), parameters: { resource: 'license', operation: 'getMany', returnAll: true, simplify: false } });
+		const many = await runKeycrate({
+			credentials: throughProxy(),
+			parameters: { resource: 'license', operation: 'getMany', returnAll: true, simplify: false },
+		});
 		expect(many.items[0].json).toMatchObject({ license_key: key, future_field: 'kept' });
 		const one = await runKeycrate({ credentials: throughProxy(), parameters: { resource: 'license', operation: 'get', licenseKey: key, simplify: false } });
 		expect(one.items[0].json).toMatchObject({ license_key: key, future_field: 'kept' });

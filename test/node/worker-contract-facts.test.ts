@@ -50,7 +50,9 @@ describe('the Keycrate Worker node follows the admin contract', () => {
 		expect(values(shown('format', 'start')[0]).sort()).toEqual([...request.format.enum].sort());
 		const filter = shown('filter', 'start')[0].options as INodeProperties[];
 		expect(values(filter.find((o) => o.name === 'status')!).sort()).toEqual([...schemas.Filter.properties.status.enum].sort());
-		const states = (shown('filters', 'getMany').find((p) => (p.displayOptions?.show?.resource as string[]).includes('bulkJob'))!.options as INodeProperties[])[0];
+		const states = (
+			shown('filters', 'getMany').find((p) => (p.displayOptions?.show?.resource as string[]).includes('bulkJob'))!.options as INodeProperties[]
+		)[0];
 		expect(values(states).sort()).toEqual([...schemas.JobState.enum].sort());
 		expect(shown('count', 'start')[0].typeOptions).toEqual({ minValue: request.count.minimum, maxValue: request.count.maximum });
 		expect(shown('durationValue', 'start')[0].typeOptions).toEqual({ minValue: request.duration_value.minimum, maxValue: request.duration_value.maximum });
@@ -61,14 +63,23 @@ describe('the Keycrate Worker node follows the admin contract', () => {
 	it("the stub's checks catch what the contract refuses, naming the field", async () => {
 		const q = new URLSearchParams();
 		expect(validateAdminRequest('post', '/admin/jobs', {}, q, { kind: 'create', app_id: 'x' })).toMatchObject({ field: 'app_id' });
-		expect(validateAdminRequest('post', '/admin/jobs', {}, q, { kind: 'pause', app_id: '2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11', filter: { tier: 'pro' } })).toMatchObject({ field: 'filter.tier' });
+		expect(
+			validateAdminRequest('post', '/admin/jobs', {}, q, { kind: 'pause', app_id: '2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11', filter: { tier: 'pro' } }),
+		).toMatchObject({ field: 'filter.tier' });
 		expect(validateAdminRequest('get', '/admin/jobs', {}, new URLSearchParams({ limit: '101' }), undefined)).toMatchObject({ field: 'limit' });
 		expect(validateAdminRequest('get', '/admin/jobs/{id}', { id: 'job-1' }, q, undefined)).toMatchObject({ field: 'id' });
 		expect(validateAdminRequest('post', '/admin/dead-letters/retry', {}, q, { ids: [] })).toMatchObject({ field: 'ids' });
 		const stub = await startWorkerStub();
 		try {
-			const reply = await fetch(`${stub.url}/admin/jobs`, { method: 'POST', headers: { authorization: `Bearer ${stub.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'explode', app_id: '2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11' }) });
-			expect({ status: reply.status, body: await reply.json() }).toEqual({ status: 400, body: { error: 'invalid_input', field: 'kind', message: expect.stringContaining('kind must be equal to one of the allowed values') } });
+			const reply = await fetch(`${stub.url}/admin/jobs`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${stub.token}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ kind: 'explode', app_id: '2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11' }),
+			});
+			expect({ status: reply.status, body: await reply.json() }).toEqual({
+				status: 400,
+				body: { error: 'invalid_input', field: 'kind', message: expect.stringContaining('kind must be equal to one of the allowed values') },
+			});
 			expect(stub.violations).toHaveLength(1);
 		} finally {
 			await stub.stop();
@@ -76,7 +87,10 @@ describe('the Keycrate Worker node follows the admin contract', () => {
 	});
 
 	it('reads the YAML as it is, quoting only plain descriptions that hold ": " inside a flow mapping', () => {
-		expect(readAdminContract('a: { type: integer, description: Keys (create: new) }\nb: { description: plain }\n')).toEqual({ a: { description: 'Keys (create: new)', type: 'integer' }, b: { description: 'plain' } });
+		expect(readAdminContract('a: { type: integer, description: Keys (create: new) }\nb: { description: plain }\n')).toEqual({
+			a: { description: 'Keys (create: new)', type: 'integer' },
+			b: { description: 'plain' },
+		});
 		expect(schemas.DryRunResponse.properties.data.properties.selected.description).toBe('Keys selected (create: licenses to create)');
 	});
 });

@@ -32,7 +32,10 @@ export interface AdminContract {
  * contract quotes it, such a description is quoted here before parsing. Nothing else is changed.
  */
 export function readAdminContract(text = readFileSync(ADMIN_CONTRACT_FILE, 'utf8')): AdminContract {
-	const quoted = text.replace(/(\{[^{}\n]*\bdescription: )([^'"{}\n][^{}\n]*?: [^{}\n]*?)( \})/g, (_, before: string, value: string, after: string) => `${before}${JSON.stringify(value)}${after}`);
+	const quoted = text.replace(
+		/(\{[^{}\n]*\bdescription: )([^'"{}\n][^{}\n]*?: [^{}\n]*?)( \})/g,
+		(_, before: string, value: string, after: string) => `${before}${JSON.stringify(value)}${after}`,
+	);
 	return parse(quoted) as AdminContract;
 }
 
@@ -57,7 +60,12 @@ function fieldOf(error: ErrorObject): string {
 	const params = error.params as { missingProperty?: string; additionalProperty?: string };
 	const child = params.missingProperty ?? params.additionalProperty;
 	if (child) segments.push(child);
-	return segments.map((s) => (/^\d+$/.test(s) ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[') || 'body';
+	return (
+		segments
+			.map((s) => (/^\d+$/.test(s) ? `[${s}]` : s))
+			.join('.')
+			.replace(/\.\[/g, '[') || 'body'
+	);
 }
 
 export interface Violation {
@@ -89,12 +97,18 @@ function resolveParameter(parameter: Json): Json {
 }
 
 /** Checks path parameters, query and body of a request against the operation; the first violation. */
-export function validateAdminRequest(method: 'get' | 'post', template: string, params: Record<string, string>, query: URLSearchParams, body: unknown): Violation | null {
+export function validateAdminRequest(
+	method: 'get' | 'post',
+	template: string,
+	params: Record<string, string>,
+	query: URLSearchParams,
+	body: unknown,
+): Violation | null {
 	const operation = adminContract.paths[template][method];
 	for (const [index, raw] of (operation.parameters ?? []).entries()) {
 		const parameter = resolveParameter(raw);
 		const name = parameter.name as string;
-		const value = parameter.in === 'path' ? params[name] : query.get(name) ?? undefined;
+		const value = parameter.in === 'path' ? params[name] : (query.get(name) ?? undefined);
 		if (value === undefined) continue;
 		const schema = parameter.schema as Json;
 		const typed = schema.type === 'integer' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -103,9 +117,11 @@ export function validateAdminRequest(method: 'get' | 'post', template: string, p
 		if (violation) return { ...violation, field: name };
 	}
 	for (const name of query.keys()) {
-		if (!(operation.parameters ?? []).some((p) => resolveParameter(p).name === name)) return { where: 'query', field: name, message: 'is not a parameter of this operation' };
+		if (!(operation.parameters ?? []).some((p) => resolveParameter(p).name === name))
+			return { where: 'query', field: name, message: 'is not a parameter of this operation' };
 	}
-	if (operation.requestBody) return check(validatorAt(pointer('paths', template, method, 'requestBody', 'content', 'application/json', 'schema')), body, 'body');
+	if (operation.requestBody)
+		return check(validatorAt(pointer('paths', template, method, 'requestBody', 'content', 'application/json', 'schema')), body, 'body');
 	return null;
 }
 
@@ -114,7 +130,9 @@ export function validateAdminReply(method: 'get' | 'post', template: string, sta
 	const response = adminContract.paths[template]?.[method]?.responses[String(status)];
 	if (!response) return { where: `${method.toUpperCase()} ${template}`, field: 'status', message: `${status} is not a declared response` };
 	const ref = response.$ref as string | undefined;
-	const at = ref ? pointer('components', 'responses', ref.split('/').pop()!, 'content', 'application/json', 'schema') : pointer('paths', template, method, 'responses', String(status), 'content', 'application/json', 'schema');
+	const at = ref
+		? pointer('components', 'responses', ref.split('/').pop()!, 'content', 'application/json', 'schema')
+		: pointer('paths', template, method, 'responses', String(status), 'content', 'application/json', 'schema');
 	return check(validatorAt(at), body, `reply ${status}`);
 }
 
@@ -124,7 +142,14 @@ export interface StubJob {
 	state: string;
 	request: Json;
 	progress: { done: number; total: number; failed: number; rate_per_second?: number; eta_seconds?: number };
-	result?: { succeeded: number; failed: number; canceled: boolean; failures?: Array<{ license_key?: string; reason: string }>; export_path?: string; calls?: number };
+	result?: {
+		succeeded: number;
+		failed: number;
+		canceled: boolean;
+		failures?: Array<{ license_key?: string; reason: string }>;
+		export_path?: string;
+		calls?: number;
+	};
 	created_at: string;
 	finished_at?: string;
 }
@@ -204,7 +229,13 @@ export async function startWorkerStub(): Promise<WorkerStub> {
 		} catch {
 			body = text;
 		}
-		stub.received.push({ method: method.toUpperCase(), path: url.pathname, query: Object.fromEntries(url.searchParams), body, authorization: incoming.headers.authorization });
+		stub.received.push({
+			method: method.toUpperCase(),
+			path: url.pathname,
+			query: Object.fromEntries(url.searchParams),
+			body,
+			authorization: incoming.headers.authorization,
+		});
 		const matched = route(url.pathname);
 		const reply = (status: number, json: unknown) => {
 			if (matched) {
@@ -234,7 +265,8 @@ export async function startWorkerStub(): Promise<WorkerStub> {
 		const violation = validateAdminRequest(method, matched.template, matched.params, url.searchParams, body);
 		if (violation) {
 			stub.violations.push({ ...violation, where: `request ${violation.where} of ${method.toUpperCase()} ${url.pathname}` });
-			if (matched.template !== '/admin/jobs/{id}' && matched.template !== '/admin/jobs/{id}/cancel') reply(400, { error: 'invalid_input', field: violation.field, message: `${violation.field} ${violation.message}` });
+			if (matched.template !== '/admin/jobs/{id}' && matched.template !== '/admin/jobs/{id}/cancel')
+				reply(400, { error: 'invalid_input', field: violation.field, message: `${violation.field} ${violation.message}` });
 			else reply(404, { error: 'not_found', message: 'no such job' });
 			return;
 		}
@@ -278,7 +310,11 @@ export async function startWorkerStub(): Promise<WorkerStub> {
 						reply(409, { error: 'conflict', message: `bulk job ${id} has ended already (${job.state})` });
 						return;
 					}
-					Object.assign(job, { state: 'canceled', finished_at: now(), result: { succeeded: job.progress.done, failed: job.progress.failed, canceled: true, failures: [], calls: 1 } });
+					Object.assign(job, {
+						state: 'canceled',
+						finished_at: now(),
+						result: { succeeded: job.progress.done, failed: job.progress.failed, canceled: true, failures: [], calls: 1 },
+					});
 				}
 				reply(200, { data: job });
 				return;

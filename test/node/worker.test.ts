@@ -22,8 +22,16 @@ afterAll(async () => await stub.stop());
 beforeEach(() => stub.reset());
 afterEach(() => expect(stub.violations).toEqual([]));
 
-async function run(parameters: INodeParameters, options: { input?: INodeExecutionData[]; continueOnFail?: boolean; credentials?: WorkerCredentialData } = {}): Promise<RunResult> {
-	const result = await runKeycrateWorker({ credentials: options.credentials ?? credentials, parameters, input: options.input, continueOnFail: options.continueOnFail });
+async function run(
+	parameters: INodeParameters,
+	options: { input?: INodeExecutionData[]; continueOnFail?: boolean; credentials?: WorkerCredentialData } = {},
+): Promise<RunResult> {
+	const result = await runKeycrateWorker({
+		credentials: options.credentials ?? credentials,
+		parameters,
+		input: options.input,
+		continueOnFail: options.continueOnFail,
+	});
 	for (const item of result.items) expect(item.pairedItem).toEqual({ item: expect.any(Number) });
 	return result;
 }
@@ -38,7 +46,12 @@ async function runOk(parameters: INodeParameters, input?: INodeExecutionData[]):
 async function runFails(parameters: INodeParameters, options?: Parameters<typeof run>[1]) {
 	const result = await run(parameters, options);
 	expect(result.error).toBeDefined();
-	return { message: result.error!.message, description: result.error!.description ?? '', httpCode: (result.error as { httpCode?: string }).httpCode, json: JSON.stringify(result.error) };
+	return {
+		message: result.error!.message,
+		description: result.error!.description ?? '',
+		httpCode: (result.error as { httpCode?: string }).httpCode,
+		json: JSON.stringify(result.error),
+	};
 }
 
 const start = (parameters: INodeParameters): INodeParameters => ({ resource: 'bulkJob', operation: 'start', appId: APP_ID, ...parameters });
@@ -54,11 +67,28 @@ describe('Bulk Job → Start', () => {
 				durationValue: 14,
 				selectBy: 'licenseKeys', // hidden for create: never sent
 				licenseKeys: 'AAAA-1111',
-				additionalFields: { subscriptionId: TIER_ID, tags: 'launch, trial, launch', hwidLock: true, keyPattern: 'TRIAL-****-****', metadata: '{"campaign":"spring"}' },
+				additionalFields: {
+					subscriptionId: TIER_ID,
+					tags: 'launch, trial, launch',
+					hwidLock: true,
+					keyPattern: 'TRIAL-****-****',
+					metadata: '{"campaign":"spring"}',
+				},
 			}),
 		);
 		expect(startBodies()).toEqual([
-			{ kind: 'create', app_id: APP_ID, count: 50000, duration_unit: 'days', duration_value: 14, subscription_id: TIER_ID, tags: ['launch', 'trial'], hwid_lock: true, key_pattern: 'TRIAL-****-****', metadata: { campaign: 'spring' } },
+			{
+				kind: 'create',
+				app_id: APP_ID,
+				count: 50000,
+				duration_unit: 'days',
+				duration_value: 14,
+				subscription_id: TIER_ID,
+				tags: ['launch', 'trial'],
+				hwid_lock: true,
+				key_pattern: 'TRIAL-****-****',
+				metadata: { campaign: 'spring' },
+			},
 		]);
 		expect(job).toEqual({ id: 'bulk_0001', kind: 'create', state: 'waiting', done: 0, total: 50000, failed: 0, created_at: expect.any(String) });
 		expect(stub.received[0].authorization).toBe(`Bearer ${stub.token}`);
@@ -70,9 +100,25 @@ describe('Bulk Job → Start', () => {
 	});
 
 	it('extend of a tier by filter, with a notify URL', async () => {
-		await runOk(start({ kind: 'extend', selectBy: 'filter', filter: { subscriptionId: TIER_ID }, durationUnit: 'months', durationValue: 1, options: { notifyUrl: 'https://n8n.example.com/webhook/keycrate-bulk-job' } }));
+		await runOk(
+			start({
+				kind: 'extend',
+				selectBy: 'filter',
+				filter: { subscriptionId: TIER_ID },
+				durationUnit: 'months',
+				durationValue: 1,
+				options: { notifyUrl: 'https://n8n.example.com/webhook/keycrate-bulk-job' },
+			}),
+		);
 		expect(startBodies()).toEqual([
-			{ kind: 'extend', app_id: APP_ID, filter: { subscription_id: TIER_ID }, duration_unit: 'months', duration_value: 1, notify_url: 'https://n8n.example.com/webhook/keycrate-bulk-job' },
+			{
+				kind: 'extend',
+				app_id: APP_ID,
+				filter: { subscription_id: TIER_ID },
+				duration_unit: 'months',
+				duration_value: 1,
+				notify_url: 'https://n8n.example.com/webhook/keycrate-bulk-job',
+			},
 		]);
 	});
 
@@ -82,7 +128,11 @@ describe('Bulk Job → Start', () => {
 		['retier', { selectBy: 'all', subscriptionId: TIER_ID }, { subscription_id: TIER_ID }],
 		['lock', { selectBy: 'licenseKeys', licenseKeys: ['AAAA-1111'], hwidLock: false }, { license_keys: ['AAAA-1111'], hwid_lock: false }],
 		['delete', { selectBy: 'filter', filter: { status: 'expired' } }, { filter: { status: 'expired' } }],
-		['export', { selectBy: 'filter', filter: { subscriptionId: TIER_ID, status: 'active' }, format: 'jsonl' }, { filter: { subscription_id: TIER_ID, status: 'active' }, format: 'jsonl' }],
+		[
+			'export',
+			{ selectBy: 'filter', filter: { subscriptionId: TIER_ID, status: 'active' }, format: 'jsonl' },
+			{ filter: { subscription_id: TIER_ID, status: 'active' }, format: 'jsonl' },
+		],
 	])('%s: the selection and the fields of that kind only', async (kind, parameters, expected) => {
 		const [job] = await runOk(start({ kind, durationUnit: 'days', durationValue: 9, count: 7, ...parameters }));
 		expect(startBodies()).toEqual([{ kind, app_id: APP_ID, ...expected }]);
@@ -102,7 +152,10 @@ describe('Bulk Job → Start', () => {
 	});
 
 	it('one job per input item', async () => {
-		const jobs = await runOk(start({ kind: 'pause', selectBy: 'licenseKeys', licenseKeys: '={{ $json.key }}' }), [{ json: { key: 'AAAA-1111' } }, { json: { key: 'BBBB-2222' } }]);
+		const jobs = await runOk(start({ kind: 'pause', selectBy: 'licenseKeys', licenseKeys: '={{ $json.key }}' }), [
+			{ json: { key: 'AAAA-1111' } },
+			{ json: { key: 'BBBB-2222' } },
+		]);
 		expect(jobs.map((job) => job.id)).toEqual(['bulk_0001', 'bulk_0002']);
 	});
 
@@ -112,13 +165,28 @@ describe('Bulk Job → Start', () => {
 		[{ kind: 'pause', selectBy: 'filter', filter: { subscriptionId: 'pro' } }, 'Filter → Subscription Tier ID must be a UUID, got "pro"'],
 		[{ kind: 'retier', selectBy: 'all', subscriptionId: 'pro' }, 'Subscription Tier ID must be a UUID, got "pro"'],
 		[{ kind: 'pause', selectBy: 'licenseKeys', licenseKeys: ' , ' }, 'License Keys is empty'],
-		[{ kind: 'extend', selectBy: 'all', durationUnit: 'lifetime' }, 'Duration Unit must be one of days, hours, minutes, months, years for extend, got "lifetime"'],
+		[
+			{ kind: 'extend', selectBy: 'all', durationUnit: 'lifetime' },
+			'Duration Unit must be one of days, hours, minutes, months, years for extend, got "lifetime"',
+		],
 		[{ kind: 'create', count: 0, durationUnit: 'days', durationValue: 1 }, 'Number of Licenses must be a whole number from 1 to 1000000, got 0'],
-		[{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { keyPattern: 'PRO ****' } }, 'Additional Fields → Key Pattern must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "*", got "PRO ****"'],
-		[{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { tags: Array.from({ length: 19 }, (_, i) => `t${i}`) } }, 'Additional Fields → Tags has 19 tags; a license carries at most 18'],
-		[{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { metadata: '[1]' } }, 'Metadata must be a JSON object, like {"plan": "pro"}'],
+		[
+			{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { keyPattern: 'PRO ****' } },
+			'Additional Fields → Key Pattern must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "*", got "PRO ****"',
+		],
+		[
+			{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { tags: Array.from({ length: 19 }, (_, i) => `t${i}`) } },
+			'Additional Fields → Tags has 19 tags; a license carries at most 18',
+		],
+		[
+			{ kind: 'create', count: 1, durationUnit: 'days', durationValue: 1, additionalFields: { metadata: '[1]' } },
+			'Metadata must be a JSON object, like {"plan": "pro"}',
+		],
 		[{ kind: 'lock', selectBy: 'all', hwidLock: 'yes' }, 'HWID Lock must be true or false, got "yes"'],
-		[{ kind: 'pause', selectBy: 'all', options: { notifyUrl: 'n8n.example.com/webhook' } }, 'Options → Notify URL must be an http(s) URL, got "n8n.example.com/webhook"'],
+		[
+			{ kind: 'pause', selectBy: 'all', options: { notifyUrl: 'n8n.example.com/webhook' } },
+			'Options → Notify URL must be an http(s) URL, got "n8n.example.com/webhook"',
+		],
 	])('refuses %j before any call', async (parameters, message) => {
 		expect((await runFails(start(parameters))).message).toBe(message);
 		expect(stub.received).toEqual([]);
@@ -138,7 +206,19 @@ describe('Bulk Job → Get, Get Many, Cancel', () => {
 	it('Get: progress and result, flat; Simplify off keeps the failures', async () => {
 		const job = ended();
 		expect(await runOk({ resource: 'bulkJob', operation: 'get', jobId: ` ${job.id} ` })).toEqual([
-			{ id: job.id, kind: 'extend', state: 'completed', done: 10, total: 10, failed: 1, succeeded: 9, canceled: false, calls: 2, created_at: job.created_at, finished_at: '2025-01-01T12:05:00.000Z' },
+			{
+				id: job.id,
+				kind: 'extend',
+				state: 'completed',
+				done: 10,
+				total: 10,
+				failed: 1,
+				succeeded: 9,
+				canceled: false,
+				calls: 2,
+				created_at: job.created_at,
+				finished_at: '2025-01-01T12:05:00.000Z',
+			},
 		]);
 		const [raw] = await runOk({ resource: 'bulkJob', operation: 'get', jobId: job.id, simplify: false });
 		expect(raw.result).toEqual(job.result);
@@ -161,7 +241,9 @@ describe('Bulk Job → Get, Get Many, Cancel', () => {
 		const third = stub.addJob({ kind: 'export', state: 'waiting' });
 		expect((await runOk({ resource: 'bulkJob', operation: 'getMany', limit: 2 })).map((job) => job.id)).toEqual([third.id, second.id]);
 		expect((await runOk({ resource: 'bulkJob', operation: 'getMany', returnAll: true })).map((job) => job.id)).toEqual([third.id, second.id, first.id]);
-		expect((await runOk({ resource: 'bulkJob', operation: 'getMany', returnAll: true, filters: { state: 'completed' } })).map((job) => job.id)).toEqual([first.id]);
+		expect((await runOk({ resource: 'bulkJob', operation: 'getMany', returnAll: true, filters: { state: 'completed' } })).map((job) => job.id)).toEqual([
+			first.id,
+		]);
 		expect(stub.received.map((r) => r.query)).toEqual([{ limit: '2' }, { limit: '100' }, { limit: '100', state: 'completed' }]);
 		expect((await runFails({ resource: 'bulkJob', operation: 'getMany', limit: 101 })).message).toBe('Limit must be a whole number from 1 to 100, got 101');
 	});
@@ -179,7 +261,7 @@ describe('Bulk Job → Get, Get Many, Cancel', () => {
 	it('404 on a job: unknown job, told apart from a worker without admin API', async () => {
 		const unknown = await runFails({ resource: 'bulkJob', operation: 'get', jobId: 'bulk_9999' });
 		expect(unknown.message).toBe('The worker has no bulk job bulk_9999');
-		expect(unknown.description).toContain("BULK_RESULT_TTL");
+		expect(unknown.description).toContain('BULK_RESULT_TTL');
 		stub.adminApi = false;
 		const off = await runFails({ resource: 'bulkJob', operation: 'cancel', jobId: 'bulk_9999' });
 		expect(off.message).toBe(`The worker at ${stub.url} has no admin API (ADMIN_TOKEN is not set on it)`);
@@ -191,7 +273,9 @@ describe('Sync and Dead Letter', () => {
 	it('Sync → Resync Root queues the root', async () => {
 		expect(await runOk({ resource: 'sync', operation: 'resyncRoot', root: 'sub_1Q2w3E4r5T6y' })).toEqual([{ root: 'sub_1Q2w3E4r5T6y', queued: true }]);
 		expect(stub.received.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /admin/roots/sub_1Q2w3E4r5T6y/resync']);
-		expect((await runFails({ resource: 'sync', operation: 'resyncRoot', root: 'in_123' })).message).toBe('Root must be a Stripe ID starting with sub_, pi_ or cs_, got "in_123"');
+		expect((await runFails({ resource: 'sync', operation: 'resyncRoot', root: 'in_123' })).message).toBe(
+			'Root must be a Stripe ID starting with sub_, pi_ or cs_, got "in_123"',
+		);
 	});
 
 	const letters = () => {
@@ -237,8 +321,13 @@ describe('errors that say what to do, with no secret in them', () => {
 
 	it("400: the worker's message naming the field, and the parameter to change", async () => {
 		stub.webhookSecret = false;
-		const failure = await runFails(start({ kind: 'extend', selectBy: 'all', durationUnit: 'days', durationValue: 30, options: { notifyUrl: 'http://127.0.0.1:5678/webhook/bulk' } }));
-		expect(failure).toMatchObject({ message: 'The worker refused notify_url: needs LICENSE_WEBHOOK_SECRET on the worker (it signs the notification)', httpCode: '400' });
+		const failure = await runFails(
+			start({ kind: 'extend', selectBy: 'all', durationUnit: 'days', durationValue: 30, options: { notifyUrl: 'http://127.0.0.1:5678/webhook/bulk' } }),
+		);
+		expect(failure).toMatchObject({
+			message: 'The worker refused notify_url: needs LICENSE_WEBHOOK_SECRET on the worker (it signs the notification)',
+			httpCode: '400',
+		});
 		expect(failure.description).toContain("Change the node's Options → Notify URL parameter.");
 		expect(failure.json).not.toContain(stub.token);
 	});
@@ -264,7 +353,10 @@ describe('errors that say what to do, with no secret in them', () => {
 	});
 
 	it('Continue On Fail: an error item per failed input, the others go on', async () => {
-		const result = await run({ resource: 'bulkJob', operation: 'get', jobId: '={{ $json.id }}' }, { continueOnFail: true, input: [{ json: { id: 'bulk_9999' } }, { json: { id: stub.addJob({ kind: 'pause', state: 'active' }).id } }] });
+		const result = await run(
+			{ resource: 'bulkJob', operation: 'get', jobId: '={{ $json.id }}' },
+			{ continueOnFail: true, input: [{ json: { id: 'bulk_9999' } }, { json: { id: stub.addJob({ kind: 'pause', state: 'active' }).id } }] },
+		);
 		expect(result.items.map((item) => item.json.error ?? item.json.state)).toEqual(['The worker has no bulk job bulk_9999', 'active']);
 		expect(result.items[0].json.error_code).toBe('not_found');
 	});
@@ -300,15 +392,36 @@ describe('the Keycrate Worker API credential test (declarative, as n8n runs it)'
 	});
 
 	it.each([
-		['an HTML page', 200, 'text/html', '<html>n8n</html>', "The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
-		['a proxy error page', 502, 'text/plain', 'Bad Gateway', "The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
-		['JSON of another API', 200, 'application/json', '{"status":"ok"}', "The Worker URL answered JSON that is not the Keycrate worker's admin API. Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000."],
+		[
+			'an HTML page',
+			200,
+			'text/html',
+			'<html>n8n</html>',
+			"The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000.",
+		],
+		[
+			'a proxy error page',
+			502,
+			'text/plain',
+			'Bad Gateway',
+			"The Worker URL did not answer like the Keycrate worker (not JSON). Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000.",
+		],
+		[
+			'JSON of another API',
+			200,
+			'application/json',
+			'{"status":"ok"}',
+			"The Worker URL answered JSON that is not the Keycrate worker's admin API. Check the Worker URL: it is the worker's ingest address, e.g. http://127.0.0.1:3000.",
+		],
 	])('%s at the Worker URL: says to check it', async (_name, status, type, body, message) => {
 		stub.nextReply = { status, type, body };
 		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, credentials)).toEqual({ status: 'Error', message });
 	});
 
 	it('nothing listening: the network error', async () => {
-		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, { workerUrl: 'http://127.0.0.1:1', adminToken: 'x' })).toEqual({ status: 'Error', message: 'ECONNREFUSED' });
+		expect(await testDeclarativeCredential(WORKER_CREDENTIAL_TYPE, { workerUrl: 'http://127.0.0.1:1', adminToken: 'x' })).toEqual({
+			status: 'Error',
+			message: 'ECONNREFUSED',
+		});
 	});
 });

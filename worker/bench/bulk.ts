@@ -26,7 +26,11 @@ function rssMb(pid: number): number {
 }
 
 async function adminPost(worker: WorkerProcess, path: string, body: object): Promise<{ data: { id: string } }> {
-	const reply = await fetch(`${worker.ingestUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+	const reply = await fetch(`${worker.ingestUrl}${path}`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
 	if (!reply.ok) throw new Error(`${path}: HTTP ${reply.status} ${await reply.text()}`);
 	return (await reply.json()) as { data: { id: string } };
 }
@@ -46,7 +50,14 @@ interface JobRun {
 /** Runs a create job of `count`; returns its seconds and the worker's RSS meanwhile. */
 async function createJob(cluster: Cluster, worker: WorkerProcess, count: number, during?: () => Promise<void>): Promise<JobRun> {
 	const started = process.hrtime.bigint();
-	const { data } = await adminPost(worker, '/admin/jobs', { kind: 'create', app_id: cluster.emu.appId, count, duration_unit: 'days', duration_value: 30, tags: [`bench${count}`] });
+	const { data } = await adminPost(worker, '/admin/jobs', {
+		kind: 'create',
+		app_id: cluster.emu.appId,
+		count,
+		duration_unit: 'days',
+		duration_value: 30,
+		tags: [`bench${count}`],
+	});
 	const samples: number[] = [];
 	let finished = false;
 	const sideWork = during?.();
@@ -101,9 +112,10 @@ async function purchaseLatencies(cluster: Cluster, count: number): Promise<numbe
 	return latencies;
 }
 
-
 export async function benchBulk(options: Options): Promise<Row[]> {
-	console.log(`bulk jobs: ${options.keys} keys, ${options.purchases} purchases, Keycrate latency ${options.latencyMs} ms, one worker process (role all), batch 1000`);
+	console.log(
+		`bulk jobs: ${options.keys} keys, ${options.purchases} purchases, Keycrate latency ${options.latencyMs} ms, one worker process (role all), batch 1000`,
+	);
 	const cluster = await Cluster.start({ label: 'benchbulk', env: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, emulatorLatencyMs: options.latencyMs });
 	try {
 		const worker = await cluster.spawnWorker('all');
@@ -124,8 +136,25 @@ export async function benchBulk(options: Options): Promise<Row[]> {
 		const firstQuarter = median(big.samples.slice(0, quarter));
 		const lastQuarter = median(big.samples.slice(-quarter));
 		return [
-			row({ id: 'P5', what: `bulk create job, ${options.keys} keys`, value: options.keys / big.seconds, unit: 'keys/s', baselineWhat: 'raw create-bulk × 1000', baseline: raw, goal: { atLeast: 0.8 } }),
-			row({ id: 'memory', what: 'worker RSS, last quarter of the job (median)', value: lastQuarter, unit: 'MB', baselineWhat: 'first quarter', baseline: firstQuarter, goal: { atMost: 1.15 }, note: `peak ${big.peakMb.toFixed(0)} MB over ${options.keys} keys beside ${small.peakMb.toFixed(0)} MB over ${fifth}` }),
+			row({
+				id: 'P5',
+				what: `bulk create job, ${options.keys} keys`,
+				value: options.keys / big.seconds,
+				unit: 'keys/s',
+				baselineWhat: 'raw create-bulk × 1000',
+				baseline: raw,
+				goal: { atLeast: 0.8 },
+			}),
+			row({
+				id: 'memory',
+				what: 'worker RSS, last quarter of the job (median)',
+				value: lastQuarter,
+				unit: 'MB',
+				baselineWhat: 'first quarter',
+				baseline: firstQuarter,
+				goal: { atMost: 1.15 },
+				note: `peak ${big.peakMb.toFixed(0)} MB over ${options.keys} keys beside ${small.peakMb.toFixed(0)} MB over ${fifth}`,
+			}),
 			row({
 				id: 'buyers',
 				what: `purchase → license p95 during the ${options.keys}-key job`,

@@ -51,7 +51,13 @@ async function load(url: string, signed: readonly Signed[], seconds: number): Pr
 			},
 		],
 	});
-	return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx + result.errors + result.timeouts, requests: result.requests.total };
+	return {
+		perSecond: result.requests.average,
+		p50: result.latency.p50,
+		p99: result.latency.p99,
+		non2xx: result.non2xx + result.errors + result.timeouts,
+		requests: result.requests.total,
+	};
 }
 
 function peakRssMb(pid: number): number {
@@ -112,9 +118,34 @@ export async function benchIngest(options: IngestOptions): Promise<Row[]> {
 		const bareRss = peakRssMb(bare.child.pid as number);
 		console.log(`ingest: ${signed.length} signed events, ${measured.requests} webhooks in ${options.seconds} s at ${CONNECTIONS} connections`);
 		return [
-			row({ id: 'P1', what: `ingest (verify + enqueue), ${CONNECTIONS} connections`, value: measured.perSecond, unit: 'events/s', baselineWhat: 'raw Queue.add, same dedup', baseline: raw, goal: { atLeast: 0.6 } }),
-			row({ id: 'P1 p99', what: 'ingest ack latency p99', value: measured.p99, unit: 'ms', baselineWhat: 'goal 10 ms', baseline: 10, goal: { atMost: 1 }, note: `p50 ${measured.p50} ms; the bare route's p99 ${route.p99} ms` }),
-			row({ id: 'P1 http', what: 'ingest requests/s', value: measured.perSecond, unit: 'req/s', baselineWhat: 'bare HTTP route, same bodies', baseline: route.perSecond, goal: null }),
+			row({
+				id: 'P1',
+				what: `ingest (verify + enqueue), ${CONNECTIONS} connections`,
+				value: measured.perSecond,
+				unit: 'events/s',
+				baselineWhat: 'raw Queue.add, same dedup',
+				baseline: raw,
+				goal: { atLeast: 0.6 },
+			}),
+			row({
+				id: 'P1 p99',
+				what: 'ingest ack latency p99',
+				value: measured.p99,
+				unit: 'ms',
+				baselineWhat: 'goal 10 ms',
+				baseline: 10,
+				goal: { atMost: 1 },
+				note: `p50 ${measured.p50} ms; the bare route's p99 ${route.p99} ms`,
+			}),
+			row({
+				id: 'P1 http',
+				what: 'ingest requests/s',
+				value: measured.perSecond,
+				unit: 'req/s',
+				baselineWhat: 'bare HTTP route, same bodies',
+				baseline: route.perSecond,
+				goal: null,
+			}),
 			row({ id: 'P1 rss', what: 'ingest peak RSS under load', value: rss, unit: 'MB', baselineWhat: 'the bare route process', baseline: bareRss, goal: null }),
 		];
 	} finally {

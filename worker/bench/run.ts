@@ -25,7 +25,8 @@ function wholeNumber(flag: string, text: string): number {
 	return value;
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--json FILE] [--only P1,sync,P4,P5] [--seed N] [--rounds N]\n  profiling one sync scenario: --only sync --scenario latencyZero --lifecycles 600 --concurrency 50 (WORKER_CPU_PROF=<dir> for V8 profiles)';
+const USAGE =
+	'usage: npm run bench -- [--quick] [--json FILE] [--only P1,sync,P4,P5] [--seed N] [--rounds N]\n  profiling one sync scenario: --only sync --scenario latencyZero --lifecycles 600 --concurrency 50 (WORKER_CPU_PROF=<dir> for V8 profiles)';
 
 function options() {
 	const { values } = parseArgs({
@@ -83,9 +84,24 @@ function benchPaging(licenses: number): Row[] {
 		env: { ...process.env, PAGING_LICENSES: String(licenses), PAGING_RESULT: result },
 		stdio: ['ignore', 'ignore', 'inherit'],
 	});
-	const figures = JSON.parse(readFileSync(result, 'utf8')) as { licenses: number; nodeSeconds: number; bareSeconds: number; retainedPerLicense: number; retainedPerLicenseSmall: number; small: number };
+	const figures = JSON.parse(readFileSync(result, 'utf8')) as {
+		licenses: number;
+		nodeSeconds: number;
+		bareSeconds: number;
+		retainedPerLicense: number;
+		retainedPerLicenseSmall: number;
+		small: number;
+	};
 	return [
-		row({ id: 'P4', what: `node Get Many, Return All, ${figures.licenses} licenses (n8n-core)`, value: figures.nodeSeconds, unit: 's', baselineWhat: 'bare get-bulk loop', baseline: figures.bareSeconds, goal: { atMost: 1.2 } }),
+		row({
+			id: 'P4',
+			what: `node Get Many, Return All, ${figures.licenses} licenses (n8n-core)`,
+			value: figures.nodeSeconds,
+			unit: 's',
+			baselineWhat: 'bare get-bulk loop',
+			baseline: figures.bareSeconds,
+			goal: { atMost: 1.2 },
+		}),
 		row({
 			id: 'P4 heap',
 			what: `heap kept per license, ${figures.licenses}`,
@@ -109,7 +125,11 @@ async function main(): Promise<void> {
 	if (settings.only.includes('P5')) rows.push(...(await benchBulk(settings.bulk)));
 	printTable(rows);
 	const missed = rows.filter((r) => r.met === false);
-	console.log(missed.length === 0 ? '\nEvery goal met; every run ended in the expected state.' : `\n${missed.length} goal(s) missed: ${missed.map((r) => r.id).join(', ')} (every run ended in the expected state).`);
+	console.log(
+		missed.length === 0
+			? '\nEvery goal met; every run ended in the expected state.'
+			: `\n${missed.length} goal(s) missed: ${missed.map((r) => r.id).join(', ')} (every run ended in the expected state).`,
+	);
 	if (settings.json) {
 		writeJson(settings.json, settings, rows);
 		console.log(`figures written to ${settings.json}`);

@@ -63,7 +63,9 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 		// Half one-off purchases, half subscriptions, and each entitlement story once (refunds, chargebacks,
 		// draft renewals, trials, plan changes: what the payment-history reads cost).
 		const stories = [
-			...Array.from({ length: Math.max(0, options.lifecycles - ENTITLEMENT_STORIES.length) }, (_, index) => (index % 2 === 0 ? book.oneOff() : book.subscription())),
+			...Array.from({ length: Math.max(0, options.lifecycles - ENTITLEMENT_STORIES.length) }, (_, index) =>
+				index % 2 === 0 ? book.oneOff() : book.subscription(),
+			),
 			...ENTITLEMENT_STORIES.map((kind) => book.entitlement(kind)),
 		];
 		for (let phase = 0; playPhase(stories, phase) > 0; phase++) void 0;
@@ -91,15 +93,28 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 		const workerCpuMsPerRoot = ((workerCpu() - cpuBefore.workers) * 1000) / stories.length;
 		const fakesCpuMsPerRoot = (fakesCpu.user + fakesCpu.system) / 1000 / stories.length;
 		const stripeCalls = cluster.stripeApiCalls;
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		const failed = await cluster.failedJobs();
 		if (summary.problems.length > 0 || failed.length > 0) {
-			throw new Error(`${scenario.name}: wrong end state (${summary.problems.length} problems, ${failed.length} dead letters): ${summary.problems.slice(0, 3).join('; ')}`);
+			throw new Error(
+				`${scenario.name}: wrong end state (${summary.problems.length} problems, ${failed.length} dead letters): ${summary.problems.slice(0, 3).join('; ')}`,
+			);
 		}
 		const calls = Object.entries(cluster.calls())
 			.filter(([endpoint]) => endpoint.startsWith('/license/'))
 			.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
-		return { workerCpuMsPerRoot, fakesCpuMsPerRoot, rootsPerSecond: stories.length / seconds, callsPerRoot: calls / stories.length, stripeCallsPerRoot: stripeCalls / stories.length, seconds, roots: stories.length };
+		return {
+			workerCpuMsPerRoot,
+			fakesCpuMsPerRoot,
+			rootsPerSecond: stories.length / seconds,
+			callsPerRoot: calls / stories.length,
+			stripeCallsPerRoot: stripeCalls / stories.length,
+			seconds,
+			roots: stories.length,
+		};
 	} finally {
 		await cluster.stop();
 	}
@@ -117,7 +132,13 @@ async function noopRate(jobs: number, concurrency: number): Promise<number> {
 	});
 	try {
 		await queue.pause();
-		await queue.addBulk(Array.from({ length: jobs }, (_, index) => ({ name: 'sync', data: { root: `sub_noop${index}`, cause: 'bench' }, opts: syncJobOptions(config, `sub_noop${index}`) })));
+		await queue.addBulk(
+			Array.from({ length: jobs }, (_, index) => ({
+				name: 'sync',
+				data: { root: `sub_noop${index}`, cause: 'bench' },
+				opts: syncJobOptions(config, `sub_noop${index}`),
+			})),
+		);
 		await new Promise<void>((resolve, reject) => {
 			child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
 			child.once('exit', (code) => reject(new Error(`no-op worker exited (${code})`)));
@@ -151,10 +172,14 @@ export async function benchSync(options: SyncOptions): Promise<Row[]> {
 		const one = (scenarios as Record<string, Scenario>)[options.scenario];
 		if (one === undefined) throw new Error(`--scenario: one of ${Object.keys(scenarios).join(', ')}`);
 		const measurement = await measure(one, options, 0);
-		console.log(`  ${one.name}: ${measurement.roots} roots in ${measurement.seconds.toFixed(2)} s (${measurement.rootsPerSecond.toFixed(1)} roots/s); CPU per root: sync processes ${measurement.workerCpuMsPerRoot.toFixed(1)} ms, fakes ${measurement.fakesCpuMsPerRoot.toFixed(1)} ms`);
+		console.log(
+			`  ${one.name}: ${measurement.roots} roots in ${measurement.seconds.toFixed(2)} s (${measurement.rootsPerSecond.toFixed(1)} roots/s); CPU per root: sync processes ${measurement.workerCpuMsPerRoot.toFixed(1)} ms, fakes ${measurement.fakesCpuMsPerRoot.toFixed(1)} ms`,
+		);
 		return [];
 	}
-	console.log(`sync: ${options.lifecycles} roots per run (half one-off purchases, half subscriptions, with the ${ENTITLEMENT_STORIES.length} entitlement stories), ${options.rounds} round(s), seed ${options.seed}`);
+	console.log(
+		`sync: ${options.lifecycles} roots per run (half one-off purchases, half subscriptions, with the ${ENTITLEMENT_STORIES.length} entitlement stories), ${options.rounds} round(s), seed ${options.seed}`,
+	);
 	const results = new Map<Scenario, Measurement[]>();
 	// Rounds interleave the scenarios, so that a slow phase of the machine does not land on one scenario only.
 	for (let round = 0; round < options.rounds; round++) {
@@ -173,12 +198,68 @@ export async function benchSync(options: SyncOptions): Promise<Row[]> {
 	const bound = 50 / (0.1 * callsPerRoot(scenarios.latency100));
 	const baseRate = rate(scenarios.baseline);
 	return [
-		row({ id: 'P2', what: `sync, latency 0, concurrency ${options.concurrency}`, value: rate(scenarios.latencyZero), unit: 'roots/s', baselineWhat: 'BullMQ no-op processor', baseline: noop, goal: { atLeast: 0.25 } }),
-		row({ id: 'P3', what: 'sync, Keycrate 100 ms, concurrency 50', value: rate(scenarios.latency100), unit: 'roots/s', baselineWhat: `bound 50/(0.1 s × ${callsPerRoot(scenarios.latency100).toFixed(2)} calls)`, baseline: bound, goal: { atLeast: 0.9 } }),
-		row({ id: 'faults', what: scenarios.faults.name, value: rate(scenarios.faults), unit: 'roots/s', baselineWhat: 'no faults', baseline: baseRate, goal: { atLeast: 0.5 } }),
-		row({ id: 'scale', what: scenarios.twoProcesses.name, value: rate(scenarios.twoProcesses), unit: 'roots/s', baselineWhat: scenarios.baseline.name, baseline: baseRate, goal: { atLeast: 1.6 } }),
-		row({ id: 'x3', what: scenarios.copies.name, value: rate(scenarios.copies), unit: 'roots/s', baselineWhat: 'each event once', baseline: baseRate, goal: null }),
-		row({ id: 'calls', what: 'Stripe calls per root', value: stripePerRoot(scenarios.baseline), unit: 'calls', baselineWhat: 'Keycrate calls per root', baseline: callsPerRoot(scenarios.baseline), goal: null }),
-		row({ id: 'calls×3', what: 'Keycrate calls per root, events ×3', value: callsPerRoot(scenarios.copies), unit: 'calls', baselineWhat: 'events once', baseline: callsPerRoot(scenarios.baseline), goal: null }),
+		row({
+			id: 'P2',
+			what: `sync, latency 0, concurrency ${options.concurrency}`,
+			value: rate(scenarios.latencyZero),
+			unit: 'roots/s',
+			baselineWhat: 'BullMQ no-op processor',
+			baseline: noop,
+			goal: { atLeast: 0.25 },
+		}),
+		row({
+			id: 'P3',
+			what: 'sync, Keycrate 100 ms, concurrency 50',
+			value: rate(scenarios.latency100),
+			unit: 'roots/s',
+			baselineWhat: `bound 50/(0.1 s × ${callsPerRoot(scenarios.latency100).toFixed(2)} calls)`,
+			baseline: bound,
+			goal: { atLeast: 0.9 },
+		}),
+		row({
+			id: 'faults',
+			what: scenarios.faults.name,
+			value: rate(scenarios.faults),
+			unit: 'roots/s',
+			baselineWhat: 'no faults',
+			baseline: baseRate,
+			goal: { atLeast: 0.5 },
+		}),
+		row({
+			id: 'scale',
+			what: scenarios.twoProcesses.name,
+			value: rate(scenarios.twoProcesses),
+			unit: 'roots/s',
+			baselineWhat: scenarios.baseline.name,
+			baseline: baseRate,
+			goal: { atLeast: 1.6 },
+		}),
+		row({
+			id: 'x3',
+			what: scenarios.copies.name,
+			value: rate(scenarios.copies),
+			unit: 'roots/s',
+			baselineWhat: 'each event once',
+			baseline: baseRate,
+			goal: null,
+		}),
+		row({
+			id: 'calls',
+			what: 'Stripe calls per root',
+			value: stripePerRoot(scenarios.baseline),
+			unit: 'calls',
+			baselineWhat: 'Keycrate calls per root',
+			baseline: callsPerRoot(scenarios.baseline),
+			goal: null,
+		}),
+		row({
+			id: 'calls×3',
+			what: 'Keycrate calls per root, events ×3',
+			value: callsPerRoot(scenarios.copies),
+			unit: 'calls',
+			baselineWhat: 'events once',
+			baseline: callsPerRoot(scenarios.baseline),
+			goal: null,
+		}),
 	];
 }

@@ -48,20 +48,37 @@ function figure(value: number, unit: string): string {
 }
 
 export function printTable(rows: readonly Row[]): void {
-	const lines = rows.map((r) => [r.id, r.what, figure(r.value, r.unit), `${r.baselineWhat}: ${figure(r.baseline, r.unit)}`, `×${r.ratio.toFixed(2)}`, r.goal, r.met === null ? '' : r.met ? 'met' : 'MISSED']);
+	const lines = rows.map((r) => [
+		r.id,
+		r.what,
+		figure(r.value, r.unit),
+		`${r.baselineWhat}: ${figure(r.baseline, r.unit)}`,
+		`×${r.ratio.toFixed(2)}`,
+		r.goal,
+		r.met === null ? '' : r.met ? 'met' : 'MISSED',
+	]);
 	const header = ['row', 'figure', 'value', 'baseline (same run)', 'ratio', 'goal', ''];
 	const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
-	const format = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+	const format = (cells: string[]) =>
+		cells
+			.map((cell, column) => cell.padEnd(widths[column]))
+			.join('  ')
+			.trimEnd();
 	console.log(`\n${format(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}`);
 	for (const line of lines) console.log(format(line));
 	for (const r of rows) if (r.note) console.log(`  ${r.id}: ${r.note}`);
 }
 
 export function machine(): Record<string, string | number> {
-	return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+	return {
+		cpus: cpus().length,
+		cpuModel: cpus()[0]?.model ?? 'unknown',
+		memoryGiB: Math.round(totalmem() / 2 ** 30),
+		node: process.version,
+		platform: `${process.platform}-${process.arch}`,
+	};
 }
 
 export function writeJson(path: string, options: object, rows: readonly Row[]): void {
 	writeFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), options, rows }, null, 2)}\n`);
 }
-

@@ -108,7 +108,8 @@ function wave(book: StoryBook, count: number, next: { entitlement: number }): St
 	return book.rng.shuffle(stories);
 }
 
-const pendingOf = (counts: Record<string, number>) => counts.waiting + counts.active + counts.delayed + counts.prioritized + counts.paused + counts['waiting-children'];
+const pendingOf = (counts: Record<string, number>) =>
+	counts.waiting + counts.active + counts.delayed + counts.prioritized + counts.paused + counts['waiting-children'];
 
 export async function runChaos(redis: ChaosRedis, options: ChaosOptions): Promise<ChaosResult> {
 	const { print } = options;
@@ -132,7 +133,14 @@ export async function runChaos(redis: ChaosRedis, options: ChaosOptions): Promis
 	}
 }
 
-async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, started: number, since: string, print: (line: string) => void): Promise<ChaosResult> {
+async function play(
+	running: Cluster,
+	redis: ChaosRedis,
+	options: ChaosOptions,
+	started: number,
+	since: string,
+	print: (line: string) => void,
+): Promise<ChaosResult> {
 	const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 	const book = new StoryBook(running.stripe, options.seed, running.tiers, running.graceSeconds);
 	const rng = new Rng(options.seed ^ 0x5eed);
@@ -170,7 +178,11 @@ async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, 
 			for (let attempt = 1; ; attempt++) {
 				resyncRuns += 1;
 				try {
-					const out = await promisify(execFile)(process.execPath, [CLI_PATH, 'resync', '--since', since], { cwd: WORKER_DIR, env: running.workerEnv(0), encoding: 'utf8' });
+					const out = await promisify(execFile)(process.execPath, [CLI_PATH, 'resync', '--since', since], {
+						cwd: WORKER_DIR,
+						env: running.workerEnv(0),
+						encoding: 'utf8',
+					});
 					resyncs.push(`${after}: ${out.stdout.trim()}${attempt > 1 ? ` (run ${attempt})` : ''}`);
 					print(`[${seconds()}] resync after ${after}: ${out.stdout.trim()}`);
 					return;
@@ -226,11 +238,19 @@ async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, 
 			}
 		}
 		// The kills go on while the last syncs run, until there were enough.
-		await waitUntil(() => kills >= options.kills, 1800000, () => `${options.kills} kills (${kills} so far)`);
+		await waitUntil(
+			() => kills >= options.kills,
+			1800000,
+			() => `${options.kills} kills (${kills} so far)`,
+		);
 		killing = false;
 		await killer;
 		await running.waitForDrain(1800000, 1000);
-		const beforeLast = checkLicenses(running.licenses(), stories.map((story) => story.expected()), { maxProblems: 100000 });
+		const beforeLast = checkLicenses(
+			running.licenses(),
+			stories.map((story) => story.expected()),
+			{ maxProblems: 100000 },
+		);
 		print(`[${seconds()}] drained; ${beforeLast.problems.length} problem(s) before the closing resync`);
 		// A last resync heals what a job lost between its resync and now (none expected), as the deploy runbook says.
 		await resync('the run');
@@ -245,7 +265,8 @@ async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, 
 		const keysPerLicense = receiver.idempotencyKeysPerLicense();
 		const calls = running.calls();
 		const keycrateByOutcome: Record<string, number> = {};
-		for (const outcomes of Object.values(calls)) for (const [status, count] of Object.entries(outcomes)) keycrateByOutcome[status] = (keycrateByOutcome[status] ?? 0) + count;
+		for (const outcomes of Object.values(calls))
+			for (const [status, count] of Object.entries(outcomes)) keycrateByOutcome[status] = (keycrateByOutcome[status] ?? 0) + count;
 		const stripeFaults = running.stripe.injectedFaults();
 		const events = running.stripe.events().length;
 
@@ -262,25 +283,80 @@ async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, 
 		const nonOk = Object.entries(byStatus).filter(([status]) => !/^2\d\d$/.test(status));
 		const kinds = new Set(expected.filter((root) => root.story.startsWith('entitlement ')).map((root) => root.story));
 		const secrets = running.secretsInLogs();
-		const list = (items: readonly string[]) => (items.length === 0 ? 'none' : `${items.length}: ${items.slice(0, 5).join('; ')}${items.length > 5 ? ' …' : ''}`);
+		const list = (items: readonly string[]) =>
+			items.length === 0 ? 'none' : `${items.length}: ${items.slice(0, 5).join('; ')}${items.length > 5 ? ' …' : ''}`;
 
 		const invariants: Invariant[] = [
-			{ name: `at least ${options.events} Stripe events, each delivered ×${options.copies} shuffled`, passed: events >= options.events && deliveries === events * options.copies, detail: `${events} events, ${deliveries} deliveries` },
-			{ name: 'every delivery acknowledged 2xx in the end (503s while Redis was away were re-sent)', passed: nonOk.length === 0, detail: JSON.stringify(byStatus) },
-			{ name: `all ${ENTITLEMENT_STORIES.length} entitlement stories among the stories`, passed: kinds.size === ENTITLEMENT_STORIES.length, detail: `${kinds.size} kinds, ${expected.filter((root) => root.story.startsWith('entitlement ')).length} stories of ${stories.length}` },
-			{ name: `at least ${options.kills} SIGKILLs, each worker replaced`, passed: kills >= options.kills && live.every((worker) => worker.running), detail: `${kills} kills, ${live.filter((worker) => worker.running).length} of 2 running at the end` },
-			{ name: 'Keycrate faults injected (500 and 429 answered)', passed: (keycrateByOutcome['500'] ?? 0) > 0 && (keycrateByOutcome['429'] ?? 0) > 0, detail: `500: ${keycrateByOutcome['500'] ?? 0}, 429: ${keycrateByOutcome['429'] ?? 0} of ${Object.values(keycrateByOutcome).reduce((a, b) => a + b, 0)} calls` },
-			{ name: 'a lost create reply adopted (commit_then_500 on /license/create)', passed: running.countActions('adopted') > 0, detail: `${running.countActions('adopted')} adopted` },
-			{ name: 'Stripe faults injected (500 and 429 answered)', passed: stripeFaults['500'] > 0 && stripeFaults['429'] > 0, detail: `500: ${stripeFaults['500']}, 429: ${stripeFaults['429']} of ${running.stripeApiCalls} calls` },
-			...(options.restartRedis ? [{ name: 'Redis restarted empty while jobs were queued', passed: pendingAtRestart > 0, detail: `${pendingAtRestart} job(s) lost` }] : []),
+			{
+				name: `at least ${options.events} Stripe events, each delivered ×${options.copies} shuffled`,
+				passed: events >= options.events && deliveries === events * options.copies,
+				detail: `${events} events, ${deliveries} deliveries`,
+			},
+			{
+				name: 'every delivery acknowledged 2xx in the end (503s while Redis was away were re-sent)',
+				passed: nonOk.length === 0,
+				detail: JSON.stringify(byStatus),
+			},
+			{
+				name: `all ${ENTITLEMENT_STORIES.length} entitlement stories among the stories`,
+				passed: kinds.size === ENTITLEMENT_STORIES.length,
+				detail: `${kinds.size} kinds, ${expected.filter((root) => root.story.startsWith('entitlement ')).length} stories of ${stories.length}`,
+			},
+			{
+				name: `at least ${options.kills} SIGKILLs, each worker replaced`,
+				passed: kills >= options.kills && live.every((worker) => worker.running),
+				detail: `${kills} kills, ${live.filter((worker) => worker.running).length} of 2 running at the end`,
+			},
+			{
+				name: 'Keycrate faults injected (500 and 429 answered)',
+				passed: (keycrateByOutcome['500'] ?? 0) > 0 && (keycrateByOutcome['429'] ?? 0) > 0,
+				detail: `500: ${keycrateByOutcome['500'] ?? 0}, 429: ${keycrateByOutcome['429'] ?? 0} of ${Object.values(keycrateByOutcome).reduce((a, b) => a + b, 0)} calls`,
+			},
+			{
+				name: 'a lost create reply adopted (commit_then_500 on /license/create)',
+				passed: running.countActions('adopted') > 0,
+				detail: `${running.countActions('adopted')} adopted`,
+			},
+			{
+				name: 'Stripe faults injected (500 and 429 answered)',
+				passed: stripeFaults['500'] > 0 && stripeFaults['429'] > 0,
+				detail: `500: ${stripeFaults['500']}, 429: ${stripeFaults['429']} of ${running.stripeApiCalls} calls`,
+			},
+			...(options.restartRedis
+				? [{ name: 'Redis restarted empty while jobs were queued', passed: pendingAtRestart > 0, detail: `${pendingAtRestart} job(s) lost` }]
+				: []),
 			{ name: 'Redis emptied (FLUSHALL) while jobs were queued', passed: pendingAtFlush > 0, detail: `${pendingAtFlush} job(s) lost` },
-			{ name: 'each buyer\'s licenses exactly as the stories say (status, expiry, tier, tags, metadata; nothing unpaid)', passed: summary.problems.length === 0, detail: list(summary.problems) },
-			{ name: 'no seat with two licenses (no duplicate keys per seat)', passed: doubled.length === 0, detail: list(doubled.map(([seat, count]) => `${seat} ×${count}`)) },
-			{ name: 'no more licenses than seats, one per seat that must hold one', passed: summary.licenses <= summary.seats && summary.licenses >= summary.activeSeats, detail: `${summary.licenses} licenses, ${summary.activeSeats} active of ${summary.seats} seats` },
-			{ name: 'every paid (active) license handed off', passed: notHandedOff.length === 0, detail: `${keysPerLicense.size} handed off; missing ${list(notHandedOff)}` },
-			{ name: 'each hand-off under exactly one Idempotency-Key (handed off exactly once)', passed: twiceHandedOff.length === 0, detail: list(twiceHandedOff.map(([key, count]) => `${key} ×${count}`)) },
+			{
+				name: "each buyer's licenses exactly as the stories say (status, expiry, tier, tags, metadata; nothing unpaid)",
+				passed: summary.problems.length === 0,
+				detail: list(summary.problems),
+			},
+			{
+				name: 'no seat with two licenses (no duplicate keys per seat)',
+				passed: doubled.length === 0,
+				detail: list(doubled.map(([seat, count]) => `${seat} ×${count}`)),
+			},
+			{
+				name: 'no more licenses than seats, one per seat that must hold one',
+				passed: summary.licenses <= summary.seats && summary.licenses >= summary.activeSeats,
+				detail: `${summary.licenses} licenses, ${summary.activeSeats} active of ${summary.seats} seats`,
+			},
+			{
+				name: 'every paid (active) license handed off',
+				passed: notHandedOff.length === 0,
+				detail: `${keysPerLicense.size} handed off; missing ${list(notHandedOff)}`,
+			},
+			{
+				name: 'each hand-off under exactly one Idempotency-Key (handed off exactly once)',
+				passed: twiceHandedOff.length === 0,
+				detail: list(twiceHandedOff.map(([key, count]) => `${key} ×${count}`)),
+			},
 			{ name: 'no hand-off of a license that does not exist', passed: strayHandoffs.length === 0, detail: list(strayHandoffs) },
-			{ name: '0 dead letters (syncs and hand-offs)', passed: failed.length + failedHandoffs.length === 0, detail: list([...failed.map((job) => `${job.root}: ${job.reason}`), ...failedHandoffs.map((job) => `${job.id}: ${job.reason}`)]) },
+			{
+				name: '0 dead letters (syncs and hand-offs)',
+				passed: failed.length + failedHandoffs.length === 0,
+				detail: list([...failed.map((job) => `${job.root}: ${job.reason}`), ...failedHandoffs.map((job) => `${job.id}: ${job.reason}`)]),
+			},
 			{ name: 'no secret in any log line', passed: secrets.length === 0, detail: list(secrets) },
 		];
 		const figures = {
@@ -306,7 +382,7 @@ async function play(running: Cluster, redis: ChaosRedis, options: ChaosOptions, 
 			licenses: summary.licenses,
 			seconds: Math.round((Date.now() - started) / 1000),
 		};
-			if (invariants.some((invariant) => !invariant.passed)) {
+		if (invariants.some((invariant) => !invariant.passed)) {
 			// Every process's output, for the post-mortem.
 			const file = join(tmpdir(), `keycrate-chaos-${options.label}-${options.seed}-${Date.now()}.log`);
 			writeFileSync(file, running.workers.map((worker) => `=== ${worker.name}\n${worker.text()}`).join('\n'));

@@ -45,17 +45,45 @@ try {
 		servers.push(
 			spawn(
 				'redis-server',
-				['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no'],
+				[
+					'--port',
+					String(port),
+					'--bind',
+					'127.0.0.1',
+					'--dir',
+					dir,
+					'--cluster-enabled',
+					'yes',
+					'--cluster-config-file',
+					`nodes-${port}.conf`,
+					'--save',
+					'',
+					'--appendonly',
+					'no',
+				],
 				{ stdio: 'ignore' },
 			),
 		);
 	}
-	for (const port of ports) await waitUntil(() => answersPing(`redis://127.0.0.1:${port}`), 10000, () => `redis-server on ${port}`);
-	const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+	for (const port of ports)
+		await waitUntil(
+			() => answersPing(`redis://127.0.0.1:${port}`),
+			10000,
+			() => `redis-server on ${port}`,
+		);
+	const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+		encoding: 'utf8',
+	});
 	if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}${created.stderr}`);
-	await waitUntil(async () => (await Promise.all(ports.map(clusterState))).every((state) => state === 'ok'), 30000, () => 'cluster_state:ok on every node');
+	await waitUntil(
+		async () => (await Promise.all(ports.map(clusterState))).every((state) => state === 'ok'),
+		30000,
+		() => 'cluster_state:ok on every node',
+	);
 	const urls = ports.map((port) => `redis://127.0.0.1:${port}`);
-	print(`chaos on a Redis Cluster: masters ${ports.map((port) => `127.0.0.1:${port}`).join(', ')}; ${options.events} events ×${options.copies}, ≥ ${options.kills} SIGKILLs, seed ${options.seed}`);
+	print(
+		`chaos on a Redis Cluster: masters ${ports.map((port) => `127.0.0.1:${port}`).join(', ')}; ${options.events} events ×${options.copies}, ≥ ${options.kills} SIGKILLs, seed ${options.seed}`,
+	);
 
 	const result = await runChaos(
 		{

@@ -19,7 +19,11 @@ function whole(given: Given, name: keyof Given, fallback: number, min: number): 
 }
 
 /** The run: ≥ 5,000 events ×3, ≥ 20 SIGKILLs, 20% error_500 + 10% error_429 + 5% commit_then_500, Stripe 5% 500 + 5% 429. */
-export function chaosOptions(given: Given, label: string, defaults: { events: number; kills: number } = { events: 5000, kills: 20 }): Omit<ChaosOptions, 'restartRedis' | 'print'> {
+export function chaosOptions(
+	given: Given,
+	label: string,
+	defaults: { events: number; kills: number } = { events: 5000, kills: 20 },
+): Omit<ChaosOptions, 'restartRedis' | 'print'> {
 	return {
 		label,
 		events: whole(given, 'events', defaults.events, 1),

@@ -65,7 +65,7 @@ async function drained(redis: Redis, prefix: string): Promise<void> {
 	const queues = [SYNC_QUEUE, HANDOFF_QUEUE].map((name) => new Queue(name, { connection: redis, prefix }));
 	const deadline = Date.now() + DRAIN_TIMEOUT_MS;
 	try {
-		for (let quiet = 0; quiet < 3; ) {
+		for (let quiet = 0; quiet < 3;) {
 			const counts = await Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
 			const pending = counts.reduce((sum, c) => sum + c.waiting + c.active + c.delayed + c.prioritized, 0);
 			quiet = pending === 0 ? quiet + 1 : 0;
@@ -127,7 +127,12 @@ async function main(): Promise<void> {
 	// says what it buys in its own metadata (PLANS_FILE could say it instead).
 	stripe.createPrice({ id: 'price_app_30d', unit_amount: 1500, metadata: { keycrate_duration_unit: 'days', keycrate_duration_value: '30' } });
 	stripe.createPrice({ id: 'price_app_lifetime', unit_amount: 9900, metadata: { keycrate_duration_unit: 'lifetime' } });
-	stripe.createPrice({ id: 'price_basic_monthly', unit_amount: 900, recurring: { interval: 'month' }, metadata: { keycrate_subscription_id: tier.data.subscription_id } });
+	stripe.createPrice({
+		id: 'price_basic_monthly',
+		unit_amount: 900,
+		recurring: { interval: 'month' },
+		metadata: { keycrate_subscription_id: tier.data.subscription_id },
+	});
 
 	const customer = (email: string) => stripe.createCustomer({ email }).id;
 	const alice = stripe.checkoutPayment({ customer: customer('alice@example.com'), lines: [{ price: 'price_app_30d', quantity: 1 }] });
@@ -151,8 +156,18 @@ async function main(): Promise<void> {
 	const expected: Expectation[] = [
 		{ email: 'alice@example.com', story: 'bought 30 days, refunded', status: 'paused', expiry: 'days30' },
 		{ email: 'dave@example.com', story: 'bought a lifetime license', status: 'active', expiry: null },
-		{ email: 'bob@example.com', story: 'subscribed, renewed once', status: 'active', expiry: (stripe.get(bob.subscription.id) as Stripe.Subscription).items.data[0].current_period_end + GRACE_SECONDS },
-		{ email: 'carol@example.com', story: 'subscribed, canceled', status: 'paused', expiry: (stripe.get(carol.subscription.id) as Stripe.Subscription).items.data[0].current_period_end + GRACE_SECONDS },
+		{
+			email: 'bob@example.com',
+			story: 'subscribed, renewed once',
+			status: 'active',
+			expiry: (stripe.get(bob.subscription.id) as Stripe.Subscription).items.data[0].current_period_end + GRACE_SECONDS,
+		},
+		{
+			email: 'carol@example.com',
+			story: 'subscribed, canceled',
+			status: 'paused',
+			expiry: (stripe.get(carol.subscription.id) as Stripe.Subscription).items.data[0].current_period_end + GRACE_SECONDS,
+		},
 	];
 	const licenses = emulator.state().apps.flatMap((app) => app.licenses) as KeycrateLicense[];
 	out('');
@@ -171,11 +186,15 @@ async function main(): Promise<void> {
 		const ok = found.length === 1 && license.status === want.status && expiryOk;
 		if (!ok) wrong += 1;
 		const shown = expiry === null ? 'never (lifetime)' : expiry;
-		out(`  ${ok ? '✓' : '✗'} ${want.email.padEnd(18)} ${String(license?.license_key ?? '(none)').padEnd(20)} ${String(license?.status ?? '').padEnd(7)} ${String(shown).padEnd(25)} ${want.story}${found.length > 1 ? ` (${found.length} licenses!)` : ''}`);
+		out(
+			`  ${ok ? '✓' : '✗'} ${want.email.padEnd(18)} ${String(license?.license_key ?? '(none)').padEnd(20)} ${String(license?.status ?? '').padEnd(7)} ${String(shown).padEnd(25)} ${want.story}${found.length > 1 ? ` (${found.length} licenses!)` : ''}`,
+		);
 	}
 	const calls = emulator.calls();
 	out('');
-	out(`Licenses on Keycrate: ${licenses.length}; Keycrate writes: ${['create', 'extend', 'update-status'].map((name) => `/license/${name} ×${calls[`/license/${name}`]?.['200'] ?? 0}`).join(', ')}`);
+	out(
+		`Licenses on Keycrate: ${licenses.length}; Keycrate writes: ${['create', 'extend', 'update-status'].map((name) => `/license/${name} ×${calls[`/license/${name}`]?.['200'] ?? 0}`).join(', ')}`,
+	);
 	out(`Hand-offs posted to LICENSE_WEBHOOK_URL (an n8n Keycrate Sync Trigger would email the key): ${handoff.received.length}`);
 	out(wrong === 0 && licenses.length === expected.length ? 'All as expected.' : `${wrong} license(s) not as expected.`);
 

@@ -134,7 +134,11 @@ function limitOption(flag: string | undefined): number {
 /** Columns padded to their widest cell. */
 function table(header: string[], rows: string[][]): string {
 	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-	const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+	const line = (cells: string[]) =>
+		cells
+			.map((cell, column) => cell.padEnd(widths[column]))
+			.join('  ')
+			.trimEnd();
 	return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -155,13 +159,15 @@ async function deadLetters(options: { limit?: string; json?: boolean }): Promise
 	}
 	const shown = letters.length < total ? ` (showing ${letters.length}; --limit for more)` : '';
 	const rows = letters.map((l) => [l.kind, l.id, String(l.attempts), l.failedAt ?? '', l.reason.replace(/\s+/g, ' ').slice(0, 160)]);
-	process.stdout.write(`${total} dead letter(s) in ${config.queuePrefix}${shown}:\n${table(['KIND', 'ROOT / LICENSE', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows)}\n`);
+	process.stdout.write(
+		`${total} dead letter(s) in ${config.queuePrefix}${shown}:\n${table(['KIND', 'ROOT / LICENSE', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows)}\n`,
+	);
 }
 
 async function retry(options: { all?: boolean; failed?: boolean; since?: string }, ids: string[]): Promise<void> {
 	// --failed is --all in the words of the issue: every dead letter (of both queues).
 	const all = options.all === true || options.failed === true;
-	if (all === (ids.length > 0)) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
+	if (all === ids.length > 0) throw new UsageError('retry: give roots / license keys or --all, not both or neither');
 	let since: number | undefined;
 	if (options.since !== undefined) {
 		if (!all) throw new UsageError('--since: goes with --failed (or --all), e.g. retry --failed --since 2h');
@@ -170,7 +176,9 @@ async function retry(options: { all?: boolean; failed?: boolean; since?: string 
 		since = parsed.ms;
 	}
 	const config = configFor('inspect');
-	const { retried, missing } = await withQueues(config, (queues) => retryDeadLetters(config, queues, all ? undefined : ids, since === undefined ? {} : { since }));
+	const { retried, missing } = await withQueues(config, (queues) =>
+		retryDeadLetters(config, queues, all ? undefined : ids, since === undefined ? {} : { since }),
+	);
 	process.stdout.write(`Queued again: ${retried.length === 0 ? 'nothing' : retried.join(', ')}\n`);
 	if (missing.length > 0) fail(`not in the dead letters: ${missing.join(', ')}`, 1);
 }
@@ -210,9 +218,11 @@ async function resync(since: string | undefined, rootFlags: string[] | undefined
 	const roots = new Set<string>();
 	let events = 0;
 	// Page by page through the sync's own read, so that a 429 is waited out instead of ending the resync.
-	for (let after: string | undefined; ; ) {
+	for (let after: string | undefined; ;) {
 		const cursor = after;
-		const page = await read({ stripe }, (client) => client.events.list({ created: { gte: from }, types: [...HANDLED_EVENT_TYPES], limit: 100, ...(cursor ? { starting_after: cursor } : {}) }));
+		const page = await read({ stripe }, (client) =>
+			client.events.list({ created: { gte: from }, types: [...HANDLED_EVENT_TYPES], limit: 100, ...(cursor ? { starting_after: cursor } : {}) }),
+		);
 		for (const event of page.data) {
 			events += 1;
 			const target = rootOfEvent(event);
@@ -283,7 +293,9 @@ async function replay(ids: string[]): Promise<void> {
 	const result = await withQueues(config, (queues) => replayEvent(config, queues.redis, queues, eventId));
 	if (result.kind === 'unknown') fail(unknownEventMessage(config, eventId), 1);
 	const { root } = result.event;
-	process.stdout.write(`Queued a sync of ${root} (${result.deadLetter ? 'its dead letter retried' : "from Stripe's current state"}): keycrate-worker root ${root}\n`);
+	process.stdout.write(
+		`Queued a sync of ${root} (${result.deadLetter ? 'its dead letter retried' : "from Stripe's current state"}): keycrate-worker root ${root}\n`,
+	);
 }
 
 const LIST_OPTIONS = { limit: { type: 'string' }, json: { type: 'boolean' } } as const;

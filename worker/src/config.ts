@@ -86,7 +86,10 @@ export interface Config {
 export type PlanMap = Record<string, Plan>;
 
 export class ConfigError extends Error {
-	constructor(readonly variable: string, problem: string) {
+	constructor(
+		readonly variable: string,
+		problem: string,
+	) {
 		super(`${variable}: ${problem}`);
 		this.name = 'ConfigError';
 	}
@@ -274,15 +277,11 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	const processes = role === 'process' || role === 'all';
 	const ingests = role === 'ingest' || role === 'all';
 
-	const keycrateApiKey = processes
-		? required(env, 'KEYCRATE_API_KEY', 'the Keycrate API key, kc_…')
-		: (text(env, 'KEYCRATE_API_KEY') ?? '');
+	const keycrateApiKey = processes ? required(env, 'KEYCRATE_API_KEY', 'the Keycrate API key, kc_…') : (text(env, 'KEYCRATE_API_KEY') ?? '');
 	if (processes && !keycrateApiKey.startsWith('kc_')) {
 		throw new ConfigError('KEYCRATE_API_KEY', 'must start with kc_ (a Keycrate API key)');
 	}
-	const keycrateAppId = processes
-		? required(env, 'KEYCRATE_APP_ID', 'the Keycrate app id licenses are created in')
-		: (text(env, 'KEYCRATE_APP_ID') ?? '');
+	const keycrateAppId = processes ? required(env, 'KEYCRATE_APP_ID', 'the Keycrate app id licenses are created in') : (text(env, 'KEYCRATE_APP_ID') ?? '');
 	if (processes && !UUID.test(keycrateAppId)) throw new ConfigError('KEYCRATE_APP_ID', 'must be a uuid');
 
 	// The sync job reads every root's current state from Stripe: no key, no licenses.
@@ -327,7 +326,10 @@ export function loadConfig(env: Env, role: Role | 'inspect'): Config {
 	// BullMQ's scripts touch several keys of a queue at once; a cluster runs a script only when all its keys
 	// hash to one slot, which the {…} tag at the front of every key makes sure of.
 	if (redisCluster && !/^\{[^{}]+\}/.test(queuePrefix)) {
-		throw new ConfigError('QUEUE_PREFIX', 'on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot');
+		throw new ConfigError(
+			'QUEUE_PREFIX',
+			'on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot',
+		);
 	}
 
 	const keycrateTimeoutMs = integer(env, 'KEYCRATE_TIMEOUT_MS', 10000, 100, 120000);

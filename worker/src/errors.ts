@@ -2,7 +2,10 @@
 
 /** No retry can help until someone changes something (bad keycrate_* metadata, too many seats): a dead letter. */
 export class PermanentError extends Error {
-	constructor(message: string, readonly field?: string) {
+	constructor(
+		message: string,
+		readonly field?: string,
+	) {
 		super(message);
 		this.name = 'PermanentError';
 	}
@@ -13,7 +16,10 @@ export class PermanentError extends Error {
  * retried no sooner than `settleMs`, so that the next read sees what the write finally did.
  */
 export class UnsettledWriteError extends Error {
-	constructor(readonly cause: Error, readonly settleMs: number) {
+	constructor(
+		readonly cause: Error,
+		readonly settleMs: number,
+	) {
 		super(`${cause.message} (may still apply; the root is read again in ${Math.ceil(settleMs / 1000)} s)`);
 		this.name = 'UnsettledWriteError';
 	}

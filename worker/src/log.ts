@@ -104,10 +104,7 @@ export function describeRedisUrl(redisUrl: string): string {
 		.join(',');
 }
 
-export function createLogger(
-	config: Pick<Config, 'logLevel'> & Partial<Config>,
-	destination?: DestinationStream,
-): Logger {
+export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Config>, destination?: DestinationStream): Logger {
 	const scrub = secretScrubber(secretValues(config));
 	return pino(
 		{

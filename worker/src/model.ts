@@ -96,15 +96,7 @@ export interface InvoiceFacts {
 	payments: PaymentFacts[];
 }
 
-export type SubscriptionStatus =
-	| 'incomplete'
-	| 'incomplete_expired'
-	| 'trialing'
-	| 'active'
-	| 'past_due'
-	| 'canceled'
-	| 'unpaid'
-	| 'paused';
+export type SubscriptionStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused';
 
 /** A subscription as Stripe has it now. */
 export interface SubscriptionState {

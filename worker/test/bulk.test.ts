@@ -24,7 +24,13 @@ interface JobView {
 	result?: { succeeded: number; failed: number; canceled: boolean; failures: { license_key?: string; reason: string }[]; calls: number; export_path?: string };
 }
 
-function admin(worker: WorkerProcess, method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> {
+function admin(
+	worker: WorkerProcess,
+	method: string,
+	path: string,
+	body?: unknown,
+	token: string | null = TOKEN,
+): Promise<{ status: number; json: Record<string, unknown> }> {
 	return adminRequest(worker.ingestUrl, method, path, body, token);
 }
 
@@ -38,10 +44,14 @@ async function startJob(worker: WorkerProcess, body: Record<string, unknown>): P
 }
 
 async function ended(worker: WorkerProcess, id: string): Promise<JobView> {
-	return until(`bulk job ${id}`, async () => {
-		const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
-		return ['completed', 'failed', 'canceled'].includes(view.state) ? view : undefined;
-	}, 600000);
+	return until(
+		`bulk job ${id}`,
+		async () => {
+			const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
+			return ['completed', 'failed', 'canceled'].includes(view.state) ? view : undefined;
+		},
+		600000,
+	);
 }
 
 const tagged = (licenses: License[], tag: string) => licenses.filter((license) => license.tags.includes(tag));
@@ -86,7 +96,14 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		expect((await admin(worker, 'POST', '/admin/dead-letters/retry', { ids: [], all: true })).json.field).toBe('ids');
 		expect((await admin(worker, 'POST', '/admin/roots/sub_123/resync')).status).toBe(202);
 		expect((await admin(worker, 'GET', '/admin/dead-letters')).json.data).toEqual([]);
-		const dry = await admin(worker, 'POST', '/admin/jobs', { kind: 'create', app_id: cluster.emu.appId, count: 2500, duration_unit: 'days', duration_value: 30, dry_run: true });
+		const dry = await admin(worker, 'POST', '/admin/jobs', {
+			kind: 'create',
+			app_id: cluster.emu.appId,
+			count: 2500,
+			duration_unit: 'days',
+			duration_value: 30,
+			dry_run: true,
+		});
 		expect(dry).toEqual({ status: 200, json: { data: { kind: 'create', selected: 2500, calls: 3 } } });
 		const plain = await cluster.spawnWorker('ingest', { ADMIN_TOKEN: '' });
 		expect((await admin(plain, 'GET', '/admin/jobs')).status).toBe(404);
@@ -96,7 +113,18 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		cluster = await Cluster.start({ label: 'bulkbig', env: { ADMIN_TOKEN: TOKEN } });
 		const worker = await cluster.spawnWorker('all');
 		const app = cluster.emu.appId;
-		const created = await ended(worker, await startJob(worker, { kind: 'create', app_id: app, count: 100000, duration_unit: 'days', duration_value: 30, tags: ['launch'], subscription_id: cluster.tiers.basic }));
+		const created = await ended(
+			worker,
+			await startJob(worker, {
+				kind: 'create',
+				app_id: app,
+				count: 100000,
+				duration_unit: 'days',
+				duration_value: 30,
+				tags: ['launch'],
+				subscription_id: cluster.tiers.basic,
+			}),
+		);
 		expect(created.state).toBe('completed');
 		expect(created.result).toMatchObject({ succeeded: 100000, failed: 0, canceled: false });
 		let licenses = cluster.licenses();
@@ -106,7 +134,10 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		// 10,000 of them (a tag on the first 10 chunks' worth) extended by 7 days: each key exactly +7 d.
 		const some = tagged(licenses, 'launch').slice(0, 10000);
 		const before = new Map(some.map((license) => [license.license_key, seconds(license.expires_at)]));
-		const extended = await ended(worker, await startJob(worker, { kind: 'extend', app_id: app, license_keys: [...before.keys(), 'NO-SUCH-KEY'], duration_unit: 'days', duration_value: 7 }));
+		const extended = await ended(
+			worker,
+			await startJob(worker, { kind: 'extend', app_id: app, license_keys: [...before.keys(), 'NO-SUCH-KEY'], duration_unit: 'days', duration_value: 7 }),
+		);
 		expect(extended.result).toMatchObject({ succeeded: 10000, failed: 1 });
 		expect(extended.result?.failures).toEqual([{ license_key: 'NO-SUCH-KEY', reason: expect.stringContaining('LICENSE_NOT_FOUND') }]);
 		licenses = cluster.licenses();
@@ -117,7 +148,10 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		// Pause every ACTIVE key of the tier: the job's own pauses move keys out of its filter; it still pauses
 		// exactly what it selected at start (and nothing it had not).
 		const activeBefore = licenses.filter((license) => license.subscription_id === cluster.tiers.basic && license.status === 'active').length;
-		const paused = await ended(worker, await startJob(worker, { kind: 'pause', app_id: app, filter: { subscription_id: cluster.tiers.basic, status: 'active' } }));
+		const paused = await ended(
+			worker,
+			await startJob(worker, { kind: 'pause', app_id: app, filter: { subscription_id: cluster.tiers.basic, status: 'active' } }),
+		);
 		expect(paused.result).toMatchObject({ succeeded: activeBefore, failed: 0 });
 		expect(cluster.licenses().filter((license) => license.subscription_id === cluster.tiers.basic && license.status === 'paused')).toHaveLength(activeBefore);
 	}, 600000);
@@ -134,11 +168,15 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		/** SIGKILLs the worker (and starts another) each time the job has done another `step` keys. */
 		const killThrough = async (id: string, step: number): Promise<void> => {
 			for (let kill = 1; kill <= 3; kill++) {
-				await until(`${id} past ${kill * step} keys`, async () => {
-					const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
-					return view.progress.done >= kill * step || view.state === 'completed' ? true : undefined;
-					// A key list's snapshot reads the app's 1,000 pages first, through the same faults.
-				}, 600000);
+				await until(
+					`${id} past ${kill * step} keys`,
+					async () => {
+						const view = (await admin(worker, 'GET', `/admin/jobs/${id}`)).json.data as JobView;
+						return view.progress.done >= kill * step || view.state === 'completed' ? true : undefined;
+						// A key list's snapshot reads the app's 1,000 pages first, through the same faults.
+					},
+					600000,
+				);
 				await worker.kill('SIGKILL');
 				worker = await cluster.spawnWorker('all');
 			}
@@ -170,7 +208,11 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 	}, 1800000);
 
 	test('cancel stops after the current chunk and says what was done; the CLI starts, follows (plain lines in a pipe), lists and refuses bad flags', async () => {
-		cluster = await Cluster.start({ label: 'bulkcli', env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '50', KEYCRATE_RATE_LIMIT: '300', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'kc-exports-')) }, emulatorLatencyMs: 20 });
+		cluster = await Cluster.start({
+			label: 'bulkcli',
+			env: { ADMIN_TOKEN: TOKEN, BULK_BATCH_SIZE: '50', KEYCRATE_RATE_LIMIT: '300', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'kc-exports-')) },
+			emulatorLatencyMs: 20,
+		});
 		const worker = await cluster.spawnWorker('all');
 		const app = cluster.emu.appId;
 		const id = await startJob(worker, { kind: 'create', app_id: app, count: 5000, duration_unit: 'lifetime', tags: ['cancel-me'] });
@@ -194,7 +236,9 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		const { readFileSync } = await import('node:fs');
 		expect(readFileSync(exportPath, 'utf8').trim().split('\n')).toHaveLength(made);
 		const dry = await cli('bulk', 'pause', '--app-id', app, '--tag', 'cancel-me', '--dry-run');
-		expect(dry.stdout).toBe(`dry run: pause of ${made} license(s), about ${Math.ceil(made / 100) + Math.ceil(made / 50)} Keycrate call(s); nothing was queued\n`);
+		expect(dry.stdout).toBe(
+			`dry run: pause of ${made} license(s), about ${Math.ceil(made / 100) + Math.ceil(made / 50)} Keycrate call(s); nothing was queued\n`,
+		);
 		expect((await cli('jobs', '--limit', '5')).stdout).toContain(id);
 
 		const usage: [string[], string][] = [
@@ -228,7 +272,12 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			request.on('end', () => {
 				// The first post fails: the notification is retried with the same id.
 				response.statusCode = answered++ === 0 ? 500 : 200;
-				if (response.statusCode === 200) received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers, key: request.headers['idempotency-key'] as string | undefined });
+				if (response.statusCode === 200)
+					received.push({
+						body: Buffer.concat(chunks).toString('utf8'),
+						headers: request.headers,
+						key: request.headers['idempotency-key'] as string | undefined,
+					});
 				response.end('{}');
 			});
 		});
@@ -243,7 +292,11 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 			expect(verifyHandoffSignature(post.body, post.headers, `whsec_${Buffer.alloc(32, 1).toString('base64')}`)).toBe(false);
 			expect(post.headers['webhook-id']).toBe(id);
 			expect(post.key).toBe(id);
-			expect(JSON.parse(post.body)).toMatchObject({ type: 'bulk_job.completed', id, data: { job_id: id, kind: 'create', succeeded: 30, failed: 0, canceled: false } });
+			expect(JSON.parse(post.body)).toMatchObject({
+				type: 'bulk_job.completed',
+				id,
+				data: { job_id: id, kind: 'create', succeeded: 30, failed: 0, canceled: false },
+			});
 		} finally {
 			receiver.close();
 			receiver.closeAllConnections();
@@ -255,7 +308,9 @@ describe('queued bulk jobs (worker processes, shared Redis, emulator)', () => {
 		await cluster.spawnWorker('process');
 		const env = cluster.workerEnv(0);
 		const session = `kcbulk${process.pid}`;
-		const exports = Object.entries(env).map(([name, value]) => `${name}='${value.replace(/'/g, "'\\''")}'`).join(' ');
+		const exports = Object.entries(env)
+			.map(([name, value]) => `${name}='${value.replace(/'/g, "'\\''")}'`)
+			.join(' ');
 		const command = `env ${exports} ${process.execPath} ${CLI_PATH} bulk create --app-id ${cluster.emu.appId} --count 3000 --duration-unit days --duration-value 1 --follow; sleep 30`;
 		execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '20', command]);
 		try {

@@ -71,7 +71,11 @@ describe('keycrate-worker CLI', () => {
 
 	test('--root takes ids after it or repeated, and checks each', async () => {
 		const result = await runCli(['resync', '--root', 'sub_a1', '--root=pi_b2', 'in_3'], goodEnv(prefix));
-		expect(result).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --root: "in_3" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n' });
+		expect(result).toEqual({
+			code: 2,
+			stdout: '',
+			stderr: 'keycrate-worker: --root: "in_3" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n',
+		});
 	});
 
 	test.each([
@@ -79,7 +83,11 @@ describe('keycrate-worker CLI', () => {
 		['KEYCRATE_API_KEY of another kind', { KEYCRATE_API_KEY: 'sk_live_notakeycratekey' }, 'KEYCRATE_API_KEY: must start with kc_ (a Keycrate API key)'],
 		['KEYCRATE_APP_ID not a uuid', { KEYCRATE_APP_ID: 'my-app' }, 'KEYCRATE_APP_ID: must be a uuid'],
 		['STRIPE_API_KEY missing', { STRIPE_API_KEY: '' }, 'STRIPE_API_KEY: is required (a Stripe secret or restricted key with read access, sk_… or rk_…)'],
-		['STRIPE_API_KEY of another kind', { STRIPE_API_KEY: 'pk_live_notasecretkey' }, 'STRIPE_API_KEY: must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_live_…, rk_test_…)'],
+		[
+			'STRIPE_API_KEY of another kind',
+			{ STRIPE_API_KEY: 'pk_live_notasecretkey' },
+			'STRIPE_API_KEY: must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_live_…, rk_test_…)',
+		],
 		['RETRY_SCHEDULE without units', { RETRY_SCHEDULE: '10,60' }, 'RETRY_SCHEDULE: "10" is not a delay: use a whole number and ms, s, m, h or d (e.g. 30s)'],
 		['STRIPE_WEBHOOK_SECRETS missing', { STRIPE_WEBHOOK_SECRETS: ' ' }, 'STRIPE_WEBHOOK_SECRETS: is required (comma-separated whsec_… signing secrets)'],
 		['a secret without whsec_', { STRIPE_WEBHOOK_SECRETS: `${SECRET_A},sekrit-value-123` }, 'STRIPE_WEBHOOK_SECRETS: entry 2 must start with whsec_'],
@@ -114,7 +122,12 @@ describe('keycrate-worker CLI', () => {
 			const { port } = taken.address() as AddressInfo;
 			for (const role of ['all', 'process']) {
 				const result = await runCli(['start', '--role', role], { ...goodEnv(prefix), PORT: String(port), LOG_LEVEL: 'silent' });
-				expect({ role, ...result }).toEqual({ role, code: 1, stdout: '', stderr: `keycrate-worker: could not start: PORT: 127.0.0.1:${port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)\n` });
+				expect({ role, ...result }).toEqual({
+					role,
+					code: 1,
+					stdout: '',
+					stderr: `keycrate-worker: could not start: PORT: 127.0.0.1:${port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)\n`,
+				});
 			}
 		} finally {
 			await new Promise((resolve) => taken.close(resolve));
@@ -179,9 +192,13 @@ describe('keycrate-worker CLI', () => {
 			expect(empty).toEqual({ code: 0, stdout: `No dead letters in ${deadPrefix}.\n`, stderr: '' });
 
 			await queue.add('sync', { root: 'sub_dead1', cause: 'test' }, { attempts: 1, removeOnFail: false });
-			const failing = new Worker(SYNC_QUEUE, async () => {
-				throw new UnrecoverableError('sub_dead1 asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100)');
-			}, { connection: new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null }), prefix: deadPrefix });
+			const failing = new Worker(
+				SYNC_QUEUE,
+				async () => {
+					throw new UnrecoverableError('sub_dead1 asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100)');
+				},
+				{ connection: new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: null }), prefix: deadPrefix },
+			);
 			await new Promise<void>((resolve) => failing.once('failed', () => resolve()));
 			await failing.close();
 			await failing.disconnect();
@@ -194,14 +211,23 @@ describe('keycrate-worker CLI', () => {
 			expect(lines[2]).toMatch(/^sync\s+sub_dead1\s+1\s+\d{4}-\d\d-\d\dT\S+\s+sub_dead1 asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT \(100\)$/);
 
 			const json = await runCli(['dead-letters', '--json'], env);
-			expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'sync', id: 'sub_dead1', attempts: 1, reason: 'sub_dead1 asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100)' });
+			expect(JSON.parse(json.stdout)).toMatchObject({
+				kind: 'sync',
+				id: 'sub_dead1',
+				attempts: 1,
+				reason: 'sub_dead1 asks for 1000000 licenses, more than MAX_SEATS_PER_ROOT (100)',
+			});
 
 			const badLimit = await runCli(['dead-letters', '--limit', 'ten'], env);
 			expect(badLimit).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --limit: must be a whole number ≥ 1\n' });
 
 			const unknownId = await runCli(['retry', 'sub_notthere'], env);
 			expect(unknownId).toEqual({ code: 1, stdout: 'Queued again: nothing\n', stderr: 'keycrate-worker: not in the dead letters: sub_notthere\n' });
-			expect(await runCli(['retry'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: retry: give roots / license keys or --all, not both or neither\n' });
+			expect(await runCli(['retry'], env)).toEqual({
+				code: 2,
+				stdout: '',
+				stderr: 'keycrate-worker: retry: give roots / license keys or --all, not both or neither\n',
+			});
 			expect(await runCli(['retry', 'sub_dead1'], env)).toEqual({ code: 0, stdout: 'Queued again: sub_dead1\n', stderr: '' });
 			const waiting = await queue.getJobs(['waiting']);
 			expect(waiting.map((job) => [job.data.root, job.attemptsMade, job.opts.deduplication?.id])).toEqual([['sub_dead1', 0, 'sub_dead1']]);
@@ -219,13 +245,29 @@ describe('keycrate-worker CLI', () => {
 		const queue = new Queue(SYNC_QUEUE, { connection, prefix: resyncPrefix });
 		const env = { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: resyncPrefix };
 		try {
-			expect(await runCli(['resync', '--root', 'sub_a1', 'pi_b2', 'cs_c3'], env)).toEqual({ code: 0, stdout: 'Queued 3 sync(s): sub_a1, pi_b2, cs_c3\n', stderr: '' });
+			expect(await runCli(['resync', '--root', 'sub_a1', 'pi_b2', 'cs_c3'], env)).toEqual({
+				code: 0,
+				stdout: 'Queued 3 sync(s): sub_a1, pi_b2, cs_c3\n',
+				stderr: '',
+			});
 			expect((await queue.getJobs(['waiting'])).map((job) => job.data.root).sort()).toEqual(['cs_c3', 'pi_b2', 'sub_a1']);
-			expect(await runCli(['resync', '--root', 'in_123'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --root: "in_123" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n' });
+			expect(await runCli(['resync', '--root', 'in_123'], env)).toEqual({
+				code: 2,
+				stdout: '',
+				stderr: 'keycrate-worker: --root: "in_123" is not a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n',
+			});
 			expect(await runCli(['resync'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: resync: give --since <ISO date> or --root <id>…\n' });
-			expect(await runCli(['resync', '--since', 'last week'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --since: "last week" is not an ISO date such as 2026-11-01 or 2026-11-01T12:00:00Z\n' });
+			expect(await runCli(['resync', '--since', 'last week'], env)).toEqual({
+				code: 2,
+				stdout: '',
+				stderr: 'keycrate-worker: --since: "last week" is not an ISO date such as 2026-11-01 or 2026-11-01T12:00:00Z\n',
+			});
 			expect(await runCli(['resync', '--since', '2999-01-01'], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --since: is in the future\n' });
-			expect(await runCli(['resync', '--since', new Date().toISOString().slice(0, 10)], env)).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: STRIPE_API_KEY: is required for resync --since (it reads the Events API)\n' });
+			expect(await runCli(['resync', '--since', new Date().toISOString().slice(0, 10)], env)).toEqual({
+				code: 2,
+				stdout: '',
+				stderr: 'keycrate-worker: STRIPE_API_KEY: is required for resync --since (it reads the Events API)\n',
+			});
 		} finally {
 			await queue.close();
 			await connection.quit();
@@ -241,7 +283,12 @@ describe('keycrate-worker CLI', () => {
 			expect(await runCli(['skipped'], env)).toEqual({ code: 0, stdout: `Nothing skipped in ${skippedPrefix}.\n`, stderr: '' });
 			const config = loadConfig(env, 'inspect');
 			await recordSkipped(config, connection, { reason: 'no_plan', root: 'pi_1', detail: 'pi_1: no Keycrate plan for price_tshirt' });
-			await recordSkipped(config, connection, { reason: 'not_handled', eventId: 'evt_2', eventType: 'customer.created', detail: 'customer.created evt_2: not an event type the worker uses' });
+			await recordSkipped(config, connection, {
+				reason: 'not_handled',
+				eventId: 'evt_2',
+				eventType: 'customer.created',
+				detail: 'customer.created evt_2: not an event type the worker uses',
+			});
 			const table = await runCli(['skipped'], env);
 			const lines = table.stdout.trimEnd().split('\n');
 			expect(lines[0]).toBe('2 newest skipped record(s):');

@@ -64,7 +64,10 @@ describe('loadConfig', () => {
 
 	test('roles: ingest needs no Keycrate settings, process no webhook secrets, inspect neither', () => {
 		expect(loadConfig({ STRIPE_WEBHOOK_SECRETS: 'whsec_x1' }, 'ingest').keycrateApiKey).toBe('');
-		expect(loadConfig({ KEYCRATE_API_KEY: GOOD.KEYCRATE_API_KEY, KEYCRATE_APP_ID: GOOD.KEYCRATE_APP_ID, STRIPE_API_KEY: GOOD.STRIPE_API_KEY }, 'process').stripeWebhookSecrets).toEqual([]);
+		expect(
+			loadConfig({ KEYCRATE_API_KEY: GOOD.KEYCRATE_API_KEY, KEYCRATE_APP_ID: GOOD.KEYCRATE_APP_ID, STRIPE_API_KEY: GOOD.STRIPE_API_KEY }, 'process')
+				.stripeWebhookSecrets,
+		).toEqual([]);
 		expect(errorOf({ STRIPE_API_KEY: '' }, 'process').variable).toBe('STRIPE_API_KEY');
 		expect(loadConfig({ QUEUE_PREFIX: '{mine}' }, 'inspect').queuePrefix).toBe('{mine}');
 		expect(errorOf({ KEYCRATE_API_KEY: '' }, 'process').variable).toBe('KEYCRATE_API_KEY');
@@ -92,7 +95,10 @@ describe('loadConfig', () => {
 		[{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must start with redis:// or rediss://'],
 		[{ REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'REDIS_URL: names several nodes: set REDIS_CLUSTER=true for a Redis Cluster'],
 		[{ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://127.0.0.1:7000,127.0.0.1:7001' }, 'REDIS_URL: must start with redis:// or rediss://'],
-		[{ REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'keycrate' }, 'QUEUE_PREFIX: on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot'],
+		[
+			{ REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'keycrate' },
+			'QUEUE_PREFIX: on a Redis Cluster (REDIS_CLUSTER=true) the prefix must open with a hash tag, e.g. {keycrate}, so that every key of a queue is in one slot',
+		],
 		[{ REDIS_CLUSTER: 'yes' }, 'REDIS_CLUSTER: must be one of true, false, got "yes"'],
 		[{ KEYCRATE_API_URL: 'api.keycrate.dev' }, 'KEYCRATE_API_URL: must be an absolute http(s) URL'],
 		[{ KEYCRATE_API_URL: 'ftp://api.keycrate.dev' }, 'KEYCRATE_API_URL: must use http or https, got ftp:'],
@@ -111,7 +117,7 @@ describe('loadConfig', () => {
 		[{ LICENSE_WEBHOOK_URL: 'https://n8n.example.com/webhook/x' }, 'LICENSE_WEBHOOK_SECRET: is required when LICENSE_WEBHOOK_URL is set (signs the hand-off)'],
 		[
 			{ LICENSE_WEBHOOK_URL: 'https://n8n.example.com/webhook/x', LICENSE_WEBHOOK_SECRET: 'old-plain-secret' },
-			'LICENSE_WEBHOOK_SECRET: must be a Standard Webhooks secret "whsec_<base64>" (a plain secret is no longer accepted); generate one with: node -e "console.log(\'whsec_\'+require(\'crypto\').randomBytes(32).toString(\'base64\'))" and give the same value to the receiver (Keycrate Sync Trigger credential)',
+			"LICENSE_WEBHOOK_SECRET: must be a Standard Webhooks secret \"whsec_<base64>\" (a plain secret is no longer accepted); generate one with: node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\" and give the same value to the receiver (Keycrate Sync Trigger credential)",
 		],
 	])('%o → %s', (env, message) => {
 		const error = errorOf(env);
@@ -149,18 +155,43 @@ describe('loadConfig', () => {
 			['an array', '[]', /^PLANS_FILE: must hold a JSON object of price id → plan$/],
 			['an entry that is not an object', '{"price_a": 30}', /^PLANS_FILE: entry price_a: must be an object/],
 			['an unknown field', '{"price_b": {"duration_unit":"days","duration_value":30,"days":30}}', /^PLANS_FILE: entry price_b: unknown field "days"/],
-			['a bad duration_unit', '{"price_c": {"duration_unit":"weeks","duration_value":2}}', /^PLANS_FILE: entry price_c\.duration_unit: must be one of minutes, hours, days, months, years, lifetime$/],
+			[
+				'a bad duration_unit',
+				'{"price_c": {"duration_unit":"weeks","duration_value":2}}',
+				/^PLANS_FILE: entry price_c\.duration_unit: must be one of minutes, hours, days, months, years, lifetime$/,
+			],
 			['no duration_value', '{"price_d": {"duration_unit":"days"}}', /^PLANS_FILE: entry price_d\.duration_value: is required when duration_unit is days$/],
-			['a duration in hex', '{"price_d2": {"duration_unit":"days","duration_value":"0x10"}}', /^PLANS_FILE: entry price_d2\.duration_value: must be a whole decimal number from 1 to 100000$/],
-			['a duration in exponent form', '{"price_d3": {"duration_unit":"days","duration_value":"1e3"}}', /^PLANS_FILE: entry price_d3\.duration_value: must be a whole decimal number from 1 to 100000$/],
+			[
+				'a duration in hex',
+				'{"price_d2": {"duration_unit":"days","duration_value":"0x10"}}',
+				/^PLANS_FILE: entry price_d2\.duration_value: must be a whole decimal number from 1 to 100000$/,
+			],
+			[
+				'a duration in exponent form',
+				'{"price_d3": {"duration_unit":"days","duration_value":"1e3"}}',
+				/^PLANS_FILE: entry price_d3\.duration_value: must be a whole decimal number from 1 to 100000$/,
+			],
 			['an empty plan', '{"price_d4": {}}', /^PLANS_FILE: entry price_d4: names nothing \(give at least subscription_id or duration_unit\)$/],
-			['a bad subscription_id', '{"price_e": {"duration_unit":"lifetime","subscription_id":"gold"}}', /^PLANS_FILE: entry price_e\.subscription_id: must be a Keycrate id \(uuid\)$/],
-			['a bad app_id', '{"price_e2": {"subscription_id":"0b6c4e52-7f55-4f0c-9d59-8a1f9c2b3d4e","app_id":"main"}}', /^PLANS_FILE: entry price_e2\.app_id: must be a Keycrate id \(uuid\)$/],
+			[
+				'a bad subscription_id',
+				'{"price_e": {"duration_unit":"lifetime","subscription_id":"gold"}}',
+				/^PLANS_FILE: entry price_e\.subscription_id: must be a Keycrate id \(uuid\)$/,
+			],
+			[
+				'a bad app_id',
+				'{"price_e2": {"subscription_id":"0b6c4e52-7f55-4f0c-9d59-8a1f9c2b3d4e","app_id":"main"}}',
+				/^PLANS_FILE: entry price_e2\.app_id: must be a Keycrate id \(uuid\)$/,
+			],
 			['a bad key_pattern', '{"price_f": {"duration_unit":"lifetime","key_pattern":"A B"}}', /^PLANS_FILE: entry price_f\.key_pattern: must be 1-64 of/],
 			['a bad hwid_lock', '{"price_g": {"duration_unit":"lifetime","hwid_lock":"yes"}}', /^PLANS_FILE: entry price_g\.hwid_lock: must be true or false$/],
-			['bad tags', '{"price_h": {"duration_unit":"lifetime","tags":["ok",""]}}', /^PLANS_FILE: entry price_h\.tags: must be a list of non-empty strings of at most 64 characters$/],
+			[
+				'bad tags',
+				'{"price_h": {"duration_unit":"lifetime","tags":["ok",""]}}',
+				/^PLANS_FILE: entry price_h\.tags: must be a list of non-empty strings of at most 64 characters$/,
+			],
 		])('%s → an error naming PLANS_FILE and the bad entry', (label, content, message) => {
-			const path = content === undefined ? '/nonexistent/plans.json' : plansFile(label === 'not JSON' ? 'not-json.json' : `${label.replace(/\W+/g, '-')}.json`, content);
+			const path =
+				content === undefined ? '/nonexistent/plans.json' : plansFile(label === 'not JSON' ? 'not-json.json' : `${label.replace(/\W+/g, '-')}.json`, content);
 			const error = errorOf({ PLANS_FILE: path });
 			expect(error.variable).toBe('PLANS_FILE');
 			expect(error.message).toMatch(message);

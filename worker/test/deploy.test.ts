@@ -67,7 +67,9 @@ describe('the variables the worker reads', () => {
 	});
 
 	test('.env.example names each of them (and only compose-only extras), with every value empty', () => {
-		const lines = read('.env.example').split('\n').filter((line) => /^[A-Z0-9_]+=/.test(line));
+		const lines = read('.env.example')
+			.split('\n')
+			.filter((line) => /^[A-Z0-9_]+=/.test(line));
 		const named = lines.map((line) => line.slice(0, line.indexOf('=')));
 		expect([...named].sort()).toEqual([...READ, ...COMPOSE_ONLY].sort());
 		expect(new Set(named).size).toBe(named.length);
@@ -110,7 +112,7 @@ describe('docker-compose.yml', () => {
 		expect([url.hostname, Number(url.port), url.pathname]).toEqual(['ingest', port, WEBHOOK_PATH]);
 	});
 
-	test('the processing service keeps the image\'s /readyz probe (every role serves it on PORT)', () => {
+	test("the processing service keeps the image's /readyz probe (every role serves it on PORT)", () => {
 		expect(processor.healthcheck?.disable).not.toBe(true);
 		expect(Number(processor.environment?.PORT ?? DEFAULT_PORT)).toBe(DEFAULT_PORT);
 		expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*process\.env\.PORT[\s\S]*\/readyz/);
@@ -203,7 +205,11 @@ describe('plans.schema.json and the start-up check agree', () => {
 		try {
 			writeFileSync(join(dir, 'plans.json'), read('plans.example.json'));
 			const { plans } = loadConfig({ ...VALID_ENV, PLANS_FILE: join(dir, 'plans.json') }, 'all');
-			expect(Object.keys(plans).sort()).toEqual(Object.keys(example).filter((key) => key !== '$schema').sort());
+			expect(Object.keys(plans).sort()).toEqual(
+				Object.keys(example)
+					.filter((key) => key !== '$schema')
+					.sort(),
+			);
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
@@ -263,10 +269,38 @@ describe('the Dockerfile install path, replayed', () => {
 		);
 		const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 		const typeRoots = fileURLToPath(new URL('../../node_modules/@types', import.meta.url));
-		run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-			'--skipLibCheck', '--typeRoots', typeRoots, '--types', 'node', consumer], app);
+		run(
+			process.execPath,
+			[
+				tsc,
+				'--noEmit',
+				'--strict',
+				'--module',
+				'nodenext',
+				'--moduleResolution',
+				'nodenext',
+				'--target',
+				'es2022',
+				'--skipLibCheck',
+				'--typeRoots',
+				typeRoots,
+				'--types',
+				'node',
+				consumer,
+			],
+			app,
+		);
 		// And no declaration reaches outside the package (the repo's openapi/) or into a workspace sibling.
-		const outside = spawnSync('grep', ['-rlE', "from '(\\.\\./)+(openapi|emulator|stripe-fake)|@keycrate/(emulator|stripe-fake)", '--include=*.d.ts', 'node_modules/@keycrate/stripe-sync-worker/dist'], { cwd: app, encoding: 'utf8' });
+		const outside = spawnSync(
+			'grep',
+			[
+				'-rlE',
+				"from '(\\.\\./)+(openapi|emulator|stripe-fake)|@keycrate/(emulator|stripe-fake)",
+				'--include=*.d.ts',
+				'node_modules/@keycrate/stripe-sync-worker/dist',
+			],
+			{ cwd: app, encoding: 'utf8' },
+		);
 		expect([outside.status, outside.stdout]).toEqual([1, '']);
 	});
 

@@ -28,26 +28,36 @@ describe('subscriptions of several items; disputes of subscription invoices', ()
 		cluster = await Cluster.start({ label: 'items' });
 		await cluster.spawnWorker('all');
 		const customer = cluster.stripe.createCustomer({ email: 'two-items@example.com' });
-		const made = cluster.stripe.createSubscription({ customer: customer.id, items: [{ price: PRICES.basicMonthly, quantity: 2 }, { price: PRICES.proMonthly, quantity: 1 }] });
+		const made = cluster.stripe.createSubscription({
+			customer: customer.id,
+			items: [
+				{ price: PRICES.basicMonthly, quantity: 2 },
+				{ price: PRICES.proMonthly, quantity: 1 },
+			],
+		});
 		await cluster.deliver({ copies: 3, seed: 1 });
 		await cluster.waitForDrain();
 		const [basic, pro] = made.subscription.items.data.map((item) => item.id);
 		const { basic: basicTier, pro: proTier } = cluster.tiers;
-		expect(seats()).toEqual([
-			[`${basic}:0`, 'active', basicTier],
-			[`${basic}:1`, 'active', basicTier],
-			[`${pro}:0`, 'active', proTier],
-		].sort(([a], [b]) => String(a).localeCompare(String(b))));
+		expect(seats()).toEqual(
+			[
+				[`${basic}:0`, 'active', basicTier],
+				[`${basic}:1`, 'active', basicTier],
+				[`${pro}:0`, 'active', proTier],
+			].sort(([a], [b]) => String(a).localeCompare(String(b))),
+		);
 		const proKey = cluster.licenses().find((license) => license.metadata.keycrate_sync_seat === `${pro}:0`)?.license_key;
 
 		cluster.stripe.updateSubscription(made.subscription.id, { items: [{ id: basic, quantity: 1 }] });
 		await cluster.deliver({ copies: 3, seed: 2 });
 		await cluster.waitForDrain();
-		expect(seats()).toEqual([
-			[`${basic}:0`, 'active', basicTier],
-			[`${basic}:1`, 'paused', basicTier],
-			[`${pro}:0`, 'active', proTier],
-		].sort(([a], [b]) => String(a).localeCompare(String(b))));
+		expect(seats()).toEqual(
+			[
+				[`${basic}:0`, 'active', basicTier],
+				[`${basic}:1`, 'paused', basicTier],
+				[`${pro}:0`, 'active', proTier],
+			].sort(([a], [b]) => String(a).localeCompare(String(b))),
+		);
 		expect(cluster.licenses().find((license) => license.metadata.keycrate_sync_seat === `${pro}:0`)?.license_key).toBe(proKey);
 		expect(cluster.calls()['/license/update-subscription']).toBeUndefined();
 	});

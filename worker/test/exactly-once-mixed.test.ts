@@ -90,11 +90,19 @@ describe('the mixed run (Must show)', () => {
 		await admin.flushall();
 		admin.disconnect();
 		await running.waitForDrain(180000, 500);
-		const beforeResync = checkLicenses(running.licenses(), stories.map((story) => story.expected()), { maxProblems: 100000 });
+		const beforeResync = checkLicenses(
+			running.licenses(),
+			stories.map((story) => story.expected()),
+			{ maxProblems: 100000 },
+		);
 
 		// Heal what the FLUSHALL lost: every root named by Stripe's events since the run began, synced again.
 		// Asynchronously: the Stripe fake it reads runs in this process.
-		const resync = await promisify(execFile)(process.execPath, [CLI_PATH, 'resync', '--since', since], { cwd: WORKER_DIR, env: running.workerEnv(0), encoding: 'utf8' });
+		const resync = await promisify(execFile)(process.execPath, [CLI_PATH, 'resync', '--since', since], {
+			cwd: WORKER_DIR,
+			env: running.workerEnv(0),
+			encoding: 'utf8',
+		});
 		expect(resync.stderr).toBe('');
 		await running.waitForDrain(180000, 500);
 

@@ -48,7 +48,10 @@ describe('exactly once (worker processes, shared Redis with a unique prefix, emu
 		await playAll(cluster, stories, SEED);
 		expect(await cluster.failedJobs()).toEqual([]);
 		expect(await cluster.failedHandoffs()).toEqual([]);
-		const result = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const result = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(result.problems).toEqual([]);
 		expect(result.licenses).toBe(result.seats);
 		const receiver = cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>;
@@ -89,7 +92,12 @@ describe('exactly once (worker processes, shared Redis with a unique prefix, emu
 		expect(licensesOf(replaced?.root ?? '')).toHaveLength(1);
 		const receiver = cluster.handoffReceiver as NonNullable<typeof cluster.handoffReceiver>;
 		const handedOff = [...receiver.idempotencyKeysPerLicense().keys()].sort();
-		expect(handedOff).toEqual(cluster.licenses().map((license) => license.license_key).sort());
+		expect(handedOff).toEqual(
+			cluster
+				.licenses()
+				.map((license) => license.license_key)
+				.sort(),
+		);
 	});
 
 	test('a refund of a subscription invoice in the current API shape (no payment intent on the invoice, none on the charge) pauses its licenses', async () => {

@@ -53,7 +53,10 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 				await cluster.waitForDrain(90000);
 			}
 			expect(await cluster.failedJobs()).toEqual([]);
-			const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+			const summary = checkLicenses(
+				cluster.licenses(),
+				stories.map((story) => story.expected()),
+			);
 			expect(summary.problems).toEqual([]);
 			// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 			expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
@@ -83,7 +86,10 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		await cluster.waitForDrain(150000);
 		console.log(`partial rates: ${cluster.stripe.events().length} events, Keycrate calls ${JSON.stringify(cluster.calls())}`);
 		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
@@ -112,7 +118,11 @@ describe('Keycrate faults on every endpoint the worker calls', () => {
 		cluster.setFaults([{ endpoint: '/license/extend', kind: 'latency', latency_ms: 3000, rate: 1 }]);
 		playPhase([oneOff, subscription], 1);
 		await cluster.deliver();
-		await waitFor(() => (cluster.calls()['/license/extend']?.['200'] ?? 0) > extendsBefore, { what: 'the late extend to land', timeoutMs: 30000, intervalMs: 25 });
+		await waitFor(() => (cluster.calls()['/license/extend']?.['200'] ?? 0) > extendsBefore, {
+			what: 'the late extend to land',
+			timeoutMs: 30000,
+			intervalMs: 25,
+		});
 		cluster.setFaults([]);
 		await cluster.waitForDrain(60000);
 

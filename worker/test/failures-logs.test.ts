@@ -73,7 +73,12 @@ describe('log scan: no secret in any process output', () => {
 			{ REDIS_URL: `http://user:${redisPassword}@127.0.0.1:1` },
 		];
 		for (const env of badConfigs) {
-			const result = spawnSync(process.execPath, [CLI_PATH, 'start', '--role', 'all'], { cwd: WORKER_DIR, env: running.workerEnv(0, env), encoding: 'utf8', timeout: 10000 });
+			const result = spawnSync(process.execPath, [CLI_PATH, 'start', '--role', 'all'], {
+				cwd: WORKER_DIR,
+				env: running.workerEnv(0, env),
+				encoding: 'utf8',
+				timeout: 10000,
+			});
 			expect(result.status).toBe(2);
 			expect(result.stderr.trim().split('\n')).toHaveLength(1);
 			outputs.push(result.stdout, result.stderr);
@@ -81,8 +86,12 @@ describe('log scan: no secret in any process output', () => {
 
 		const everything = [running.allOutput(), ...outputs].join('\n');
 		const leaked = secrets.filter((secret) => everything.includes(secret)).map((secret) => `${secret.slice(0, 5)}… (length ${secret.length})`);
-		const shaped = Object.entries(SHAPES).filter(([, shape]) => shape.test(everything)).map(([what, shape]) => `${what}: ${shape.exec(everything)?.[0].slice(0, 8)}…`);
-		console.log(`log scan: ${everything.split('\n').length} lines from ${running.workers.length} processes + ${outputs.length} CLI outputs; leaked ${leaked.length}, secret-shaped ${shaped.length}`);
+		const shaped = Object.entries(SHAPES)
+			.filter(([, shape]) => shape.test(everything))
+			.map(([what, shape]) => `${what}: ${shape.exec(everything)?.[0].slice(0, 8)}…`);
+		console.log(
+			`log scan: ${everything.split('\n').length} lines from ${running.workers.length} processes + ${outputs.length} CLI outputs; leaked ${leaked.length}, secret-shaped ${shaped.length}`,
+		);
 		expect(leaked).toEqual([]);
 		expect(shaped).toEqual([]);
 		expect(everything).toMatch(/INVALID_API_KEY/); // the scan did read the error paths

@@ -47,7 +47,10 @@ describe('worker processes killed, stopped, competing', () => {
 		await cluster.waitForDrain(60000);
 		expect(committedBeforeRestart).toBeGreaterThan(0);
 		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
@@ -90,7 +93,10 @@ describe('worker processes killed, stopped, competing', () => {
 		}
 		await cluster.waitForDrain(90000);
 		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
@@ -123,7 +129,11 @@ describe('worker processes killed, stopped, competing', () => {
 		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1_000_000 }] });
 		const worker = await cluster.spawnWorker('all');
 		await cluster.deliver({ copies: 3, seed: 1 });
-		await waitFor(async () => (await cluster.failedJobs()).length >= 1, { what: () => `the dead letter\n${worker.text().slice(-3000)}`, timeoutMs: 20000, intervalMs: 20 });
+		await waitFor(async () => (await cluster.failedJobs()).length >= 1, {
+			what: () => `the dead letter\n${worker.text().slice(-3000)}`,
+			timeoutMs: 20000,
+			intervalMs: 20,
+		});
 		// Copies that arrived while it ran are synced once more after it (one waits per root): same reason.
 		const letters = await cluster.failedJobs();
 		for (const letter of letters) {

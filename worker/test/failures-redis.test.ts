@@ -58,7 +58,10 @@ describe('Redis crash and restart under a running worker', () => {
 		expect(ingest.running).toBe(true);
 		expect(processor.running).toBe(true);
 		expect(await running.failedJobs()).toEqual([]);
-		const summary = checkLicenses(running.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			running.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);

@@ -26,7 +26,10 @@ describe('Stripe faults under the sync', () => {
 		await cluster.waitForDrain(120000);
 		cluster.stripe.setFaults({});
 		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// One license per seat that was ever active when synced: a paused seat never seen active holds none.
 		expect(summary.licenses).toBeGreaterThanOrEqual(summary.activeSeats);
@@ -35,7 +38,7 @@ describe('Stripe faults under the sync', () => {
 		expect(cluster.allOutput()).toMatch(/"by":"stripe","msg":"Stripe rate limit: pausing syncs"/);
 	}, 150000);
 
-	test('STRIPE_RATE_LIMIT below Stripe\'s limit, shared by two processes over a sliding second: Stripe never has to pause the queue, every story ends right', async () => {
+	test("STRIPE_RATE_LIMIT below Stripe's limit, shared by two processes over a sliding second: Stripe never has to pause the queue, every story ends right", async () => {
 		cluster = await Cluster.start({ label: 'stripe-budget', env: { WORKER_CONCURRENCY: '8', STRIPE_RATE_LIMIT: '4' } });
 		const book = new StoryBook(cluster.stripe, 516, cluster.tiers, cluster.graceSeconds);
 		const stories = Array.from({ length: 8 }, (_, index) => (index % 2 === 0 ? book.oneOff({ async: false }) : book.subscription()));
@@ -46,7 +49,10 @@ describe('Stripe faults under the sync', () => {
 		await cluster.waitForDrain(120000);
 		cluster.stripe.setFaults({});
 		expect(await cluster.failedJobs()).toEqual([]);
-		const summary = checkLicenses(cluster.licenses(), stories.map((story) => story.expected()));
+		const summary = checkLicenses(
+			cluster.licenses(),
+			stories.map((story) => story.expected()),
+		);
 		expect(summary.problems).toEqual([]);
 		// Only our own budget makes jobs wait; Stripe's 429 never reaches the queue.
 		expect(cluster.allOutput()).not.toMatch(/"by":"stripe"/);

@@ -50,7 +50,13 @@ beforeEach(() => {
 
 const license: HandoffLicense = { licenseKey: 'ABCD-EFGH-IJKL-MNOP', expiresAt: '2026-12-27T06:00:00.000Z', status: 'active', seat: 'li_1:0' };
 
-const linkage: Linkage = { customerId: 'cus_Test', email: 'ada@example.com', checkoutSessionId: 'cs_test_a1Test', paymentIntentId: 'pi_3QxTest', livemode: false };
+const linkage: Linkage = {
+	customerId: 'cus_Test',
+	email: 'ada@example.com',
+	checkoutSessionId: 'cs_test_a1Test',
+	paymentIntentId: 'pi_3QxTest',
+	livemode: false,
+};
 
 const now = Date.parse('2026-11-27T06:00:00Z');
 const config = () => ({ licenseWebhookUrl: `${baseUrl}/webhook/keycrate-license/tok_hidden_path`, licenseWebhookSecret: SECRET });

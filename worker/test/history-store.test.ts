@@ -16,10 +16,28 @@ const keySlot = createRequire(import.meta.url)('cluster-key-slot') as (key: stri
 function logSink(): { log: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
 	const chunks: string[] = [];
 	const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => (chunks.push(chunk.toString('utf8')), done()) });
-	return { log: createLogger({ logLevel: 'info' }, stream), lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+	return {
+		log: createLogger({ logLevel: 'info' }, stream),
+		lines: () =>
+			chunks
+				.join('')
+				.trim()
+				.split('\n')
+				.filter(Boolean)
+				.map((line) => JSON.parse(line) as Record<string, unknown>),
+	};
 }
 
-const entry = (n: number, root = 'sub_1'): SyncEntry => ({ kind: 'sync', at: new Date(n).toISOString(), started_at: new Date(n).toISOString(), root, attempt: n, cause: `test ${n}`, calls: { stripe: 0, keycrate: 0 }, outcome: 'done' });
+const entry = (n: number, root = 'sub_1'): SyncEntry => ({
+	kind: 'sync',
+	at: new Date(n).toISOString(),
+	started_at: new Date(n).toISOString(),
+	root,
+	attempt: n,
+	cause: `test ${n}`,
+	calls: { stripe: 0, keycrate: 0 },
+	outcome: 'done',
+});
 
 describe('history store', () => {
 	const prefix = uniquePrefix('kc-history');
@@ -45,7 +63,12 @@ describe('history store', () => {
 			expect(ttl).toBeGreaterThan(590);
 			expect(ttl).toBeLessThanOrEqual(600);
 		}
-		expect(await lookupEvent(config, redis, 'evt_a')).toMatchObject({ id: 'evt_a', root: 'sub_1', type: 'invoice.paid', received_at: expect.stringMatching(/Z$/) });
+		expect(await lookupEvent(config, redis, 'evt_a')).toMatchObject({
+			id: 'evt_a',
+			root: 'sub_1',
+			type: 'invoice.paid',
+			received_at: expect.stringMatching(/Z$/),
+		});
 		expect(await lookupEvent(config, redis, 'evt_unknown')).toBeUndefined();
 	});
 

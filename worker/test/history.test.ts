@@ -38,7 +38,9 @@ addFormats.default(ajv);
 ajv.addSchema({ ...(parse(readFileSync(join(WORKER_DIR, '..', 'openapi', 'worker-admin.openapi.yaml'), 'utf8')) as object), $id: CONTRACT });
 
 function expectContract(path: string, method: string, status: string, body: unknown): void {
-	const pointer = ['paths', path, method, 'responses', status, 'content', 'application/json', 'schema'].map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+	const pointer = ['paths', path, method, 'responses', status, 'content', 'application/json', 'schema']
+		.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1'))
+		.join('/');
 	const validate = ajv.compile({ $ref: `${CONTRACT}#/${pointer}` });
 	expect(validate(body) ? [] : validate.errors).toEqual([]);
 }
@@ -50,13 +52,22 @@ function admin(worker: WorkerProcess, method: string, path: string, body?: unkno
 /** The value `check` gives once it gives one. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
 	let value: T | undefined;
-	await waitUntil(async () => (value = await check()) !== undefined, timeoutMs, () => what);
+	await waitUntil(
+		async () => (value = await check()) !== undefined,
+		timeoutMs,
+		() => what,
+	);
 	return value as T;
 }
 
 async function historyOf(cluster: Cluster, root: string): Promise<HistoryEntry[]> {
 	const { stdout } = await cli(cluster, ['root', root, '--json']);
-	return stdout.trim() === '' ? [] : stdout.trim().split('\n').map((line) => JSON.parse(line) as HistoryEntry);
+	return stdout.trim() === ''
+		? []
+		: stdout
+				.trim()
+				.split('\n')
+				.map((line) => JSON.parse(line) as HistoryEntry);
 }
 
 function eventOf(cluster: Cluster, type: string, objectId: string): Stripe.Event {
@@ -100,13 +111,27 @@ describe('history and replay', () => {
 		// refund's sync paused the license. The purchase's other events add syncs that did nothing or queued the
 		// same hand-off again (one job per license).
 		const acting = entries.filter((entry) => entry.kind === 'handoff' || entry.done?.some((done) => done.action === 'create' || done.action === 'setStatus'));
-		expect(acting.map((entry) => (entry.kind === 'handoff' ? `handoff ${entry.outcome}` : (entry.done ?? []).map((done) => done.action).join('+')))).toEqual(['create+handoff', 'handoff delivered', 'setStatus']);
+		expect(acting.map((entry) => (entry.kind === 'handoff' ? `handoff ${entry.outcome}` : (entry.done ?? []).map((done) => done.action).join('+')))).toEqual([
+			'create+handoff',
+			'handoff delivered',
+			'setStatus',
+		]);
 		const [created, , paused] = acting as [SyncEntry, HistoryEntry, SyncEntry];
-		expect(created).toMatchObject({ outcome: 'done', state: { kind: 'payment', paid: true, refunded: [] }, entitlement: { status: 'active' }, seats: { total: 1, active: 1 } });
+		expect(created).toMatchObject({
+			outcome: 'done',
+			state: { kind: 'payment', paid: true, refunded: [] },
+			entitlement: { status: 'active' },
+			seats: { total: 1, active: 1 },
+		});
 		expect(created.done?.[0].license_key).toBe(license.license_key);
 		expect(created.calls.stripe).toBeGreaterThan(0);
 		expect(created.calls.keycrate).toBeGreaterThan(0);
-		expect(paused).toMatchObject({ outcome: 'done', state: { kind: 'payment', refunded: [root] }, entitlement: { status: 'paused', reason: `${root} was refunded in full` }, planned: [{ type: 'setStatus', status: 'paused', license_key: license.license_key }] });
+		expect(paused).toMatchObject({
+			outcome: 'done',
+			state: { kind: 'payment', refunded: [root] },
+			entitlement: { status: 'paused', reason: `${root} was refunded in full` },
+			planned: [{ type: 'setStatus', status: 'paused', license_key: license.license_key }],
+		});
 		// Every event the ingest received for the root is taken by exactly one attempt.
 		const taken = entries.flatMap((entry) => (entry.kind === 'sync' ? (entry.events ?? []).map((event) => event.id) : []));
 		expect(new Set(taken).size).toBe(taken.length);
@@ -132,29 +157,55 @@ describe('history and replay', () => {
 		expect(toldJson.entries).toHaveLength(1);
 
 		// The CLI's refusals: one line, what to do.
-		expect(await cli(cluster, ['events', 'evt_nothere'])).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^keycrate-worker: evt_nothere is not in the history: .* run: keycrate-worker resync --root <root>\n$/) });
+		expect(await cli(cluster, ['events', 'evt_nothere'])).toEqual({
+			code: 1,
+			stdout: '',
+			stderr: expect.stringMatching(/^keycrate-worker: evt_nothere is not in the history: .* run: keycrate-worker resync --root <root>\n$/),
+		});
 		expect(await cli(cluster, ['replay', 'evt_nothere'])).toMatchObject({ code: 1, stderr: expect.stringContaining('keycrate-worker resync --root <root>') });
-		expect(await cli(cluster, ['events', 'pi_123'])).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: events: "pi_123" is not a Stripe event id (evt_…)\n' });
-		expect(await cli(cluster, ['root'])).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: root: give one a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n' });
-		expect(await cli(cluster, ['root', 'sub_none'])).toMatchObject({ code: 0, stdout: 'No history for sub_none (kept 50 entries per root for 2592000 s after the last).\n' });
+		expect(await cli(cluster, ['events', 'pi_123'])).toEqual({
+			code: 2,
+			stdout: '',
+			stderr: 'keycrate-worker: events: "pi_123" is not a Stripe event id (evt_…)\n',
+		});
+		expect(await cli(cluster, ['root'])).toEqual({
+			code: 2,
+			stdout: '',
+			stderr: 'keycrate-worker: root: give one a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id\n',
+		});
+		expect(await cli(cluster, ['root', 'sub_none'])).toMatchObject({
+			code: 0,
+			stdout: 'No history for sub_none (kept 50 entries per root for 2592000 s after the last).\n',
+		});
 
 		// The admin API: the same stories, and refusals that name the field or say what is unknown.
 		const history = await admin(worker, 'GET', `/admin/roots/${root}/history`);
 		expect(history.status).toBe(200);
-		expect((history.json.data as { entries: HistoryEntry[] }).entries).toEqual(entries.slice(-((history.json.data as { entries: HistoryEntry[] }).entries.length)));
+		expect((history.json.data as { entries: HistoryEntry[] }).entries).toEqual(
+			entries.slice(-(history.json.data as { entries: HistoryEntry[] }).entries.length),
+		);
 		expectContract('/admin/roots/{root}/history', 'get', '200', history.json);
 		const event = await admin(worker, 'GET', `/admin/events/${refundEvent.id}`);
 		expectContract('/admin/events/{event_id}', 'get', '200', event.json);
 		expect(event).toEqual({ status: 200, json: { data: toldJson } });
-		expect(await admin(worker, 'GET', '/admin/roots/sub_none/history')).toMatchObject({ status: 404, json: { error: 'not_found', message: expect.stringContaining('no history for sub_none') } });
-		expect(await admin(worker, 'GET', '/admin/events/evt_nothere')).toMatchObject({ status: 404, json: { error: 'not_found', message: expect.stringContaining('resync --root <root>') } });
+		expect(await admin(worker, 'GET', '/admin/roots/sub_none/history')).toMatchObject({
+			status: 404,
+			json: { error: 'not_found', message: expect.stringContaining('no history for sub_none') },
+		});
+		expect(await admin(worker, 'GET', '/admin/events/evt_nothere')).toMatchObject({
+			status: 404,
+			json: { error: 'not_found', message: expect.stringContaining('resync --root <root>') },
+		});
 		expect(await admin(worker, 'POST', '/admin/events/evt_nothere/replay')).toMatchObject({ status: 404, json: { error: 'not_found' } });
 		expect(await admin(worker, 'GET', '/admin/events/pi_1')).toMatchObject({ status: 400, json: { error: 'invalid_input', field: 'event_id' } });
 		expect(await admin(worker, 'GET', '/admin/roots/in_1/history')).toMatchObject({ status: 400, json: { field: 'root' } });
 		expect(await admin(worker, 'GET', `/admin/roots/${root}/history?limit=0`)).toMatchObject({ status: 400, json: { field: 'limit' } });
 		expect(await admin(worker, 'POST', `/admin/events/${refundEvent.id}/replay`, { force: true })).toMatchObject({ status: 400, json: { field: 'force' } });
 		expect(await admin(worker, 'POST', `/admin/events/${refundEvent.id}`)).toMatchObject({ status: 405 });
-		expect(await admin(worker, 'POST', '/admin/dead-letters/retry', { since: 'yesterday' })).toMatchObject({ status: 400, json: { field: 'since', message: expect.stringContaining('"yesterday" is neither a time back from now') } });
+		expect(await admin(worker, 'POST', '/admin/dead-letters/retry', { since: 'yesterday' })).toMatchObject({
+			status: 400,
+			json: { field: 'since', message: expect.stringContaining('"yesterday" is neither a time back from now') },
+		});
 		expect(await admin(worker, 'POST', '/admin/dead-letters/retry', { since: '2h', ids: [root] })).toMatchObject({ status: 400, json: { field: 'since' } });
 		expect(await admin(worker, 'POST', '/admin/dead-letters/retry', { since: '2h' })).toMatchObject({ status: 200, json: { data: { retried: 0 } } });
 		expect((await admin(worker, 'GET', `/admin/events/${refundEvent.id}`)).status).toBe(200);
@@ -189,13 +240,17 @@ describe('history and replay', () => {
 		expect(cluster.licenses()).toHaveLength(1);
 		expect(cluster.licenses()[0].status).toBe('active');
 		expect(await cluster.failedJobs()).toEqual([]);
-		const replaySyncs = (await historyOf(cluster, root)).filter((entry): entry is SyncEntry => entry.kind === 'sync' && entry.cause === `replay of checkout.session.completed ${completed.id}`);
+		const replaySyncs = (await historyOf(cluster, root)).filter(
+			(entry): entry is SyncEntry => entry.kind === 'sync' && entry.cause === `replay of checkout.session.completed ${completed.id}`,
+		);
 		expect(replaySyncs).toHaveLength(1);
 		expect(replaySyncs[0]).toMatchObject({ outcome: 'done', events: [expect.objectContaining({ id: completed.id })] });
 		expect(replaySyncs[0].done?.map((done) => done.action)).toEqual(['create']);
 
 		// Replayed again (CLI and admin API): the sync reads the same state and finds nothing to do.
-		expect((await cli(cluster, ['replay', completed.id])).stdout).toBe(`Queued a sync of ${root} (from Stripe's current state): keycrate-worker root ${root}\n`);
+		expect((await cli(cluster, ['replay', completed.id])).stdout).toBe(
+			`Queued a sync of ${root} (from Stripe's current state): keycrate-worker root ${root}\n`,
+		);
 		await cluster.waitForDrain();
 		const again = await admin(worker, 'POST', `/admin/events/${completed.id}/replay`);
 		expectContract('/admin/events/{event_id}/replay', 'post', '202', again.json);
@@ -211,10 +266,20 @@ describe('history and replay', () => {
 		await cluster.waitForDrain();
 		expect((await cluster.failedJobs()).map((letter) => letter.root)).toContain(second.payment_intent?.id);
 		const afterFailure = new Date().toISOString();
-		expect(await cli(cluster, ['retry', '--failed', '--since', 'yesterday'])).toEqual({ code: 2, stdout: '', stderr: 'keycrate-worker: --since: "yesterday" is neither a time back from now (90s, 30m, 2h, 7d) nor an ISO date (2026-11-01, 2026-11-01T12:00:00Z)\n' });
-		expect(await cli(cluster, ['retry', second.payment_intent?.id as string, '--since', '2h'])).toMatchObject({ code: 2, stderr: 'keycrate-worker: --since: goes with --failed (or --all), e.g. retry --failed --since 2h\n' });
+		expect(await cli(cluster, ['retry', '--failed', '--since', 'yesterday'])).toEqual({
+			code: 2,
+			stdout: '',
+			stderr: 'keycrate-worker: --since: "yesterday" is neither a time back from now (90s, 30m, 2h, 7d) nor an ISO date (2026-11-01, 2026-11-01T12:00:00Z)\n',
+		});
+		expect(await cli(cluster, ['retry', second.payment_intent?.id as string, '--since', '2h'])).toMatchObject({
+			code: 2,
+			stderr: 'keycrate-worker: --since: goes with --failed (or --all), e.g. retry --failed --since 2h\n',
+		});
 		// Since a time after the failure: nothing; since 1 hour ago: it.
-		expect(await cli(cluster, ['retry', '--failed', '--since', new Date(Date.now() + 3600000).toISOString()])).toMatchObject({ code: 2, stderr: expect.stringContaining('is in the future') });
+		expect(await cli(cluster, ['retry', '--failed', '--since', new Date(Date.now() + 3600000).toISOString()])).toMatchObject({
+			code: 2,
+			stderr: expect.stringContaining('is in the future'),
+		});
 		expect(await cli(cluster, ['retry', '--failed', '--since', afterFailure])).toEqual({ code: 0, stdout: 'Queued again: nothing\n', stderr: '' });
 		cluster.stripe.updatePrice('price_kcx_no_duration_2', { metadata: { keycrate_duration_unit: 'lifetime' } });
 		const retried = await cli(cluster, ['retry', '--failed', '--since', '1h']);
@@ -226,7 +291,11 @@ describe('history and replay', () => {
 	test('replay through the admin API of a purchase Keycrate refused (a tier that does not exist), once the price names a real one: one license', async () => {
 		cluster = await Cluster.start({ label: 'replay-refused', env: { ADMIN_TOKEN: TOKEN } });
 		const worker = await cluster.spawnWorker('all');
-		cluster.stripe.createPrice({ id: 'price_kcx_bad_tier', unit_amount: 500, metadata: { keycrate_duration_unit: 'lifetime', keycrate_subscription_id: '99999999-9999-4999-8999-999999999999' } });
+		cluster.stripe.createPrice({
+			id: 'price_kcx_bad_tier',
+			unit_amount: 500,
+			metadata: { keycrate_duration_unit: 'lifetime', keycrate_subscription_id: '99999999-9999-4999-8999-999999999999' },
+		});
 		const customer = cluster.stripe.createCustomer({ email: 'refused@example.com' });
 		const bought = cluster.stripe.checkoutPayment({ customer: customer.id, lines: [{ price: 'price_kcx_bad_tier', quantity: 1 }] });
 		const root = bought.payment_intent?.id as string;

@@ -34,12 +34,16 @@ describe('payload bounds (pure)', () => {
 describe('ingest refuses what could never be processed (shared Redis, unique prefix)', () => {
 	const t = useIngest();
 
-
-
 	test('a signed event nested 5,000 levels deep → 400 too_deep (not 503), nothing queued; 60 levels pass', async () => {
 		// Built as text: JSON.stringify itself overflows the stack at this depth.
-		const deep = JSON.stringify({ ...sampleEvent(), data: { object: { id: 'sub_deep', object: 'subscription', metadata: 'HOLE' } } }).replace('"HOLE"', `${'{"n":'.repeat(5000)}1${'}'.repeat(5000)}`);
-		expect(await signedPost(t.ingest.url, deep)).toEqual({ status: 400, body: { error: 'too_deep', message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels` } });
+		const deep = JSON.stringify({ ...sampleEvent(), data: { object: { id: 'sub_deep', object: 'subscription', metadata: 'HOLE' } } }).replace(
+			'"HOLE"',
+			`${'{"n":'.repeat(5000)}1${'}'.repeat(5000)}`,
+		);
+		expect(await signedPost(t.ingest.url, deep)).toEqual({
+			status: 400,
+			body: { error: 'too_deep', message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels` },
+		});
 		const fine = { ...sampleEvent(), data: { object: { id: 'sub_fine', object: 'subscription', metadata: nested(60) } } };
 		expect((await signedPost(t.ingest.url, JSON.stringify(fine))).status).toBe(200);
 		expect(await t.queue.count()).toBe(1);
@@ -48,12 +52,20 @@ describe('ingest refuses what could never be processed (shared Redis, unique pre
 
 	test('a signed event with a lone surrogate (\\ud800) → 400 invalid_text naming where, nothing queued', async () => {
 		const payload = JSON.stringify(sampleEvent({ object: { id: 'sub_x', object: 'subscription', metadata: { name: 'AB' } } })).replace('"AB"', '"A\\ud800B"');
-		expect(await signedPost(t.ingest.url, payload)).toEqual({ status: 400, body: { error: 'invalid_text', message: '$.data.object.metadata.name holds a lone UTF-16 surrogate' } });
+		expect(await signedPost(t.ingest.url, payload)).toEqual({
+			status: 400,
+			body: { error: 'invalid_text', message: '$.data.object.metadata.name holds a lone UTF-16 surrogate' },
+		});
 		expect(await t.queue.count()).toBe(0);
 	});
 
 	test('a signed body with bytes that are not UTF-8 → 400 invalid_text', async () => {
-		const payload = Buffer.concat([Buffer.from(JSON.stringify(sampleEvent()).slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+		const payload = Buffer.concat([
+			Buffer.from(JSON.stringify(sampleEvent()).slice(0, -1)),
+			Buffer.from(',"x":"'),
+			Buffer.from([0xc3, 0x28]),
+			Buffer.from('"}'),
+		]);
 		expect((await signedPost(t.ingest.url, payload)).body.error).toBe('invalid_text');
 		expect(await t.queue.count()).toBe(0);
 	});

@@ -13,8 +13,6 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 
 	const rootOf = (event: ReturnType<typeof sampleEvent>) => (event.data.object as { id: string }).id;
 
-
-
 	test('a well signed event is answered 200 and queues sync(root), deduplicated per root, with the retry schedule', async () => {
 		const event = sampleEvent({ type: 'customer.subscription.updated' });
 		const answer = await deliver(t.ingest.url, event);
@@ -32,7 +30,14 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 		for (let delivery = 0; delivery < 3; delivery += 1) {
 			expect((await deliver(t.ingest.url, event)).status).toBe(200);
 		}
-		expect((await deliver(t.ingest.url, sampleEvent({ type: 'invoice.paid', object: { id: 'in_1', object: 'invoice', parent: { subscription_details: { subscription: rootOf(event) } } } }))).status).toBe(200);
+		expect(
+			(
+				await deliver(
+					t.ingest.url,
+					sampleEvent({ type: 'invoice.paid', object: { id: 'in_1', object: 'invoice', parent: { subscription_details: { subscription: rootOf(event) } } } }),
+				)
+			).status,
+		).toBe(200);
 		expect(await queuedRoots()).toEqual([rootOf(event)]);
 	});
 
@@ -41,7 +46,12 @@ describe('ingest server (shared Redis, unique prefix)', () => {
 		expect(await deliver(t.ingest.url, event)).toEqual({ status: 200, body: { received: true, skipped: true } });
 		expect(await queuedRoots()).toEqual([]);
 		const [record] = await readSkipped(t.config, t.inspect, 10);
-		expect(record).toMatchObject({ reason: 'not_handled', eventId: event.id, eventType: 'customer.created', detail: `customer.created ${event.id}: not an event type the worker uses` });
+		expect(record).toMatchObject({
+			reason: 'not_handled',
+			eventId: event.id,
+			eventType: 'customer.created',
+			detail: `customer.created ${event.id}: not an event type the worker uses`,
+		});
 		expect(t.ingest.counters.skipped).toBe(1);
 	});
 

@@ -28,7 +28,14 @@ describe('asJobError', () => {
 	});
 
 	it('fails at once on a permanent Keycrate error and retries an ambiguous one', () => {
-		const invalid = new KeycrateError({ code: 'INVALID_INPUT', endpoint: '/license/create', status: 400, detail: 'tags: too many', ambiguous: false, retryable: false });
+		const invalid = new KeycrateError({
+			code: 'INVALID_INPUT',
+			endpoint: '/license/create',
+			status: 400,
+			detail: 'tags: too many',
+			ambiguous: false,
+			retryable: false,
+		});
 		const lost = new KeycrateError({ code: 'SERVER_ERROR', endpoint: '/license/create', status: 500, detail: 'boom', ambiguous: true, retryable: true });
 		expect(asJobError(invalid, scrub)).toBeInstanceOf(UnrecoverableError);
 		expect(asJobError(lost, scrub)).not.toBeInstanceOf(UnrecoverableError);
@@ -63,7 +70,10 @@ describe('retryDelay: the schedule, with what the failure asks for as a floor', 
 describe('Stripe refusals', () => {
 	test('a key Stripe refuses or lacks a permission is a dead letter at once, saying where to look; a 404 or a 500 is not', () => {
 		const auth = new Stripe.errors.StripeAuthenticationError({ message: 'Invalid API Key provided: rk_test_****abcd', type: 'invalid_request_error' } as never);
-		const permission = new Stripe.errors.StripePermissionError({ message: 'The provided key does not have the required permissions for this endpoint', type: 'invalid_request_error' } as never);
+		const permission = new Stripe.errors.StripePermissionError({
+			message: 'The provided key does not have the required permissions for this endpoint',
+			type: 'invalid_request_error',
+		} as never);
 		const outage = new Stripe.errors.StripeAPIError({ message: 'An unknown error occurred', type: 'api_error' } as never);
 		for (const error of [auth, permission]) {
 			const jobError = asJobError(error, scrub);

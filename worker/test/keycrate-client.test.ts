@@ -360,7 +360,7 @@ describe('tolerant reading (a real Keycrate may answer in a shape we only inferr
 			request.on('data', (chunk: Buffer) => chunks.push(chunk));
 			request.on('end', () => {
 				const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { page?: number };
-				const reply = request.url === '/license/get-bulk' ? pages[(body.page ?? 1) - 1] ?? [] : pages[0];
+				const reply = request.url === '/license/get-bulk' ? (pages[(body.page ?? 1) - 1] ?? []) : pages[0];
 				response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
 			});
 		});

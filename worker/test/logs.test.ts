@@ -37,9 +37,7 @@ function expectNoSecret(output: string): void {
 describe('secret scrubbing', () => {
 	test('the scrubber replaces configured values and Stripe-shaped secrets; describeRedisUrl hides the password', () => {
 		const scrub = secretScrubber(secretValues({ keycrateApiKey: KEYCRATE_KEY, redisUrl: 'redis://:p%40ssword1@redis:6379' }));
-		expect(scrub(`key ${KEYCRATE_KEY} pw p@ssword1 and ${FOREIGN_SECRET} and rk_live_abc123`)).toBe(
-			`key ${CENSOR} pw ${CENSOR} and ${CENSOR} and ${CENSOR}`,
-		);
+		expect(scrub(`key ${KEYCRATE_KEY} pw p@ssword1 and ${FOREIGN_SECRET} and rk_live_abc123`)).toBe(`key ${CENSOR} pw ${CENSOR} and ${CENSOR} and ${CENSOR}`);
 		expect(describeRedisUrl('redis://user:p%40ssword1@redis:6379/0')).toBe('redis://user:***@redis:6379/0');
 	});
 
@@ -128,7 +126,11 @@ describe('log scan of a running keycrate-worker', () => {
 			res.writeHead(401, { 'content-type': 'application/json' });
 			// Stripe's error envelope on /v1/…, Keycrate's elsewhere.
 			const stripe = (req.url ?? '').startsWith('/v1/');
-			res.end(JSON.stringify(stripe ? { error: { type: 'invalid_request_error', code: 'UNAUTHORIZED', message } } : { error: message, error_code: 'INVALID_API_KEY' }));
+			res.end(
+				JSON.stringify(
+					stripe ? { error: { type: 'invalid_request_error', code: 'UNAUTHORIZED', message } } : { error: message, error_code: 'INVALID_API_KEY' },
+				),
+			);
 		});
 		await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
 	});
@@ -173,8 +175,19 @@ describe('log scan of a running keycrate-worker', () => {
 			expect((await deliver(stripeUrl, sampleEvent(), SECRET_B)).status).toBe(200);
 			expect((await deliver(keycrateUrl, sampleEvent(), FOREIGN_SECRET)).status).toBe(400);
 
-			const deadLetters = () => runs.map((run) => run.output().stdout.split('\n').filter((line) => line.includes('"msg":"sync moved to the dead letters (keycrate-worker dead-letters)"')).length);
-			await waitFor(() => deadLetters().every((count) => count >= 1), { what: () => `a dead letter logged by each run: ${JSON.stringify(deadLetters())}`, timeoutMs: 30000, intervalMs: 100 });
+			const deadLetters = () =>
+				runs.map(
+					(run) =>
+						run
+							.output()
+							.stdout.split('\n')
+							.filter((line) => line.includes('"msg":"sync moved to the dead letters (keycrate-worker dead-letters)"')).length,
+				);
+			await waitFor(() => deadLetters().every((count) => count >= 1), {
+				what: () => `a dead letter logged by each run: ${JSON.stringify(deadLetters())}`,
+				timeoutMs: 30000,
+				intervalMs: 100,
+			});
 			expect(deadLetters()).toEqual([1, 1]);
 			expect(echoed).toBeGreaterThanOrEqual(2);
 
@@ -187,7 +200,12 @@ describe('log scan of a running keycrate-worker', () => {
 
 			// The dead-letter listings show the failure reasons (which quoted the keys) scrubbed as well.
 			for (const queuePrefix of [prefix, stripePrefix]) {
-				const listing = await runCli(['dead-letters'], { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: queuePrefix, KEYCRATE_API_KEY: KEYCRATE_KEY, STRIPE_API_KEY: STRIPE_KEY });
+				const listing = await runCli(['dead-letters'], {
+					REDIS_URL: SHARED_REDIS_URL,
+					QUEUE_PREFIX: queuePrefix,
+					KEYCRATE_API_KEY: KEYCRATE_KEY,
+					STRIPE_API_KEY: STRIPE_KEY,
+				});
 				expect(listing.code).toBe(0);
 				expect(listing.stdout).toContain(`1 dead letter(s) in ${queuePrefix}`);
 				expectNoSecret(listing.stdout + listing.stderr);

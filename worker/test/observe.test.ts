@@ -166,7 +166,8 @@ describe('metrics and probes of real worker processes', () => {
 				return completed('keycrate-sync') >= 3 && completed('keycrate-bulk') === 1 ? scraped : undefined;
 			});
 		const after = { ingest: await settled(ingest.ingestUrl as string), process: await settled(processUrl), all: await settled(all.ingestUrl as string) };
-		const delta = (role: keyof typeof after, name: string, labels: Record<string, string> = {}) => sampleSum(after[role], name, labels) - sampleSum(before[role], name, labels);
+		const delta = (role: keyof typeof after, name: string, labels: Record<string, string> = {}) =>
+			sampleSum(after[role], name, labels) - sampleSum(before[role], name, labels);
 
 		// The ingest: received / verified / rejected by reason / outcome, and the ack latency.
 		expectFamily(after.ingest, 'keycrate_worker_webhooks_received_total', 'counter');
@@ -193,7 +194,12 @@ describe('metrics and probes of real worker processes', () => {
 		expectFamily(after.process, 'keycrate_worker_keycrate_request_duration_seconds', 'histogram');
 		expect(both('keycrate_worker_keycrate_request_duration_seconds_count')).toBe(both('keycrate_worker_keycrate_requests_total'));
 		expectFamily(after.process, 'keycrate_worker_stripe_requests_total', 'counter');
-		const stripeEndpoints = new Set([...after.process.get('keycrate_worker_stripe_requests_total')?.samples ?? [], ...after.all.get('keycrate_worker_stripe_requests_total')?.samples ?? []].map((sample) => sample.labels.endpoint));
+		const stripeEndpoints = new Set(
+			[
+				...(after.process.get('keycrate_worker_stripe_requests_total')?.samples ?? []),
+				...(after.all.get('keycrate_worker_stripe_requests_total')?.samples ?? []),
+			].map((sample) => sample.labels.endpoint),
+		);
 		expect(stripeEndpoints).toContain('/v1/subscriptions/{id}');
 		for (const endpoint of stripeEndpoints) expect(endpoint).not.toMatch(/\/(sub|pi|cs|ch|in|cus)_/);
 		expect(both('keycrate_worker_stripe_requests_total', { status: '200' })).toBeGreaterThanOrEqual(3);
@@ -210,7 +216,8 @@ describe('metrics and probes of real worker processes', () => {
 			const scraped = after[role];
 			expectFamily(scraped, 'keycrate_worker_queue_jobs', 'gauge');
 			for (const queue of ['keycrate-sync', 'license-handoff', 'keycrate-bulk']) {
-				for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed']) expect(sampleValue(scraped, 'keycrate_worker_queue_jobs', { queue, state })).toBeDefined();
+				for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed'])
+					expect(sampleValue(scraped, 'keycrate_worker_queue_jobs', { queue, state })).toBeDefined();
 				expect(sampleValue(scraped, 'keycrate_worker_dead_letters', { queue })).toBe(0);
 				expect(sampleValue(scraped, 'keycrate_worker_queue_oldest_waiting_seconds', { queue })).toBe(0);
 			}
@@ -233,10 +240,14 @@ describe('metrics and probes of real worker processes', () => {
 		const server: IngestServer = await startIngest(config, pino({ level: 'silent' }));
 		try {
 			expect((await deliver(server.url, sampleEvent())).status).toBe(200);
-			const age = await waitFor('an age of at least 1 s', async () => {
-				const value = sampleValue(await scrape(server.url), 'keycrate_worker_queue_oldest_waiting_seconds', { queue: 'keycrate-sync' });
-				return value !== undefined && value >= 1 ? value : undefined;
-			}, 10000);
+			const age = await waitFor(
+				'an age of at least 1 s',
+				async () => {
+					const value = sampleValue(await scrape(server.url), 'keycrate_worker_queue_oldest_waiting_seconds', { queue: 'keycrate-sync' });
+					return value !== undefined && value >= 1 ? value : undefined;
+				},
+				10000,
+			);
 			expect(age).toBeLessThan(10);
 			expect(sampleValue(await scrape(server.url), 'keycrate_worker_queue_jobs', { queue: 'keycrate-sync', state: 'waiting' })).toBe(1);
 		} finally {

@@ -15,8 +15,7 @@ const fields: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. /license/get',
-		description:
-			'Keycrate endpoint, after the Base URL of the credential. Every endpoint is a POST with a JSON body; the API key is added for you.',
+		description: 'Keycrate endpoint, after the Base URL of the credential. Every endpoint is a POST with a JSON body; the API key is added for you.',
 	},
 	{
 		displayName: 'Body',

@@ -12,8 +12,7 @@ export const appIdField: INodeProperties = {
 	type: 'string',
 	default: '',
 	placeholder: 'e.g. 2f7c1c7e-3f7a-4c55-9a43-2f5d0f2b8a11',
-	description:
-		'UUID of the Keycrate app. Leave empty to use the default App ID of the Keycrate API credential.',
+	description: 'UUID of the Keycrate app. Leave empty to use the default App ID of the Keycrate API credential.',
 };
 
 export const licenseKeyField: INodeProperties = {
@@ -37,7 +36,6 @@ export const licenseKeysField: INodeProperties = {
 	description:
 		'The license keys to act on, separated by commas or new lines, or an expression returning an array. Any number of keys: lists longer than the batch size are sent in several calls, and the node outputs one item per key.',
 };
-
 
 /**
  * A subscription tier: From List (the tiers of the App ID, searchable) or By ID. The list needs
@@ -141,8 +139,7 @@ export const licenseSetting: Record<'hwidLock' | 'keyPattern' | 'metadata' | 'su
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. stripe, pro',
-		description:
-			'Labels for the license, separated by commas or new lines, or an expression returning an array',
+		description: 'Labels for the license, separated by commas or new lines, or an expression returning an array',
 	},
 };
 
@@ -216,8 +213,7 @@ export const extendByField: INodeProperties = {
 	required: true,
 	typeOptions: { minValue: 1 },
 	default: 30,
-	description:
-		'How much later the license expires, counted from its current expiry (not from now). Lifetime licenses are unchanged.',
+	description: 'How much later the license expires, counted from its current expiry (not from now). Lifetime licenses are unchanged.',
 };
 
 export const extendUnitField: INodeProperties = {
@@ -310,12 +306,7 @@ export const pagingOptionsField: INodeProperties = {
 /** Return All, Limit and Options → Page Size of a Get Many operation. */
 export function readPagingRequest(this: IExecuteFunctions, itemIndex: number): PagingRequest {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-	const pageSize = toInteger.call(
-		this,
-		this.getNodeParameter('options.pageSize', itemIndex, LIMITS.maxPerPage),
-		pageSizeOption,
-		itemIndex,
-	);
+	const pageSize = toInteger.call(this, this.getNodeParameter('options.pageSize', itemIndex, LIMITS.maxPerPage), pageSizeOption, itemIndex);
 	if (returnAll) return { returnAll, limit: Infinity, pageSize };
 	const limit = toInteger.call(this, this.getNodeParameter('limit', itemIndex, 50), limitField, itemIndex);
 	return { returnAll, limit, pageSize };

@@ -16,9 +16,7 @@ export async function runPerItem(this: IExecuteFunctions, operation: OperationMo
 			for (const json of results) output.push({ json: json as IDataObject, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			const nodeError =
-				error instanceof NodeApiError || error instanceof NodeOperationError
-					? error
-					: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+				error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 			if (!this.continueOnFail()) throw nodeError;
 			const errorCode = nodeError.context.errorCode as string | undefined;
 			output.push({

@@ -8,11 +8,7 @@ import { keycrateRequest } from '../transport/request';
 type BulkItemResult = components['schemas']['BulkItemResult'];
 
 /** The bulk endpoints that take a `license_keys` list and answer one result per key. */
-export type BulkKeyOperation =
-	| 'licenseExtendBulk'
-	| 'licenseDeleteBulk'
-	| 'licenseUpdateStatusBulk'
-	| 'hwidToggleLockBulk';
+export type BulkKeyOperation = 'licenseExtendBulk' | 'licenseDeleteBulk' | 'licenseUpdateStatusBulk' | 'hwidToggleLockBulk';
 
 /** Consecutive slices of at most `size` elements. */
 export function chunk<T>(list: readonly T[], size: number): T[][] {
@@ -75,15 +71,11 @@ export async function runBulkKeyOperation<Op extends BulkKeyOperation>(
  */
 export function readBulkResults(body: unknown, keys: string[]): BulkItemResult[] {
 	const listed = readPage(
-		typeof body === 'object' && body !== null && Array.isArray((body as { results?: unknown }).results)
-			? (body as { results: unknown[] }).results
-			: body,
+		typeof body === 'object' && body !== null && Array.isArray((body as { results?: unknown }).results) ? (body as { results: unknown[] }).results : body,
 	).items as unknown as BulkItemResult[];
 	const byKey = new Map(listed.map((result) => [result.license_key, result]));
 	return keys.map(
-		(key) =>
-			byKey.get(key) ??
-			({ license_key: key, success: false, error: 'Keycrate listed no result for this key; check it with Get' } as BulkItemResult),
+		(key) => byKey.get(key) ?? ({ license_key: key, success: false, error: 'Keycrate listed no result for this key; check it with Get' } as BulkItemResult),
 	);
 }
 

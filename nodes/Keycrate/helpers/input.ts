@@ -8,28 +8,18 @@ import { CREDENTIAL_TYPE, type KeycrateCredentials } from '../transport/request'
 type Metadata = components['schemas']['Metadata'];
 
 /** Refuses bad input before any request, naming the parameter by its display name. */
-export function invalidInput(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	message: string,
-	description?: string,
-): NodeOperationError {
+export function invalidInput(context: IExecuteFunctions, itemIndex: number, message: string, description?: string): NodeOperationError {
 	return new NodeOperationError(context.getNode(), message, { itemIndex, description });
 }
 
 /** A value short enough to quote in an error message. */
 function quote(value: unknown): string {
 	if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-	const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+	const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 	return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
 
-export function requireUuid(
-	this: IExecuteFunctions,
-	value: unknown,
-	label: string,
-	itemIndex: number,
-): string {
+export function requireUuid(this: IExecuteFunctions, value: unknown, label: string, itemIndex: number): string {
 	const text = typeof value === 'string' ? value.trim() : value;
 	if (typeof text !== 'string' || !UUID_PATTERN.test(text)) {
 		throw invalidInput(this, itemIndex, `${label} must be a UUID, got ${quote(value)}`);
@@ -43,10 +33,7 @@ export const NO_APP_ID = 'App ID is empty and the Keycrate API credential has no
  * Which App ID to use: the node's `appId` parameter, or the credential's default when it is empty;
  * with the name to give it in an error. Undefined when both are empty.
  */
-export function pickAppId(
-	nodeValue: unknown,
-	credentials: KeycrateCredentials,
-): { value: unknown; label: string } | undefined {
+export function pickAppId(nodeValue: unknown, credentials: KeycrateCredentials): { value: unknown; label: string } | undefined {
 	if (!(typeof nodeValue === 'string' && nodeValue.trim() === '') && nodeValue !== undefined) {
 		return { value: nodeValue, label: 'App ID' };
 	}
@@ -118,11 +105,7 @@ export function parseMetadata(this: IExecuteFunctions, value: unknown, itemIndex
 	}
 	const length = JSON.stringify(parsed).length;
 	if (length > LIMITS.maxMetadataChars) {
-		throw invalidInput(
-			this,
-			itemIndex,
-			`Metadata is ${length} characters of JSON; Keycrate allows at most ${LIMITS.maxMetadataChars}`,
-		);
+		throw invalidInput(this, itemIndex, `Metadata is ${length} characters of JSON; Keycrate allows at most ${LIMITS.maxMetadataChars}`);
 	}
 	return parsed as Metadata;
 }
@@ -131,12 +114,7 @@ export function parseMetadata(this: IExecuteFunctions, value: unknown, itemIndex
  * A whole number within the bounds of the number parameter `field` (its typeOptions minValue and
  * maxValue). n8n does not coerce expression results, so "86400" from an expression is accepted too.
  */
-export function toInteger(
-	this: IExecuteFunctions,
-	value: unknown,
-	field: INodeProperties,
-	itemIndex: number,
-): number {
+export function toInteger(this: IExecuteFunctions, value: unknown, field: INodeProperties, itemIndex: number): number {
 	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 	const min = field.typeOptions?.minValue ?? -Infinity;
 	const max = field.typeOptions?.maxValue ?? Infinity;

@@ -6,17 +6,7 @@ import type { Item } from './pagination';
  * The fields of a license that most workflows use (the full object has about 18). Simplify keeps
  * these, in this order, and only those the reply has.
  */
-export const SIMPLE_LICENSE_FIELDS = [
-	'license_key',
-	'status',
-	'expires_at',
-	'subscription_id',
-	'tags',
-	'hwid',
-	'hwid_lock',
-	'username',
-	'created_at',
-] as const;
+export const SIMPLE_LICENSE_FIELDS = ['license_key', 'status', 'expires_at', 'subscription_id', 'tags', 'hwid', 'hwid_lock', 'username', 'created_at'] as const;
 
 export function simplifyLicense(license: Item): Item {
 	const simple: Item = {};

@@ -13,10 +13,7 @@ async function listAppId(context: ILoadOptionsFunctions): Promise<string> {
 		appId = (await context.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE)).appId?.trim() ?? '';
 	}
 	if (!UUID_PATTERN.test(appId)) {
-		throw new NodeOperationError(
-			context.getNode(),
-			'Set App ID (a UUID) on the node or a default App ID in the credential to list subscription tiers',
-		);
+		throw new NodeOperationError(context.getNode(), 'Set App ID (a UUID) on the node or a default App ID in the credential to list subscription tiers');
 	}
 	return appId;
 }

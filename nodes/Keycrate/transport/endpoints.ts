@@ -38,21 +38,14 @@ type PathOf<Op extends keyof operations> = {
 	[P in keyof paths]: paths[P]['post'] extends operations[Op] ? P : never;
 }[keyof paths];
 
-export type RequestBody<Op extends OperationId> =
-	operations[Op]['requestBody']['content']['application/json'];
-
+export type RequestBody<Op extends OperationId> = operations[Op]['requestBody']['content']['application/json'];
 
 /**
  * Calls that change something relative to its current state (a new license, expiry + N seconds):
  * Keycrate has no idempotency key, so one that may have reached the server is never sent again.
  * Every other endpoint sets a value or reads, and may be re-sent.
  */
-export const WRITE_ONCE: ReadonlySet<OperationId> = new Set<OperationId>([
-	'licenseCreate',
-	'licenseCreateBulk',
-	'licenseExtend',
-	'licenseExtendBulk',
-]);
+export const WRITE_ONCE: ReadonlySet<OperationId> = new Set<OperationId>(['licenseCreate', 'licenseCreateBulk', 'licenseExtend', 'licenseExtendBulk']);
 
 /** The operation whose path this is (Custom API Call reuses the known endpoints' policies). */
 export function operationOfPath(path: string): OperationId | undefined {

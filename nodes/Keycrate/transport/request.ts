@@ -1,12 +1,4 @@
-import type {
-	IExecuteFunctions,
-	IHttpRequestOptions,
-	ILoadOptionsFunctions,
-	IN8nHttpFullResponse,
-	INode,
-	IPollFunctions,
-	JsonObject,
-} from 'n8n-workflow';
+import type { IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IN8nHttpFullResponse, INode, IPollFunctions, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { components } from '../../../openapi/keycrate';
@@ -30,8 +22,7 @@ export type KeycrateContext = IExecuteFunctions | ILoadOptionsFunctions | IPollF
 const HINTS: Record<ErrorCode, string> = {
 	MISSING_AUTH: 'No API key reached Keycrate. Check the Keycrate API credential.',
 	INVALID_API_KEY: 'Keycrate does not know this API key. Check the Keycrate API credential.',
-	ACCESS_DENIED:
-		'The API key may not touch this app, license or subscription, or an HWID reset is not allowed yet.',
+	ACCESS_DENIED: 'The API key may not touch this app, license or subscription, or an HWID reset is not allowed yet.',
 	APP_NOT_FOUND: 'Check the App ID (or the default App ID of the credential).',
 	LICENSE_NOT_FOUND: 'Check the license key.',
 	SUBSCRIPTION_NOT_FOUND: 'Check the subscription ID.',
@@ -58,13 +49,7 @@ export async function keycrateRequest<Op extends OperationId>(
 }
 
 /** keycrateRequest for any path (Custom API Call): the policy of the known endpoint, else write-once. */
-export async function keycratePost(
-	context: KeycrateContext,
-	path: string,
-	body: object,
-	writeOnce: boolean,
-	itemIndex?: number,
-): Promise<unknown> {
+export async function keycratePost(context: KeycrateContext, path: string, body: object, writeOnce: boolean, itemIndex?: number): Promise<unknown> {
 	const { baseUrl } = await context.getCredentials<KeycrateCredentials>(CREDENTIAL_TYPE);
 	const call: CallInfo = { path, baseUrl: trimBaseUrl(baseUrl), writeOnce, itemIndex, retries: 0 };
 	const options: IHttpRequestOptions = {
@@ -79,11 +64,7 @@ export async function keycratePost(
 	for (; ; call.retries++) {
 		let response: IN8nHttpFullResponse;
 		try {
-			response = (await context.helpers.httpRequestWithAuthentication.call(
-				context,
-				CREDENTIAL_TYPE,
-				options,
-			)) as IN8nHttpFullResponse;
+			response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, options)) as IN8nHttpFullResponse;
 		} catch (error) {
 			const code = findNetworkCode(error);
 			if (code === undefined) throw asNodeError(context.getNode(), error, itemIndex);
@@ -132,7 +113,9 @@ interface CallInfo {
 }
 
 export function trimBaseUrl(baseUrl: string): string {
-	return String(baseUrl ?? '').trim().replace(/\/+$/, '');
+	return String(baseUrl ?? '')
+		.trim()
+		.replace(/\/+$/, '');
 }
 
 const afterRetries = (call: CallInfo) => (call.retries > 0 ? ` after ${call.retries} retries` : '');
@@ -146,10 +129,8 @@ const CHECK_BEFORE_RERUN: Record<string, string> = {
 		'Before running this item again, look for the license in Keycrate (Get Many sorted by Created At, or filtered by a tag you set), or a second license may be created.',
 	'/license/create-bulk':
 		'Before running this item again, count the licenses in Keycrate (Get Many sorted by Created At, or filtered by a tag you set), or up to a whole batch may be created twice.',
-	'/license/extend':
-		"Before running this item again, read the license's expires_at (Get), or it may be extended twice.",
-	'/license/extend-bulk':
-		"Before running this item again, read the licenses' expires_at (Get or Get Many), or they may be extended twice.",
+	'/license/extend': "Before running this item again, read the license's expires_at (Get), or it may be extended twice.",
+	'/license/extend-bulk': "Before running this item again, read the licenses' expires_at (Get or Get Many), or they may be extended twice.",
 };
 
 function mayHaveApplied(call: CallInfo): string {
@@ -166,9 +147,7 @@ function keycrateApiError(
 	unconfirmed: boolean,
 ): NodeApiError {
 	const code = keycrateError?.error_code as ErrorCode | undefined;
-	const message = keycrateError
-		? `${keycrateError.error}${code ? ` [${code}]` : ''}`
-		: `Keycrate answered HTTP ${response.statusCode}`;
+	const message = keycrateError ? `${keycrateError.error}${code ? ` [${code}]` : ''}` : `Keycrate answered HTTP ${response.statusCode}`;
 	const description = [
 		unconfirmed ? mayHaveApplied(call) : code ? HINTS[code] : undefined,
 		keycrateError?.field ? `Field: ${keycrateError.field}.` : undefined,

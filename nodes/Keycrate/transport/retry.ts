@@ -25,9 +25,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
 const LOST_REPLY_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
 /** What one attempt ended with, as far as retrying is concerned. */
-export type AttemptOutcome =
-	| { kind: 'answered'; statusCode: number }
-	| { kind: 'network'; code: string | undefined };
+export type AttemptOutcome = { kind: 'answered'; statusCode: number } | { kind: 'network'; code: string | undefined };
 
 export type RetryDecision =
 	| 'retry'

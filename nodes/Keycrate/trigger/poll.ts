@@ -53,8 +53,10 @@ export async function pollNewLicenses(context: IPollFunctions, appId: string, st
 	const byNewest = { app_id: appId, sort_field: 'created_at', sort_order: 'desc' } as const;
 	if (context.getMode() === 'manual') {
 		// A sample for the editor: the newest license, without moving the mark.
-		return await collectPages({ returnAll: false, limit: 1, pageSize: 1 }, licenseKeyOf, async (page, perPage) =>
-			await keycrateRequest(context, 'licenseGetBulk', { ...byNewest, page, per_page: perPage }),
+		return await collectPages(
+			{ returnAll: false, limit: 1, pageSize: 1 },
+			licenseKeyOf,
+			async (page, perPage) => await keycrateRequest(context, 'licenseGetBulk', { ...byNewest, page, per_page: perPage }),
 		);
 	}
 
@@ -88,10 +90,7 @@ export async function pollNewLicenses(context: IPollFunctions, appId: string, st
 function remember(state: IDataObject, newestFirst: Item[], alsoSeen: string[], fallback?: string): void {
 	const createdAt = (newestFirst[0]?.created_at as string | undefined) ?? fallback;
 	state.createdAt = createdAt;
-	state.keysAtCreatedAt = [
-		...alsoSeen,
-		...newestFirst.filter((license) => license.created_at === createdAt).map((license) => String(license.license_key)),
-	];
+	state.keysAtCreatedAt = [...alsoSeen, ...newestFirst.filter((license) => license.created_at === createdAt).map((license) => String(license.license_key))];
 }
 
 /**
@@ -111,13 +110,7 @@ export function isExpiringSoon(license: Item, nowMs: number, horizonMs: number, 
  * data keeps key → expires_at of what was reported, so an extended license is reported again when
  * its new expiry comes near.
  */
-export async function pollExpiringLicenses(
-	context: IPollFunctions,
-	appId: string,
-	withinDays: number,
-	state: IDataObject,
-	nowMs: number,
-): Promise<Item[]> {
+export async function pollExpiringLicenses(context: IPollFunctions, appId: string, withinDays: number, state: IDataObject, nowMs: number): Promise<Item[]> {
 	const horizon = nowMs + withinDays * DAY_MS;
 	const reported = { ...((state.reported as Record<string, string> | undefined) ?? {}) };
 	const due: Item[] = [];

@@ -18,7 +18,12 @@ export const jobIdField: INodeProperties = {
 export function readJobId(this: IExecuteFunctions, itemIndex: number): string {
 	const id = String(this.getNodeParameter('jobId', itemIndex, '') ?? '').trim();
 	if (!JOB_ID_PATTERN.test(id)) {
-		throw invalidInput(this, itemIndex, `Job ID must look like bulk_…, got ${JSON.stringify(id.slice(0, 60))}`, 'Use the id that Bulk Job → Start or Get Many output.');
+		throw invalidInput(
+			this,
+			itemIndex,
+			`Job ID must look like bulk_…, got ${JSON.stringify(id.slice(0, 60))}`,
+			'Use the id that Bulk Job → Start or Get Many output.',
+		);
 	}
 	return id;
 }

@@ -141,7 +141,9 @@ export function explainAnswer(baseUrl: string, call: WorkerCall, statusCode: num
 			const field = envelope?.field;
 			const parameter = field ? parameterOf(field) : undefined;
 			return {
-				message: field ? `The worker refused ${field}: ${said ?? envelope?.error ?? 'invalid'}` : `The worker refused the request: ${said ?? envelope?.error ?? 'invalid input'}`,
+				message: field
+					? `The worker refused ${field}: ${said ?? envelope?.error ?? 'invalid'}`
+					: `The worker refused the request: ${said ?? envelope?.error ?? 'invalid input'}`,
 				description: `${where} ${parameter ? `Change the node's ${parameter} parameter.` : 'Change the parameter the message names.'}`,
 			};
 		}
@@ -153,8 +155,10 @@ export function explainAnswer(baseUrl: string, call: WorkerCall, statusCode: num
 		default:
 			return {
 				message: `The worker answered HTTP ${statusCode}${said ? `: ${said}` : ''}`,
-				description: `${where} ${statusCode >= 500 ? "The worker failed (its log says why; e.g. Redis unreachable): try again later." : 'See the message.'}${
-					call.startsWork && statusCode >= 500 ? ' The job may have been queued all the same: look for it with Bulk Job → Get Many before running this item again.' : ''
+				description: `${where} ${statusCode >= 500 ? 'The worker failed (its log says why; e.g. Redis unreachable): try again later.' : 'See the message.'}${
+					call.startsWork && statusCode >= 500
+						? ' The job may have been queued all the same: look for it with Bulk Job → Get Many before running this item again.'
+						: ''
 				}`,
 			};
 	}
@@ -168,11 +172,12 @@ function apiError(node: INode, call: WorkerCall, response: IN8nHttpFullResponse,
 	const envelope = errorEnvelope(response.body);
 	const said = isJsonReply(response.body) ? (response.body as { message?: unknown }).message : undefined;
 	// Only the worker's own error body goes into the error: never the request, nor the token.
-	const error = new NodeApiError(
-		node,
-		{ ...(envelope ?? {}), ...(typeof said === 'string' ? { message: said } : {}) } as JsonObject,
-		{ message: explained.message, description: explained.description, httpCode: String(response.statusCode), itemIndex },
-	);
+	const error = new NodeApiError(node, { ...(envelope ?? {}), ...(typeof said === 'string' ? { message: said } : {}) } as JsonObject, {
+		message: explained.message,
+		description: explained.description,
+		httpCode: String(response.statusCode),
+		itemIndex,
+	});
 	// n8n replaces some messages by its generic text for the status; keep ours, which says what to do.
 	error.message = explained.message;
 	if (envelope?.error) error.context.errorCode = envelope.error;
@@ -184,9 +189,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 
 function unreachableError(node: INode, baseUrl: string, call: WorkerCall, code: string, itemIndex: number): NodeApiError {
 	const lost = call.startsWork === true && !NOT_SENT_CODES.has(code);
-	const message = lost
-		? `The worker's answer to ${call.method} ${call.path} was lost (${code})`
-		: `The worker could not be reached at ${baseUrl} (${code})`;
+	const message = lost ? `The worker's answer to ${call.method} ${call.path} was lost (${code})` : `The worker could not be reached at ${baseUrl} (${code})`;
 	const error = new NodeApiError(node, {} as JsonObject, {
 		message,
 		description: lost

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 export const PACKAGE_NAME = 'n8n-nodes-keycrate';
 
 interface PackageManifest {
-  name: string;
-  version: string;
-  dependencies?: Record<string, string>;
-  [field: string]: unknown;
+	name: string;
+	version: string;
+	dependencies?: Record<string, string>;
+	[field: string]: unknown;
 }
 
 /** What n8n's installer drops from the unpacked package.json before its `npm install`. */
@@ -29,22 +29,22 @@ export const installedPackageDir = (userFolder: string): string => join(nodesFol
 
 /** Unpacks `tarball` (from `npm pack`) into the user folder's community-package folder; returns the package dir. */
 export function installCommunityPackage(tarball: string, userFolder: string): string {
-  const packageDir = installedPackageDir(userFolder);
-  mkdirSync(packageDir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+	const packageDir = installedPackageDir(userFolder);
+	mkdirSync(packageDir, { recursive: true });
+	execFileSync('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
 
-  const manifestFile = join(packageDir, 'package.json');
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as PackageManifest;
-  for (const field of STRIPPED_FIELDS) delete manifest[field];
-  if (manifest.name !== PACKAGE_NAME) throw new Error(`${tarball} holds ${manifest.name}, expected ${PACKAGE_NAME}`);
-  // n8n would now run `npm install` in the package dir; a verified community package has nothing to install.
-  if (Object.keys(manifest.dependencies ?? {}).length > 0) {
-    throw new Error(`${PACKAGE_NAME} declares runtime dependencies (${Object.keys(manifest.dependencies ?? {}).join(', ')}); community nodes must have none`);
-  }
-  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
-  writeFileSync(
-    join(nodesFolder(userFolder), 'package.json'),
-    JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: manifest.version } }, null, 2),
-  );
-  return packageDir;
+	const manifestFile = join(packageDir, 'package.json');
+	const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as PackageManifest;
+	for (const field of STRIPPED_FIELDS) delete manifest[field];
+	if (manifest.name !== PACKAGE_NAME) throw new Error(`${tarball} holds ${manifest.name}, expected ${PACKAGE_NAME}`);
+	// n8n would now run `npm install` in the package dir; a verified community package has nothing to install.
+	if (Object.keys(manifest.dependencies ?? {}).length > 0) {
+		throw new Error(`${PACKAGE_NAME} declares runtime dependencies (${Object.keys(manifest.dependencies ?? {}).join(', ')}); community nodes must have none`);
+	}
+	writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+	writeFileSync(
+		join(nodesFolder(userFolder), 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: manifest.version } }, null, 2),
+	);
+	return packageDir;
 }

@@ -11,28 +11,28 @@ import { PACKAGE_NAME } from './community-package';
 import type { WorkflowNodeJson } from './workflows';
 
 export interface PackedOperation {
-  resource: string;
-  operation: string;
-  /** The operation's option name and action text, as the editor lists them. */
-  name: string;
-  action?: string;
+	resource: string;
+	operation: string;
+	/** The operation's option name and action text, as the editor lists them. */
+	name: string;
+	action?: string;
 }
 
 export interface PackedPackage {
-  nodes: Array<{
-    name: string;
-    displayName: string;
-    description: string;
-    group: string[];
-    version: number | number[];
-    usableAsTool: boolean;
-    operations: PackedOperation[];
-    /** "resource.operation" → parameter name → option names when it is a collection, else null. */
-    parameters: Record<string, Record<string, string[] | null>>;
-    /** Every parameter name the node declares (for nodes without resources, such as the trigger). */
-    propertyNames: string[];
-  }>;
-  credentials: Array<{ name: string; properties: string[] }>;
+	nodes: Array<{
+		name: string;
+		displayName: string;
+		description: string;
+		group: string[];
+		version: number | number[];
+		usableAsTool: boolean;
+		operations: PackedOperation[];
+		/** "resource.operation" → parameter name → option names when it is a collection, else null. */
+		parameters: Record<string, Record<string, string[] | null>>;
+		/** Every parameter name the node declares (for nodes without resources, such as the trigger). */
+		propertyNames: string[];
+	}>;
+	credentials: Array<{ name: string; properties: string[] }>;
 }
 
 // Runs in the child: loads each file listed under package.json "n8n" and reports its description.
@@ -74,16 +74,16 @@ process.stdout.write(JSON.stringify({ nodes, credentials }));
 
 /** Describes the package installed in `packageDir` (a user folder's community-package folder). */
 export async function describePackedPackage(e2e: E2eEnvironment, packageDir: string): Promise<PackedPackage> {
-  // n8n-workflow is resolved from n8n's node_modules, as n8n itself arranges through NODE_PATH.
-  const runtimeNodeModules = dirname(dirname(dirname(e2e.n8nBin)));
-  const { stdout } = await promisify(execFile)(e2e.node, ['-e', DESCRIBE_SCRIPT, packageDir], {
-    env: { PATH: process.env.PATH, NODE_PATH: runtimeNodeModules },
-  });
-  return JSON.parse(stdout) as PackedPackage;
+	// n8n-workflow is resolved from n8n's node_modules, as n8n itself arranges through NODE_PATH.
+	const runtimeNodeModules = dirname(dirname(dirname(e2e.n8nBin)));
+	const { stdout } = await promisify(execFile)(e2e.node, ['-e', DESCRIBE_SCRIPT, packageDir], {
+		env: { PATH: process.env.PATH, NODE_PATH: runtimeNodeModules },
+	});
+	return JSON.parse(stdout) as PackedPackage;
 }
 
 export function packedManifest(packageDir: string): { dependencies?: Record<string, string>; files?: string[] } {
-  return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+	return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
 }
 
 /**
@@ -92,27 +92,27 @@ export function packedManifest(packageDir: string): { dependencies?: Record<stri
  * renamed parameter would otherwise go unnoticed.
  */
 export function undeclaredParameters(nodes: Array<Pick<WorkflowNodeJson, 'name' | 'type' | 'parameters'>>, packed: PackedPackage): string[] {
-  const undeclared: string[] = [];
-  for (const node of nodes) {
-    const described = packed.nodes.find((candidate) => `${PACKAGE_NAME}.${candidate.name}` === node.type);
-    if (!described) continue;
-    if (described.operations.length === 0) {
-      for (const name of Object.keys(node.parameters)) if (!described.propertyNames.includes(name)) undeclared.push(`${node.name}: ${name}`);
-      continue;
-    }
-    const { resource, operation, ...parameters } = node.parameters;
-    const known = described.parameters[`${String(resource)}.${String(operation)}`];
-    if (!known) {
-      undeclared.push(`${node.name}: operation ${String(resource)}.${String(operation)}`);
-      continue;
-    }
-    for (const [name, value] of Object.entries(parameters)) {
-      if (!(name in known)) undeclared.push(`${node.name}: ${name}`);
-      const options = known[name];
-      if (options && value && typeof value === 'object') {
-        for (const option of Object.keys(value)) if (!options.includes(option)) undeclared.push(`${node.name}: ${name}.${option}`);
-      }
-    }
-  }
-  return undeclared;
+	const undeclared: string[] = [];
+	for (const node of nodes) {
+		const described = packed.nodes.find((candidate) => `${PACKAGE_NAME}.${candidate.name}` === node.type);
+		if (!described) continue;
+		if (described.operations.length === 0) {
+			for (const name of Object.keys(node.parameters)) if (!described.propertyNames.includes(name)) undeclared.push(`${node.name}: ${name}`);
+			continue;
+		}
+		const { resource, operation, ...parameters } = node.parameters;
+		const known = described.parameters[`${String(resource)}.${String(operation)}`];
+		if (!known) {
+			undeclared.push(`${node.name}: operation ${String(resource)}.${String(operation)}`);
+			continue;
+		}
+		for (const [name, value] of Object.entries(parameters)) {
+			if (!(name in known)) undeclared.push(`${node.name}: ${name}`);
+			const options = known[name];
+			if (options && value && typeof value === 'object') {
+				for (const option of Object.keys(value)) if (!options.includes(option)) undeclared.push(`${node.name}: ${name}.${option}`);
+			}
+		}
+	}
+	return undeclared;
 }

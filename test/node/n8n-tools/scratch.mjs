@@ -18,7 +18,8 @@ export const root = join(here, '../../..');
 export function runN8nNode(args, { prepare = () => {}, collect = () => {}, nodeModules = join(root, 'node_modules') } = {}) {
 	const scratch = mkdtempSync(join(tmpdir(), `keycrate-n8n-node-${args[0]}-`));
 	try {
-		for (const entry of ['package.json', 'tsconfig.json', 'nodes', 'credentials', 'openapi']) cpSync(join(root, entry), join(scratch, entry), { recursive: true });
+		for (const entry of ['package.json', 'tsconfig.json', 'nodes', 'credentials', 'openapi'])
+			cpSync(join(root, entry), join(scratch, entry), { recursive: true });
 		symlinkSync(nodeModules, join(scratch, 'node_modules'), 'dir');
 		prepare(scratch);
 		// Without npm's npm_* variables (set under npm run / npx: n8n-node reads the package manager from them)

@@ -23,7 +23,12 @@ const ENDED: readonly BulkState[] = ['completed', 'failed', 'canceled'];
 type Values = Record<string, string | boolean | undefined>;
 
 function list(value: string | undefined): string[] | undefined {
-	return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+	return value === undefined
+		? undefined
+		: value
+				.split(',')
+				.map((item) => item.trim())
+				.filter((item) => item !== '');
 }
 
 function wholeFlag(value: string | undefined, flag: string): number | undefined {
@@ -53,7 +58,10 @@ export function bulkBody(kind: string, values: Values): Record<string, unknown> 
 	if (text('keys-file') !== undefined) {
 		if (keys !== undefined) throw new BulkUsageError('--keys and --keys-file: give one of them');
 		try {
-			keys = readFileSync(text('keys-file') as string, 'utf8').split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+			keys = readFileSync(text('keys-file') as string, 'utf8')
+				.split(/\r?\n/)
+				.map((line) => line.trim())
+				.filter((line) => line !== '');
 		} catch (error) {
 			throw new BulkUsageError(`--keys-file: cannot read ${text('keys-file')} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
 		}
@@ -108,7 +116,9 @@ function describe(view: BulkJobView): string {
 	const { progress } = view;
 	const lines = [`${view.id}  ${view.kind}  ${view.state}  ${progress.done}/${progress.total} done, ${progress.failed} failed`];
 	if (view.result) {
-		lines.push(`result: ${view.result.succeeded} succeeded, ${view.result.failed} failed${view.result.canceled ? ', canceled' : ''}, ${view.result.calls} Keycrate calls`);
+		lines.push(
+			`result: ${view.result.succeeded} succeeded, ${view.result.failed} failed${view.result.canceled ? ', canceled' : ''}, ${view.result.calls} Keycrate calls`,
+		);
 		if (view.result.export_path) lines.push(`export: ${view.result.export_path}`);
 		for (const failure of view.result.failures.slice(0, 20)) lines.push(`  ${failure.license_key ?? '-'}: ${failure.reason}`);
 		if (view.result.failures.length > 20) lines.push(`  … ${view.result.failures.length - 20} more (--json for all kept)`);
@@ -120,7 +130,12 @@ function describe(view: BulkJobView): string {
 /** Polls the job until it ends: a bar on a terminal, a line per change in a pipe. */
 async function follow(queue: Queue<BulkJobData, BulkResult>, id: string, out: NodeJS.WriteStream): Promise<BulkJobView> {
 	const tty = out.isTTY === true;
-	const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {percentage}% | {value}/{total} | {failed} failed | {rate}/s | ETA {eta}s', stream: out, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+	const bar = tty
+		? new cliProgress.SingleBar(
+				{ format: '{bar} {percentage}% | {value}/{total} | {failed} failed | {rate}/s | ETA {eta}s', stream: out, hideCursor: true },
+				cliProgress.Presets.shades_classic,
+			)
+		: undefined;
 	let last = '';
 	for (let first = true; ; first = false) {
 		const view = await getBulkJob(queue, id);
@@ -147,7 +162,10 @@ async function follow(queue: Queue<BulkJobData, BulkResult>, id: string, out: No
 export type Connect = (work: (config: Config, redis: RedisConnection, out: NodeJS.WriteStream) => Promise<void>) => Promise<void>;
 
 /** Runs `work` with the bulk queue on the caller's connection. */
-function withBulkQueue(connect: Connect, work: (queue: Queue<BulkJobData, BulkResult>, config: Config, redis: RedisConnection, out: NodeJS.WriteStream) => Promise<void>): Promise<void> {
+function withBulkQueue(
+	connect: Connect,
+	work: (queue: Queue<BulkJobData, BulkResult>, config: Config, redis: RedisConnection, out: NodeJS.WriteStream) => Promise<void>,
+): Promise<void> {
 	return connect(async (config, redis, out) => {
 		const queue = bulkQueue(config, redis) as Queue<BulkJobData, BulkResult>;
 		queue.on('error', () => undefined);
@@ -187,14 +205,22 @@ export function bulkCommands(connect: Connect): Command[] {
 					parsed = parseBulkRequest(bulkBody(kind, values));
 				} catch (error) {
 					// The API's field names, said as the flags the user typed.
-					if (error instanceof BulkRequestError) throw new BulkUsageError(`--${error.field.replace('subscription_id', 'tier').replace('license_keys', 'keys').replace(/^filter\./, '').replace(/_/g, '-')}: ${error.message.slice(error.field.length + 2)}`);
+					if (error instanceof BulkRequestError)
+						throw new BulkUsageError(
+							`--${error.field
+								.replace('subscription_id', 'tier')
+								.replace('license_keys', 'keys')
+								.replace(/^filter\./, '')
+								.replace(/_/g, '-')}: ${error.message.slice(error.field.length + 2)}`,
+						);
 					throw error;
 				}
 				const request = parsed;
 				await withBulkQueue(connect, async (queue, config, _redis, out) => {
 					if (request.dryRun) {
 						const client = request.spec.kind === 'create' ? undefined : createKeycrateClient(config);
-						if (client !== undefined && !config.keycrateApiKey.startsWith('kc_')) throw new BulkUsageError('--dry-run: counting a selection reads Keycrate: set KEYCRATE_API_KEY');
+						if (client !== undefined && !config.keycrateApiKey.startsWith('kc_'))
+							throw new BulkUsageError('--dry-run: counting a selection reads Keycrate: set KEYCRATE_API_KEY');
 						const plan = await dryRun(config, client ?? { listLicensesPage: async () => ({ items: [], more: false }) }, request.spec);
 						client?.close();
 						out.write(`dry run: ${plan.kind} of ${plan.selected} license(s), about ${plan.calls} Keycrate call(s); nothing was queued\n`);
@@ -211,7 +237,8 @@ export function bulkCommands(connect: Connect): Command[] {
 			options: { state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
 			run: async ({ values }) => {
 				const state = values.state;
-				if (state !== undefined && !['waiting', 'active', 'delayed', 'completed', 'failed', 'canceled'].includes(state)) throw new BulkUsageError('--state: must be waiting, active, delayed, completed, failed or canceled');
+				if (state !== undefined && !['waiting', 'active', 'delayed', 'completed', 'failed', 'canceled'].includes(state))
+					throw new BulkUsageError('--state: must be waiting, active, delayed, completed, failed or canceled');
 				const limit = wholeFlag(values.limit, 'limit') ?? 20;
 				if (limit < 1 || limit > 100) throw new BulkUsageError('--limit: must be from 1 to 100');
 				await withBulkQueue(connect, async (queue, _config, _redis, out) => {

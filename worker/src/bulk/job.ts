@@ -13,7 +13,20 @@ import type { BulkItemResult, KeycrateLicense, LicenseCreateBulkRequest, License
 import { readLicense } from '../keycrate/record.js';
 import type { Logger } from '../log.js';
 import type { SettableStatus } from '../model.js';
-import { chunkCount, chunkSize, chunkTag, entryOf, exportHeader, exportLine, extendGroups, jobTag, jobTotal, listFilter, selects, type SnapshotEntry } from './plan.js';
+import {
+	chunkCount,
+	chunkSize,
+	chunkTag,
+	entryOf,
+	exportHeader,
+	exportLine,
+	extendGroups,
+	jobTag,
+	jobTotal,
+	listFilter,
+	selects,
+	type SnapshotEntry,
+} from './plan.js';
 import type { BulkSpec } from './request.js';
 import { BulkStore, type Failure } from './store.js';
 import { bulkChunks, bulkKeys } from '../observe/metrics.js';
@@ -113,7 +126,7 @@ async function takeSnapshot(ctx: BulkContext, store: BulkStore, spec: Exclude<Bu
 	}
 	const filter = listFilter(spec.appId, selection);
 	// A few pages in flight, kept in order: one page's fault or Retry-After wait does not hold up the others.
-	for (let more = true; more; ) {
+	for (let more = true; more;) {
 		const window = Array.from({ length: SNAPSHOT_PAGES_IN_FLIGHT }, (_, index) => page + 1 + index);
 		const reads = await Promise.allSettled(window.map((number) => readPatiently(() => ctx.api.listLicensesPage(filter, number))));
 		await store.addCalls(reads.length);
@@ -167,7 +180,11 @@ async function readPatiently<T>(read: () => Promise<T>, tries = 4): Promise<T> {
 	}
 }
 
-function failuresOf(results: BulkItemResult[], sent: string[], treatAsDone: (result: BulkItemResult) => boolean = () => false): { succeeded: number; failures: Failure[] } {
+function failuresOf(
+	results: BulkItemResult[],
+	sent: string[],
+	treatAsDone: (result: BulkItemResult) => boolean = () => false,
+): { succeeded: number; failures: Failure[] } {
 	const byKey = new Map(results.map((result) => [result.license_key, result]));
 	const failures: Failure[] = [];
 	let succeeded = 0;
@@ -193,12 +210,18 @@ async function countTagged(ctx: BulkContext, appId: string, tag: string): Promis
 	for (let page = 1; ; page++) {
 		const { items, more } = await readPatiently(() => ctx.api.listLicensesPage({ app_id: appId, tag }, page));
 		calls += 1;
-		count += items.filter((item) => Array.isArray((item as { tags?: unknown }).tags) && ((item as { tags: unknown[] }).tags).includes(tag)).length;
+		count += items.filter((item) => Array.isArray((item as { tags?: unknown }).tags) && (item as { tags: unknown[] }).tags.includes(tag)).length;
 		if (!more) return { count, calls };
 	}
 }
 
-async function createChunk(ctx: BulkContext, jobId: string, spec: Extract<BulkSpec, { kind: 'create' }>, index: number, settling: boolean): Promise<ChunkOutcome> {
+async function createChunk(
+	ctx: BulkContext,
+	jobId: string,
+	spec: Extract<BulkSpec, { kind: 'create' }>,
+	index: number,
+	settling: boolean,
+): Promise<ChunkOutcome> {
 	const size = chunkSize(spec.count, ctx.config.bulkBatchSize, index);
 	const tag = chunkTag(jobId, index);
 	let missing = size;
@@ -231,7 +254,8 @@ async function extendChunk(ctx: BulkContext, spec: Extract<BulkSpec, { kind: 'ex
 	const targets = new Map<string, number>();
 	for (const entry of entries) {
 		if (typeof entry.expires_at === 'number') targets.set(entry.license_key, entry.expires_at + spec.seconds);
-		else if (entry.expires_at === null) succeeded += 1; // lifetime: nothing to add
+		else if (entry.expires_at === null)
+			succeeded += 1; // lifetime: nothing to add
 		else failures.push({ license_key: entry.license_key, reason: 'its expiry was unknown when the job started: not extended' });
 	}
 	if (targets.size === 0) return { succeeded, failures, calls: 0 };
@@ -258,7 +282,12 @@ async function extendChunk(ctx: BulkContext, spec: Extract<BulkSpec, { kind: 'ex
 	return { succeeded, failures, calls };
 }
 
-async function setChunk(ctx: BulkContext, spec: Exclude<BulkSpec, { kind: 'create' | 'extend' | 'export' }>, keys: string[], settling: boolean): Promise<ChunkOutcome> {
+async function setChunk(
+	ctx: BulkContext,
+	spec: Exclude<BulkSpec, { kind: 'create' | 'extend' | 'export' }>,
+	keys: string[],
+	settling: boolean,
+): Promise<ChunkOutcome> {
 	switch (spec.kind) {
 		case 'pause':
 		case 'activate':
@@ -362,7 +391,13 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 					if (spec.kind === 'create') outcome = await createChunk(ctx, jobId, spec, index, settling);
 					else if (spec.kind === 'extend') outcome = await extendChunk(ctx, spec, entries, settling);
 					else if (spec.kind === 'export') outcome = exportChunk(exportPath as string, spec.format, entries, offset);
-					else outcome = await setChunk(ctx, spec, entries.map((item) => item.license_key), settling);
+					else
+						outcome = await setChunk(
+							ctx,
+							spec,
+							entries.map((item) => item.license_key),
+							settling,
+						);
 				} catch (error) {
 					if (isKeycrateError(error) && error.code === 'RATE_LIMITED') {
 						// Refused, not applied: the chunk is not sent; run again after Retry-After, no attempt used.
@@ -395,7 +430,13 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 				if (Date.now() - reported >= PROGRESS_EVERY_MS || done === total) {
 					reported = Date.now();
 					const rate = done / Math.max(0.001, (reported - startedAt) / 1000);
-					const progress: BulkProgress = { done, total, failed, rate_per_second: Math.round(rate * 10) / 10, eta_seconds: Math.round((total - done) / Math.max(rate, 0.001)) };
+					const progress: BulkProgress = {
+						done,
+						total,
+						failed,
+						rate_per_second: Math.round(rate * 10) / 10,
+						eta_seconds: Math.round((total - done) / Math.max(rate, 0.001)),
+					};
 					await job.updateProgress(progress as unknown as object);
 				}
 			}
@@ -404,7 +445,10 @@ export function bulkJob(ctx: BulkContext): (job: Job<BulkJobData>, token?: strin
 			const result: BulkResult = { ...counts, canceled, failures: await store.failures(), ...(exportPath ? { export_path: exportPath } : {}) };
 			await store.finish(config.bulkResultTtlSeconds);
 			if (spec.notifyUrl !== undefined) await ctx.notify(spec.notifyUrl, jobId, result);
-			ctx.log.info({ jobId, kind: spec.kind, succeeded: result.succeeded, failed: result.failed, canceled, calls: result.calls }, canceled ? 'bulk job canceled' : 'bulk job done');
+			ctx.log.info(
+				{ jobId, kind: spec.kind, succeeded: result.succeeded, failed: result.failed, canceled, calls: result.calls },
+				canceled ? 'bulk job canceled' : 'bulk job done',
+			);
 			return result;
 		} catch (error) {
 			if (error instanceof DelayedError) throw error;

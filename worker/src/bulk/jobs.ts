@@ -71,7 +71,14 @@ export async function getBulkJob(queue: Queue<BulkJobData, BulkResult>, id: stri
 }
 
 export async function listBulkJobs(queue: Queue<BulkJobData, BulkResult>, state: BulkState | undefined, limit: number): Promise<BulkJobView[]> {
-	const types: JobState[] = state === undefined ? ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'] : state === 'canceled' ? ['completed'] : state === 'waiting' ? ['waiting', 'prioritized'] : [state];
+	const types: JobState[] =
+		state === undefined
+			? ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed']
+			: state === 'canceled'
+				? ['completed']
+				: state === 'waiting'
+					? ['waiting', 'prioritized']
+					: [state];
 	const jobs = (await queue.getJobs(types, 0, Math.max(limit * 2, 100))).filter((job): job is Job<BulkJobData, BulkResult> => job !== undefined);
 	const views = await Promise.all(jobs.map(viewOf));
 	return views
@@ -107,7 +114,9 @@ export async function dryRun(config: Pick<Config, 'bulkBatchSize'>, api: Pick<Bu
 	for (let page = 1; ; page++) {
 		const { items, more } = await api.listLicensesPage(listFilter(spec.appId, spec.selection), page);
 		pages += 1;
-		selected += items.map(entryOf).filter((entry) => entry !== undefined && (wanted === undefined ? selects(entry, spec.selection) : wanted.has(entry.license_key))).length;
+		selected += items
+			.map(entryOf)
+			.filter((entry) => entry !== undefined && (wanted === undefined ? selects(entry, spec.selection) : wanted.has(entry.license_key))).length;
 		if (!more) break;
 	}
 	const chunks = chunkCount(selected, batch);

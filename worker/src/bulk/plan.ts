@@ -50,7 +50,11 @@ export function entryOf(raw: unknown): SnapshotEntry | undefined {
 export function selects(entry: SnapshotEntry, selection: Selection): boolean {
 	if (!('filter' in selection)) return true;
 	const { subscriptionId, status, tag } = selection.filter;
-	return (subscriptionId === undefined || entry.subscription_id === subscriptionId) && (status === undefined || entry.status === status) && (tag === undefined || (entry.tags ?? []).includes(tag));
+	return (
+		(subscriptionId === undefined || entry.subscription_id === subscriptionId) &&
+		(status === undefined || entry.status === status) &&
+		(tag === undefined || (entry.tags ?? []).includes(tag))
+	);
 }
 
 /** get-bulk's filter for a selection over an app (a key list reads the whole app and keeps its keys). */
@@ -116,7 +120,17 @@ export function jobTotal(spec: BulkSpec, snapshotSize: number): number {
 }
 
 /** The export's header line (CSV) and one line per license. */
-export const EXPORT_COLUMNS: (keyof SnapshotEntry)[] = ['license_key', 'status', 'expires_at', 'subscription_id', 'hwid_lock', 'email', 'customer', 'created_at', 'tags'];
+export const EXPORT_COLUMNS: (keyof SnapshotEntry)[] = [
+	'license_key',
+	'status',
+	'expires_at',
+	'subscription_id',
+	'hwid_lock',
+	'email',
+	'customer',
+	'created_at',
+	'tags',
+];
 
 function csvCell(value: unknown): string {
 	if (value === undefined || value === null) return '';

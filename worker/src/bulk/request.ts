@@ -77,7 +77,13 @@ const FIELDS = [
 ];
 
 /** Seconds per unit for an extend (months and years as Keycrate's fixed 30 and 365 days: see the README). */
-export const UNIT_SECONDS: Record<Exclude<DurationUnit, 'lifetime'>, number> = { minutes: 60, hours: 3600, days: 86400, months: 30 * 86400, years: 365 * 86400 };
+export const UNIT_SECONDS: Record<Exclude<DurationUnit, 'lifetime'>, number> = {
+	minutes: 60,
+	hours: 3600,
+	days: 86400,
+	months: 30 * 86400,
+	years: 365 * 86400,
+};
 
 function uuid(value: unknown, field: string): string {
 	if (typeof value !== 'string' || !UUID.test(value)) throw new BulkRequestError(field, 'must be a Keycrate id (uuid)');
@@ -85,7 +91,8 @@ function uuid(value: unknown, field: string): string {
 }
 
 function whole(value: unknown, field: string, min: number, max: number): number {
-	if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new BulkRequestError(field, `must be a whole number from ${min} to ${max}`);
+	if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+		throw new BulkRequestError(field, `must be a whole number from ${min} to ${max}`);
 	return value;
 }
 
@@ -117,14 +124,18 @@ function selectionOf(body: Record<string, unknown>): Selection {
 		return { keys: [...new Set((keys as string[]).map((key) => key.trim()))] };
 	}
 	if (filter === undefined) return { filter: {} };
-	if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw new BulkRequestError('filter', 'must be an object of subscription_id, status and/or tag');
+	if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
+		throw new BulkRequestError('filter', 'must be an object of subscription_id, status and/or tag');
 	const given = filter as Record<string, unknown>;
-	for (const key of Object.keys(given)) if (!['subscription_id', 'status', 'tag'].includes(key)) throw new BulkRequestError(`filter.${key}`, 'is not a filter (use subscription_id, status or tag)');
+	for (const key of Object.keys(given))
+		if (!['subscription_id', 'status', 'tag'].includes(key))
+			throw new BulkRequestError(`filter.${key}`, 'is not a filter (use subscription_id, status or tag)');
 	const result: BulkFilter = {};
 	if (given.subscription_id !== undefined) result.subscriptionId = uuid(given.subscription_id, 'filter.subscription_id');
 	if (given.status !== undefined) result.status = oneOf(given.status, 'filter.status', LICENSE_STATUSES);
 	if (given.tag !== undefined) {
-		if (typeof given.tag !== 'string' || given.tag === '' || given.tag.length > 64) throw new BulkRequestError('filter.tag', 'must be a tag of 1 to 64 characters');
+		if (typeof given.tag !== 'string' || given.tag === '' || given.tag.length > 64)
+			throw new BulkRequestError('filter.tag', 'must be a tag of 1 to 64 characters');
 		result.tag = given.tag;
 	}
 	return { filter: result };
@@ -144,9 +155,14 @@ function notifyUrlOf(value: unknown): string | undefined {
 
 /** Validates a request body (JSON); `dryRun` says whether it only asks what the job would do. */
 export function parseBulkRequest(input: unknown): { spec: BulkSpec; dryRun: boolean } {
-	if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new BulkRequestError('body', 'must be a JSON object such as {"kind": "extend", "app_id": "…", "filter": {…}, "duration_unit": "days", "duration_value": 30}');
+	if (typeof input !== 'object' || input === null || Array.isArray(input))
+		throw new BulkRequestError(
+			'body',
+			'must be a JSON object such as {"kind": "extend", "app_id": "…", "filter": {…}, "duration_unit": "days", "duration_value": 30}',
+		);
 	const body = input as Record<string, unknown>;
-	for (const key of Object.keys(body)) if (!FIELDS.includes(key)) throw new BulkRequestError(key, `is not a field of a bulk job (allowed: ${FIELDS.join(', ')})`);
+	for (const key of Object.keys(body))
+		if (!FIELDS.includes(key)) throw new BulkRequestError(key, `is not a field of a bulk job (allowed: ${FIELDS.join(', ')})`);
 	const kind = oneOf(body.kind, 'kind', BULK_KINDS);
 	const common: Common = { appId: uuid(body.app_id, 'app_id') };
 	const notifyUrl = notifyUrlOf(body.notify_url);
@@ -156,13 +172,18 @@ export function parseBulkRequest(input: unknown): { spec: BulkSpec; dryRun: bool
 	let spec: BulkSpec;
 	switch (kind) {
 		case 'create': {
-			if (body.license_keys !== undefined || body.filter !== undefined) throw new BulkRequestError('license_keys', 'a create job makes new licenses: give count, not a selection');
+			if (body.license_keys !== undefined || body.filter !== undefined)
+				throw new BulkRequestError('license_keys', 'a create job makes new licenses: give count, not a selection');
 			const durationUnit = unit();
 			const metadata = body.metadata;
-			if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || JSON.stringify(metadata).length > METADATA_MAX_CHARS)) {
+			if (
+				metadata !== undefined &&
+				(typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || JSON.stringify(metadata).length > METADATA_MAX_CHARS)
+			) {
 				throw new BulkRequestError('metadata', `must be a JSON object of at most ${METADATA_MAX_CHARS} characters`);
 			}
-			if (body.key_pattern !== undefined && (typeof body.key_pattern !== 'string' || !KEY_PATTERN.test(body.key_pattern))) throw new BulkRequestError('key_pattern', 'must be 1-64 of A-Z a-z 0-9 _ - and *');
+			if (body.key_pattern !== undefined && (typeof body.key_pattern !== 'string' || !KEY_PATTERN.test(body.key_pattern)))
+				throw new BulkRequestError('key_pattern', 'must be 1-64 of A-Z a-z 0-9 _ - and *');
 			spec = {
 				kind,
 				...common,
@@ -185,7 +206,12 @@ export function parseBulkRequest(input: unknown): { spec: BulkSpec; dryRun: bool
 		}
 		case 'retier':
 			if (body.subscription_id === undefined) throw new BulkRequestError('subscription_id', 'is required: the tier to move the licenses to (null: no tier)');
-			spec = { kind, ...common, selection: selectionOf(body), subscriptionId: body.subscription_id === null ? null : uuid(body.subscription_id, 'subscription_id') };
+			spec = {
+				kind,
+				...common,
+				selection: selectionOf(body),
+				subscriptionId: body.subscription_id === null ? null : uuid(body.subscription_id, 'subscription_id'),
+			};
 			break;
 		case 'lock':
 			spec = { kind, ...common, selection: selectionOf(body), hwidLock: boolean(body.hwid_lock, 'hwid_lock') };

@@ -110,7 +110,8 @@ export class BulkStore {
 			.hincrby(this.key('counts'), 'succeeded', succeeded)
 			.hincrby(this.key('counts'), 'failed', failures.length)
 			.hincrby(this.key('counts'), 'calls', calls);
-		if (failures.length > 0) multi.rpush(this.key('failures'), ...failures.map((failure) => JSON.stringify(failure))).ltrim(this.key('failures'), 0, MAX_FAILURES_KEPT - 1);
+		if (failures.length > 0)
+			multi.rpush(this.key('failures'), ...failures.map((failure) => JSON.stringify(failure))).ltrim(this.key('failures'), 0, MAX_FAILURES_KEPT - 1);
 		const replies = (await multi.exists(this.key('cancel')).exec()) ?? [];
 		return replies[replies.length - 1]?.[1] === 1;
 	}
@@ -120,7 +121,8 @@ export class BulkStore {
 		// Once, even when the job is cut off right after and takes this step again.
 		if ((await this.redis.set(this.key('unmatched-recorded'), '1', 'NX')) === null) return;
 		const multi = this.redis.multi().hincrby(this.key('counts'), 'failed', count);
-		if (failures.length > 0) multi.rpush(this.key('failures'), ...failures.map((failure) => JSON.stringify(failure))).ltrim(this.key('failures'), 0, MAX_FAILURES_KEPT - 1);
+		if (failures.length > 0)
+			multi.rpush(this.key('failures'), ...failures.map((failure) => JSON.stringify(failure))).ltrim(this.key('failures'), 0, MAX_FAILURES_KEPT - 1);
 		await multi.exec();
 	}
 

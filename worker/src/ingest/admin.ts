@@ -56,7 +56,14 @@ function integerParam(query: URLSearchParams, name: string, fallback: number, ma
 	return Number(raw);
 }
 
-export function createAdminApi(config: Config, connection: RedisConnection, syncs: Queue<SyncJobData>, send: Send, log: Logger, keycrate: BulkApi | undefined): AdminApi {
+export function createAdminApi(
+	config: Config,
+	connection: RedisConnection,
+	syncs: Queue<SyncJobData>,
+	send: Send,
+	log: Logger,
+	keycrate: BulkApi | undefined,
+): AdminApi {
 	const token = config.adminToken as string;
 	const bulks = bulkQueue(config, connection) as Queue<BulkJobData, BulkResult>;
 	const handoffs = handoffQueue(config, connection);
@@ -86,7 +93,8 @@ export function createAdminApi(config: Config, connection: RedisConnection, sync
 			if (method === 'POST') {
 				const { spec, dryRun: dry } = parseBulkRequest(await body(request));
 				if (dry) {
-					if (spec.kind !== 'create' && keycrate === undefined) throw new AdminInputError('dry_run', 'dry_run: counting a selection reads Keycrate, and this process has no KEYCRATE_API_KEY');
+					if (spec.kind !== 'create' && keycrate === undefined)
+						throw new AdminInputError('dry_run', 'dry_run: counting a selection reads Keycrate, and this process has no KEYCRATE_API_KEY');
 					send(response, 200, { data: await dryRun(config, keycrate as BulkApi, spec) });
 					return true;
 				}
@@ -133,7 +141,11 @@ export function createAdminApi(config: Config, connection: RedisConnection, sync
 			const root = decodeURIComponent(history[1]);
 			if (!isRootId(root)) throw new AdminInputError('root', 'root: must be a subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) id');
 			const entries = await readHistory(config, connection, root, integerParam(query, 'limit', config.historyMaxEntries || 1, 1000));
-			if (entries.length === 0) send(response, 404, { error: 'not_found', message: `no history for ${root} (kept ${config.historyMaxEntries} entries per root for HISTORY_TTL_SECONDS ${config.historyTtlSeconds} s)` });
+			if (entries.length === 0)
+				send(response, 404, {
+					error: 'not_found',
+					message: `no history for ${root} (kept ${config.historyMaxEntries} entries per root for HISTORY_TTL_SECONDS ${config.historyTtlSeconds} s)`,
+				});
 			else send(response, 200, { data: { root, entries } });
 			return true;
 		}
@@ -145,7 +157,8 @@ export function createAdminApi(config: Config, connection: RedisConnection, sync
 			if (eventRoute[2]) {
 				// No options yet: an empty body or {} only, so a field meant for something else is not ignored silently.
 				const given = await body(request, true);
-				if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) throw new AdminInputError('body', 'body: must be empty or {}');
+				if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given)))
+					throw new AdminInputError('body', 'body: must be empty or {}');
 				const extra = given === undefined ? undefined : Object.keys(given)[0];
 				if (extra !== undefined) throw new AdminInputError(extra, `${extra}: is not a field (replay takes no body)`);
 				const result = await replayEvent(config, connection, { syncs, handoffs }, eventId);
@@ -161,14 +174,24 @@ export function createAdminApi(config: Config, connection: RedisConnection, sync
 		if (path === '/admin/dead-letters') {
 			if (method !== 'GET') return (notAllowed('GET'), true);
 			const { letters } = await listDeadLetters({ syncs, handoffs }, integerParam(query, 'limit', 50, 1000));
-			send(response, 200, { data: letters.map((letter) => ({ kind: letter.kind === 'hand-off' ? 'handoff' : 'sync', id: letter.id, attempts: letter.attempts, ...(letter.failedAt ? { failed_at: letter.failedAt } : {}), reason: letter.reason })) });
+			send(response, 200, {
+				data: letters.map((letter) => ({
+					kind: letter.kind === 'hand-off' ? 'handoff' : 'sync',
+					id: letter.id,
+					attempts: letter.attempts,
+					...(letter.failedAt ? { failed_at: letter.failedAt } : {}),
+					reason: letter.reason,
+				})),
+			});
 			return true;
 		}
 		if (path === '/admin/dead-letters/retry') {
 			if (method !== 'POST') return (notAllowed('POST'), true);
 			const given = (await body(request)) as { ids?: unknown; all?: unknown; since?: unknown } | null;
-			if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new AdminInputError('body', 'body: must be {"ids": [...]}, {"all": true} or {"since": "2h"}');
-			for (const key of Object.keys(given)) if (key !== 'ids' && key !== 'all' && key !== 'since') throw new AdminInputError(key, `${key}: is not a field (give ids, all or since)`);
+			if (typeof given !== 'object' || given === null || Array.isArray(given))
+				throw new AdminInputError('body', 'body: must be {"ids": [...]}, {"all": true} or {"since": "2h"}');
+			for (const key of Object.keys(given))
+				if (key !== 'ids' && key !== 'all' && key !== 'since') throw new AdminInputError(key, `${key}: is not a field (give ids, all or since)`);
 			let since: number | undefined;
 			if (given.since !== undefined) {
 				if (typeof given.since !== 'string') throw new AdminInputError('since', 'since: must be a string: a time back from now (2h) or an ISO date');

@@ -17,7 +17,17 @@ import { verifyStripeWebhook, type VerifyFailureReason } from './verify.js';
 import { createAdminApi, type AdminApi } from './admin.js';
 import { recordEvent } from '../jobs/history.js';
 import { createKeycrateClient } from '../keycrate/client.js';
-import { enableDefaultMetrics, initIngestSeries, secondsSince, statusLabel, webhookAckSeconds, webhooksHandled, webhooksReceived, webhooksRejected, webhooksVerified } from '../observe/metrics.js';
+import {
+	enableDefaultMetrics,
+	initIngestSeries,
+	secondsSince,
+	statusLabel,
+	webhookAckSeconds,
+	webhooksHandled,
+	webhooksReceived,
+	webhooksRejected,
+	webhooksVerified,
+} from '../observe/metrics.js';
 import { handleProbes, listen, watchQueues, type Check, type ProbeRoutes } from '../observe/probes.js';
 import { createDashboard, isDashboardPath, type Dashboard } from '../observe/dashboard.js';
 
@@ -118,7 +128,10 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 			return 'skipped';
 		}
 		// Indexed beside the enqueue, not before it: the history never delays or fails the answer.
-		await Promise.all([recordEvent(config, connection, ingestLog, event, target.root), withTimeout(enqueueSync(config, queue, target.root, `${event.type} ${event.id}`), 'enqueue')]);
+		await Promise.all([
+			recordEvent(config, connection, ingestLog, event, target.root),
+			withTimeout(enqueueSync(config, queue, target.root, `${event.type} ${event.id}`), 'enqueue'),
+		]);
 		return 'queued';
 	}
 
@@ -224,7 +237,12 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 
 	const redisReady: Check = async () => {
 		if (await isReady()) return { name: 'redis', ok: true, state: 'up' };
-		return { name: 'redis', ok: false, state: 'down', reason: connection.status === 'ready' ? 'Redis did not answer in time' : `Redis connection is ${connection.status}` };
+		return {
+			name: 'redis',
+			ok: false,
+			state: 'down',
+			reason: connection.status === 'ready' ? 'Redis did not answer in time' : `Redis connection is ${connection.status}`,
+		};
 	};
 	const probes: ProbeRoutes = {
 		checks: [redisReady, ...(deps.checks ?? [])],
@@ -272,18 +290,21 @@ export async function startIngest(config: Config, log: Logger, deps: IngestDeps 
 	const server = createServer(
 		{ headersTimeout: config.headersTimeoutMs, requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
 		(request, response) => {
-		route(request, response).catch((error: unknown) => {
-			ingestLog.error({ err: (error as Error).message }, 'request failed');
-			if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
-			else response.destroy();
-		});
+			route(request, response).catch((error: unknown) => {
+				ingestLog.error({ err: (error as Error).message }, 'request failed');
+				if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
+				else response.destroy();
+			});
 		},
 	);
 
 	async function releaseRedis(): Promise<void> {
 		await queue.close().catch(() => undefined);
 		await stopWatchingQueues();
-		await dashboard?.then((loaded) => loaded.close(), () => undefined);
+		await dashboard?.then(
+			(loaded) => loaded.close(),
+			() => undefined,
+		);
 		await admin?.close();
 		keycrate?.close();
 		connection.off('error', onRedisError);

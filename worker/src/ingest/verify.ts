@@ -5,16 +5,9 @@
 import Stripe from 'stripe';
 
 export type VerifyFailureReason =
-	| 'missing_signature'
-	| 'malformed_signature'
-	| 'no_matching_signature'
-	| 'stale_timestamp'
-	| 'future_timestamp'
-	| 'unparsable_body';
+	'missing_signature' | 'malformed_signature' | 'no_matching_signature' | 'stale_timestamp' | 'future_timestamp' | 'unparsable_body';
 
-export type VerifyResult =
-	| { ok: true; event: Stripe.Event; secretIndex: number }
-	| { ok: false; reason: VerifyFailureReason; message: string };
+export type VerifyResult = { ok: true; event: Stripe.Event; secretIndex: number } | { ok: false; reason: VerifyFailureReason; message: string };
 
 export interface VerifyOptions {
 	secrets: readonly string[];
@@ -61,11 +54,7 @@ function isStripeEvent(value: unknown): value is Stripe.Event {
 	);
 }
 
-export function verifyStripeWebhook(
-	rawBody: Buffer,
-	signatureHeader: string | string[] | undefined,
-	options: VerifyOptions,
-): VerifyResult {
+export function verifyStripeWebhook(rawBody: Buffer, signatureHeader: string | string[] | undefined, options: VerifyOptions): VerifyResult {
 	if (signatureHeader === undefined || signatureHeader === '') return failure('missing_signature');
 	// A caller that keeps repeated headers apart passes a list: refused, not guessed between. (node:http joins a
 	// repeated Stripe-Signature with ", "; each v1 in it is then tried, and only one made with our secret passes.)
@@ -81,14 +70,7 @@ export function verifyStripeWebhook(
 	for (const [secretIndex, secret] of options.secrets.entries()) {
 		let event: unknown;
 		try {
-			event = Stripe.webhooks.constructEvent(
-				rawBody,
-				signatureHeader,
-				secret,
-				options.toleranceSeconds,
-				undefined,
-				options.now,
-			);
+			event = Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret, options.toleranceSeconds, undefined, options.now);
 		} catch (error) {
 			lastReason = reasonOf(error);
 			// Only a signature that did not match this secret is worth trying the next secret for.

@@ -67,7 +67,10 @@ export async function retryDeadLetters(
 	// A root can have several dead letters (events that came while it failed): every one of them is retried.
 	const done = new Set<string>();
 	const wanted = new Set(ids ?? []);
-	for (const [kind, queue] of [['sync', syncs], ['hand-off', handoffs]] as const) {
+	for (const [kind, queue] of [
+		['sync', syncs],
+		['hand-off', handoffs],
+	] as const) {
 		if (options.kind !== undefined && options.kind !== kind) continue;
 		for (const job of await queue.getFailed()) {
 			const letter = letterOf(kind, job);

@@ -45,7 +45,17 @@ export interface BulkNotification {
 	/** The job's id: also the Idempotency-Key. */
 	id: string;
 	created: number;
-	data: { job_id: string; kind: string; succeeded: number; failed: number; canceled: boolean; failures: { license_key?: string; reason: string }[]; export_path?: string; calls: number; error?: string };
+	data: {
+		job_id: string;
+		kind: string;
+		succeeded: number;
+		failed: number;
+		canceled: boolean;
+		failures: { license_key?: string; reason: string }[];
+		export_path?: string;
+		calls: number;
+		error?: string;
+	};
 }
 
 /** The hand-off id of a license: derived from its key, so every delivery and every rebuild agree. */
@@ -80,7 +90,8 @@ const MIN_SECRET_BYTES = 24;
  * derivation would keep the old value alive in two formats and still break every receiver checking the old header.
  */
 export function webhookSecretProblem(secret: string): string | undefined {
-	const howTo = "generate one with: node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\" and give the same value to the receiver (Keycrate Sync Trigger credential)";
+	const howTo =
+		"generate one with: node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\" and give the same value to the receiver (Keycrate Sync Trigger credential)";
 	if (!secret.startsWith('whsec_')) return `must be a Standard Webhooks secret "whsec_<base64>" (a plain secret is no longer accepted); ${howTo}`;
 	const encoded = secret.slice('whsec_'.length);
 	if (encoded.length === 0 || encoded.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
@@ -147,7 +158,10 @@ export class HandoffRejectedError extends UnrecoverableError {
 
 /** The hand-off did not arrive (5xx, 408, 429, network): the job retries it with the same Idempotency-Key. */
 export class HandoffDeliveryError extends Error {
-	constructor(detail: string, readonly status?: number) {
+	constructor(
+		detail: string,
+		readonly status?: number,
+	) {
 		super(`LICENSE_WEBHOOK_URL did not take the hand-off: ${detail}`);
 		this.name = 'HandoffDeliveryError';
 	}

@@ -13,7 +13,10 @@ function stateLine(state: StateSummary): string {
 			return state.reason;
 		case 'payment':
 		case 'subscription': {
-			const head = state.kind === 'payment' ? `payment ${state.paid ? 'paid' : 'not paid'}` : `subscription ${state.status}, ${state.paid_invoices} of ${state.invoices} invoice(s) paid`;
+			const head =
+				state.kind === 'payment'
+					? `payment ${state.paid ? 'paid' : 'not paid'}`
+					: `subscription ${state.status}, ${state.paid_invoices} of ${state.invoices} invoice(s) paid`;
 			const money = [
 				state.refunded.length > 0 ? `refunded: ${state.refunded.join(', ')}` : 'no refund',
 				state.disputes.length > 0 ? `disputes: ${state.disputes.join(', ')}` : 'no dispute',
@@ -40,11 +43,19 @@ function syncLines(entry: SyncEntry): string[] {
 				? `${entry.entitlement.status}: ${entry.entitlement.reason}${entry.seats ? ` (${entry.seats.total} seat(s): ${entry.seats.active} active, ${entry.seats.paused} paused${entry.seats.expires_at ? `, until ${entry.seats.expires_at}` : ''})` : ''}`
 				: undefined,
 		],
-		['planned', entry.planned ? entry.planned.map(plannedText).join(', ') : entry.state && entry.outcome === 'done' ? 'nothing: Keycrate already matches' : undefined],
+		[
+			'planned',
+			entry.planned ? entry.planned.map(plannedText).join(', ') : entry.state && entry.outcome === 'done' ? 'nothing: Keycrate already matches' : undefined,
+		],
 		['done', entry.done?.map((done) => `${done.action} ${done.seat} ${done.license_key}`).join(', ')],
 		['settled', entry.settled ? `${entry.settled} create(s) whose reply was lost, found by their tag` : undefined],
 		['calls', `Stripe ${entry.calls.stripe}, Keycrate ${entry.calls.keycrate}${entry.truncated ? ` (${entry.truncated} more action(s) not listed)` : ''}`],
-		['why', entry.reason ? `${entry.reason.replace(/\s+/g, ' ')}${entry.retry_in_ms !== undefined ? ` (retried in ${Math.round(entry.retry_in_ms / 1000)} s)` : ''}` : undefined],
+		[
+			'why',
+			entry.reason
+				? `${entry.reason.replace(/\s+/g, ' ')}${entry.retry_in_ms !== undefined ? ` (retried in ${Math.round(entry.retry_in_ms / 1000)} s)` : ''}`
+				: undefined,
+		],
 	];
 	return [head, ...rows.filter(([, text]) => text !== undefined && text !== '').map(([label, text]) => `${INDENT}${label.padEnd(9)}${text as string}`)];
 }

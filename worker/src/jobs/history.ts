@@ -190,7 +190,11 @@ function desiredParts(want: Desired | undefined): Pick<SyncEntry, 'entitlement' 
 	const { entitlement, seats } = want;
 	const expiries = seats.flatMap((seat) => (seat.expiresAt === undefined ? [] : [seat.expiresAt]));
 	return {
-		entitlement: { status: entitlement.status, reason: entitlement.reason, ...(entitlement.paidThrough !== undefined ? { paid_through: isoSeconds(entitlement.paidThrough) } : {}) },
+		entitlement: {
+			status: entitlement.status,
+			reason: entitlement.reason,
+			...(entitlement.paidThrough !== undefined ? { paid_through: isoSeconds(entitlement.paidThrough) } : {}),
+		},
 		seats: {
 			total: seats.length,
 			active: seats.filter((seat) => seat.status === 'active').length,
@@ -287,7 +291,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return #taken
 `;
 
-type HistoryRedis = RedisConnection & { historyAppend(history: string, pending: string, entry: string, takenBefore: string, max: string, ttl: string): Promise<number> };
+type HistoryRedis = RedisConnection & {
+	historyAppend(history: string, pending: string, entry: string, takenBefore: string, max: string, ttl: string): Promise<number>;
+};
 
 function withScript(redis: RedisConnection): HistoryRedis {
 	const scripted = redis as HistoryRedis;
@@ -328,7 +334,14 @@ export async function appendEntry(config: HistoryConfig, redis: RedisConnection,
  * At ingest: the event's index entry and its place among the root's pending events, in one MULTI. Never throws:
  * the webhook's answer depends on the queued sync only.
  */
-export async function recordEvent(config: HistoryConfig, redis: RedisConnection, log: Logger, event: { id: string; type: string }, root: RootId, receivedAt = Date.now()): Promise<void> {
+export async function recordEvent(
+	config: HistoryConfig,
+	redis: RedisConnection,
+	log: Logger,
+	event: { id: string; type: string },
+	root: RootId,
+	receivedAt = Date.now(),
+): Promise<void> {
 	if (config.historyMaxEntries === 0) return;
 	const ttl = config.historyTtlSeconds;
 	const pending = pendingKey(config, root);
@@ -379,7 +392,11 @@ async function isPending(config: HistoryConfig, redis: RedisConnection, event: I
 /** Puts an event back among its root's pending ones, so the sync a replay queues lists it. */
 export async function markPending(config: HistoryConfig, redis: RedisConnection, event: IndexedEvent, at = Date.now()): Promise<void> {
 	if (config.historyMaxEntries === 0) return;
-	await redis.multi().zadd(pendingKey(config, event.root), at, JSON.stringify({ id: event.id, type: event.type })).expire(pendingKey(config, event.root), config.historyTtlSeconds).exec();
+	await redis
+		.multi()
+		.zadd(pendingKey(config, event.root), at, JSON.stringify({ id: event.id, type: event.type }))
+		.expire(pendingKey(config, event.root), config.historyTtlSeconds)
+		.exec();
 }
 
 export interface EventStory {
@@ -397,7 +414,14 @@ export async function eventStory(config: HistoryConfig, redis: RedisConnection, 
 	const event = await lookupEvent(config, redis, eventId);
 	if (event === undefined) return undefined;
 	const [entries, pending] = await Promise.all([readHistory(config, redis, event.root), isPending(config, redis, event)]);
-	return { event_id: event.id, type: event.type, root: event.root, ...(event.received_at ? { received_at: event.received_at } : {}), pending, entries: entriesOfEvent(entries, eventId) };
+	return {
+		event_id: event.id,
+		type: event.type,
+		root: event.root,
+		...(event.received_at ? { received_at: event.received_at } : {}),
+		pending,
+		entries: entriesOfEvent(entries, eventId),
+	};
 }
 
 /** The entries of a root that took this event (normally one; a redelivery after its sync can add another). */

@@ -14,7 +14,18 @@ import { createStripeClient, StripeBudget } from '../stripe/client.js';
 import { reportFailures, watchRedis } from './failures.js';
 import { handoffJob, type HandoffJobData } from './handoff-worker.js';
 import { recordHandoffs } from './history.js';
-import { BULK_QUEUE, bulkQueue, HANDOFF_QUEUE, handoffJobOptions, handoffQueue, retryDelay, SYNC_QUEUE, syncQueue, workerConnection, type SyncJobData } from './queues.js';
+import {
+	BULK_QUEUE,
+	bulkQueue,
+	HANDOFF_QUEUE,
+	handoffJobOptions,
+	handoffQueue,
+	retryDelay,
+	SYNC_QUEUE,
+	syncQueue,
+	workerConnection,
+	type SyncJobData,
+} from './queues.js';
 import { syncJob, type SyncJob } from './sync-worker.js';
 import type { Check } from '../observe/probes.js';
 import { initProcessSeries } from '../observe/metrics.js';
@@ -86,10 +97,16 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 	reportFailures(syncWorker, connection, log, 'sync', (job) => ({ root: job.data.root }));
 
 	const handoffWorker = handoffs
-		? new Worker<HandoffJobData>(HANDOFF_QUEUE, handoffJob(config, log, deps.api, scrub), { ...workerSettings, concurrency: Math.min(config.workerConcurrency, 10) })
+		? new Worker<HandoffJobData>(HANDOFF_QUEUE, handoffJob(config, log, deps.api, scrub), {
+				...workerSettings,
+				concurrency: Math.min(config.workerConcurrency, 10),
+			})
 		: undefined;
 	if (handoffWorker) recordHandoffs(config, connection, log, handoffWorker);
-	if (handoffWorker) reportFailures(handoffWorker, connection, log, 'hand-off', (job) => (job.data.type === 'bulk_job.completed' ? { bulkJob: job.data.id } : { licenseKey: job.data.data.license_key }));
+	if (handoffWorker)
+		reportFailures(handoffWorker, connection, log, 'hand-off', (job) =>
+			job.data.type === 'bulk_job.completed' ? { bulkJob: job.data.id } : { licenseKey: job.data.data.license_key },
+		);
 
 	const bulks = bulkQueue(config, connection);
 	const bulkBody = bulkJob({
@@ -100,7 +117,13 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 		syncs,
 		notify: async (url, jobId, result) => {
 			if (handoffs === undefined) throw new UnrecoverableError('notify_url needs LICENSE_WEBHOOK_SECRET, which signs the notification');
-			const notification: HandoffJobData = { type: 'bulk_job.completed', id: jobId, created: Math.floor(Date.now() / 1000), data: { job_id: jobId, kind: (await bulks.getJob(jobId))?.data.spec.kind ?? 'unknown', ...result }, url };
+			const notification: HandoffJobData = {
+				type: 'bulk_job.completed',
+				id: jobId,
+				created: Math.floor(Date.now() / 1000),
+				data: { job_id: jobId, kind: (await bulks.getJob(jobId))?.data.spec.kind ?? 'unknown', ...result },
+				url,
+			};
 			await handoffs.add('bulk_job.completed', notification, { ...handoffJobOptions(config, jobId), jobId: `notify-${jobId}` });
 		},
 	});
@@ -119,7 +142,9 @@ export async function startProcessor(config: Config, log: Logger, deps: Processo
 		check: async () => {
 			if (!running) return { name: 'processor', ok: false, state: 'stopping', reason: 'the processor is stopping' };
 			const stopped = workers.filter((worker) => !worker.isRunning()).map((worker) => worker.name);
-			return stopped.length === 0 ? { name: 'processor', ok: true, state: 'running' } : { name: 'processor', ok: false, state: 'stopped', reason: `worker not running: ${stopped.join(', ')}` };
+			return stopped.length === 0
+				? { name: 'processor', ok: true, state: 'running' }
+				: { name: 'processor', ok: false, state: 'stopped', reason: `worker not running: ${stopped.join(', ')}` };
 		},
 		async close() {
 			running = false;

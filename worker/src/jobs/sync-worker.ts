@@ -57,7 +57,13 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 		const trace: SyncTrace = { done: [] };
 		const calls = { stripe: 0, keycrate: 0 };
 		const record = (result: AttemptResult) =>
-			appendEntry(config, ctx.connection, log, buildSyncEntry({ root, cause: job.data.cause, attempt: job.attemptsMade + 1, startedAt, endedAt: Date.now(), trace, calls, result }), startedAt);
+			appendEntry(
+				config,
+				ctx.connection,
+				log,
+				buildSyncEntry({ root, cause: job.data.cause, attempt: job.attemptsMade + 1, startedAt, endedAt: Date.now(), trace, calls, result }),
+				startedAt,
+			);
 		try {
 			const outcome = await syncRoot(
 				{
@@ -79,7 +85,8 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 				root,
 			);
 			if (outcome.kind === 'synced') {
-				if (outcome.done.length > 0) log.info({ root, cause: job.data.cause, status: outcome.entitlement.status, why: outcome.entitlement.reason, done: outcome.done }, 'root synced');
+				if (outcome.done.length > 0)
+					log.info({ root, cause: job.data.cause, status: outcome.entitlement.status, why: outcome.entitlement.reason, done: outcome.done }, 'root synced');
 				for (const warning of outcome.warnings) log.warn({ root }, warning);
 			} else if (outcome.kind === 'skipped') {
 				log.info({ root, cause: job.data.cause, reason: outcome.reason, detail: outcome.detail, paused: outcome.done.length }, 'root skipped: no license');
@@ -103,7 +110,12 @@ export function syncJob(ctx: SyncJobContext): (job: SyncJob, token?: string) => 
 			log.warn({ root, attempt: job.attemptsMade + 1, err: error }, 'sync failed');
 			const jobError = asJobError(error, ctx.scrub);
 			const final = jobError instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-			await record({ kind: 'failed', message: jobError.message, final, ...(final ? {} : { retryInMs: retryDelay(config.retryScheduleMs, job.attemptsMade + 1, jobError) }) });
+			await record({
+				kind: 'failed',
+				message: jobError.message,
+				final,
+				...(final ? {} : { retryInMs: retryDelay(config.retryScheduleMs, job.attemptsMade + 1, jobError) }),
+			});
 			throw jobError;
 		}
 	};

@@ -130,7 +130,9 @@ export async function syncRoot(deps: SyncDeps, root: RootId): Promise<SyncOutcom
 	const done = await execute(executeContext(deps, root, want.linkage), actions, licenses);
 	const warnings = [...want.warnings];
 	if (deps.handoff !== undefined && want.linkage.email === undefined && actions.some((action) => action.type === 'handoff')) {
-		warnings.push(`${root}: the hand-off carries no email (no customer, invoice, session or billing email in Stripe): the receiver must find the buyer by customer_id`);
+		warnings.push(
+			`${root}: the hand-off carries no email (no customer, invoice, session or billing email in Stripe): the receiver must find the buyer by customer_id`,
+		);
 	}
 	return { kind: 'synced', root, entitlement: want.entitlement, planned: actions.map((action) => action.type), done, warnings };
 }

@@ -56,7 +56,14 @@ export interface KeycrateClientOptions {
 
 /** KEYCRATE_RATE_LIMIT spent for now (every process counted): nothing was sent; try again in a second. */
 export function budgetSpent(): KeycrateError {
-	return new KeycrateError({ code: 'RATE_LIMITED', endpoint: '(KEYCRATE_RATE_LIMIT)', detail: 'the shared Keycrate request budget is spent for now', ambiguous: false, retryable: true, retryAfterMs: 1000 });
+	return new KeycrateError({
+		code: 'RATE_LIMITED',
+		endpoint: '(KEYCRATE_RATE_LIMIT)',
+		detail: 'the shared Keycrate request budget is spent for now',
+		ambiguous: false,
+		retryable: true,
+		retryAfterMs: 1000,
+	});
 }
 
 interface Endpoint {
@@ -221,9 +228,7 @@ export class KeycrateClient {
 			if (!(outcome instanceof KeycrateError)) return outcome;
 			const wait = outcome.retryAfterMs ?? this.retryDelaysMs[attempt];
 			const answered = !mayStillCommit(outcome);
-			const mayResend =
-				outcome.retryable &&
-				(!outcome.ambiguous || READ_ONLY.has(endpoint.path) || (!endpoint.writeOnce && answered));
+			const mayResend = outcome.retryable && (!outcome.ambiguous || READ_ONLY.has(endpoint.path) || (!endpoint.writeOnce && answered));
 			if (!mayResend || attempt >= this.retryDelaysMs.length || wait > MAX_IN_PROCESS_WAIT_MS) throw outcome;
 			await this.sleep(wait);
 		}
@@ -261,7 +266,12 @@ export class KeycrateClient {
 		if (response.statusCode >= 200 && response.statusCode < 300) {
 			if (parsed === undefined) {
 				// 2xx means it was done; we just cannot read what was done.
-				return new KeycrateError({ ...badResponseInit(endpoint, 'a 2xx reply that is not JSON'), status: response.statusCode, ambiguous: true, retryable: true });
+				return new KeycrateError({
+					...badResponseInit(endpoint, 'a 2xx reply that is not JSON'),
+					status: response.statusCode,
+					ambiguous: true,
+					retryable: true,
+				});
 			}
 			const envelope = parsed as Partial<ErrorEnvelope> | null;
 			// An error envelope under a 2xx status (a proxy, or a service that always answers 200) is still an error.
@@ -276,17 +286,20 @@ export class KeycrateClient {
 
 	private httpError(endpoint: Endpoint, status: number, envelope: Partial<ErrorEnvelope> | undefined, retryAfter: string | undefined): KeycrateError {
 		const code: KeycrateErrorCode =
-			typeof envelope?.error_code === 'string'
-				? envelope.error_code
-				: status === 429
-					? 'RATE_LIMITED'
-					: status >= 500
-						? 'SERVER_ERROR'
-						: 'BAD_RESPONSE';
+			typeof envelope?.error_code === 'string' ? envelope.error_code : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'SERVER_ERROR' : 'BAD_RESPONSE';
 		const detail = this.scrub(typeof envelope?.error === 'string' ? envelope.error : `HTTP ${status} without an error envelope`);
 		const field = typeof envelope?.field === 'string' ? envelope.field : undefined;
 		if (status === 429) {
-			return new KeycrateError({ code, endpoint: endpoint.path, status, detail, field, ambiguous: false, retryable: true, retryAfterMs: parseRetryAfter(retryAfter) });
+			return new KeycrateError({
+				code,
+				endpoint: endpoint.path,
+				status,
+				detail,
+				field,
+				ambiguous: false,
+				retryable: true,
+				retryAfterMs: parseRetryAfter(retryAfter),
+			});
 		}
 		if (status >= 500 || status === 408) {
 			return new KeycrateError({ code, endpoint: endpoint.path, status, detail, field, ambiguous: true, retryable: true });

@@ -72,7 +72,11 @@ export const CREATE_MARGIN_SECONDS = 300;
  */
 export function subscriptionDuration(expiresAt: UnixSeconds | undefined, now: UnixSeconds): Pick<LicenseCreateRequest, 'duration_unit' | 'duration_value'> {
 	const remaining = expiresAt === undefined ? 0 : expiresAt - now - CREATE_MARGIN_SECONDS;
-	for (const [unit, size] of [['minutes', 60], ['hours', 3600], ['days', 86400]] as const) {
+	for (const [unit, size] of [
+		['minutes', 60],
+		['hours', 3600],
+		['days', 86400],
+	] as const) {
 		const count = Math.floor(remaining / size);
 		if (count <= MAX_DURATION_VALUE) return { duration_unit: unit, duration_value: Math.max(1, count) };
 	}
@@ -119,7 +123,14 @@ function converge(input: PlanInput, seat: DesiredSeat, license: FoundLicense): A
 /** A license for a seat that has none: only what was paid for and has not run out. */
 function createFor(input: PlanInput, seat: DesiredSeat): Action[] {
 	if (seat.status !== 'active' || (seat.expiresAt !== undefined && seat.expiresAt <= input.now)) return [];
-	const actions: Action[] = [{ type: 'create', seat: seat.seat, request: createRequest(input, seat), ...(input.rootKind === 'subscription' && seat.expiresAt !== undefined ? { expiresAt: seat.expiresAt } : {}) }];
+	const actions: Action[] = [
+		{
+			type: 'create',
+			seat: seat.seat,
+			request: createRequest(input, seat),
+			...(input.rootKind === 'subscription' && seat.expiresAt !== undefined ? { expiresAt: seat.expiresAt } : {}),
+		},
+	];
 	if (input.rootKind === 'subscription' && seat.expiresAt !== undefined) actions.push({ type: 'extend', seat: seat.seat, target: seat.expiresAt });
 	if (input.handoff) actions.push({ type: 'handoff', seat: seat.seat });
 	return actions;

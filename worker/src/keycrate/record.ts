@@ -80,7 +80,8 @@ export function readLicense(raw: unknown, appId: string): FoundLicense | undefin
 	if (typeof raw !== 'object' || raw === null) return undefined;
 	const license = raw as Partial<KeycrateLicense>;
 	if (typeof license.license_key !== 'string' || license.license_key === '') return undefined;
-	const metadata = typeof license.metadata === 'object' && license.metadata !== null && !Array.isArray(license.metadata) ? (license.metadata as Record<string, unknown>) : {};
+	const metadata =
+		typeof license.metadata === 'object' && license.metadata !== null && !Array.isArray(license.metadata) ? (license.metadata as Record<string, unknown>) : {};
 	const found: FoundLicense = {
 		licenseKey: license.license_key,
 		appId: typeof license.app_id === 'string' ? license.app_id : appId,

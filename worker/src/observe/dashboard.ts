@@ -66,7 +66,10 @@ export async function createDashboard(config: Config, connection: RedisConnectio
 		handle(request, response) {
 			if (!dashboardAuthorized(request.headers.authorization, token)) {
 				request.resume();
-				const body = JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <ADMIN_TOKEN>, or basic auth with ADMIN_TOKEN as the password' });
+				const body = JSON.stringify({
+					error: 'unauthorized',
+					message: 'send Authorization: Bearer <ADMIN_TOKEN>, or basic auth with ADMIN_TOKEN as the password',
+				});
 				response.writeHead(401, {
 					'content-type': 'application/json; charset=utf-8',
 					'content-length': String(Buffer.byteLength(body)),

@@ -123,7 +123,17 @@ export const deadLettered = new Counter({
 });
 
 /** Reasons a webhook is refused with a 4xx (ingest/verify.ts, ingest/payload.ts, the body limit). */
-export const REJECT_REASONS = ['missing_signature', 'malformed_signature', 'no_matching_signature', 'stale_timestamp', 'future_timestamp', 'unparsable_body', 'invalid_text', 'too_deep', 'too_large'] as const;
+export const REJECT_REASONS = [
+	'missing_signature',
+	'malformed_signature',
+	'no_matching_signature',
+	'stale_timestamp',
+	'future_timestamp',
+	'unparsable_body',
+	'invalid_text',
+	'too_deep',
+	'too_large',
+] as const;
 export const WEBHOOK_OUTCOMES = ['queued', 'skipped', 'ignored_livemode', 'unavailable'] as const;
 export const SYNC_OUTCOMES = ['synced', 'skipped', 'redirected', 'rate_limited', 'settle_wait', 'failed'] as const;
 export type SyncMetricOutcome = (typeof SYNC_OUTCOMES)[number];

@@ -132,7 +132,8 @@ const queueJobs: Gauge<'queue' | 'state'> = new Gauge({
 	async collect() {
 		const read = await readSources();
 		queueJobs.reset();
-		for (const source of read) for (const queue of source.queues) for (const state of JOB_STATES) queueJobs.set({ queue: queue.name, state }, queue.counts[state] ?? 0);
+		for (const source of read)
+			for (const queue of source.queues) for (const state of JOB_STATES) queueJobs.set({ queue: queue.name, state }, queue.counts[state] ?? 0);
 	},
 });
 
@@ -232,7 +233,9 @@ export async function handleProbes(request: IncomingMessage, response: ServerRes
 		return true;
 	}
 	if (routes.metricsToken !== undefined && !hasAdminToken(request.headers.authorization, routes.metricsToken)) {
-		send(response, 401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' }), JSON_TYPE, { 'www-authenticate': 'Bearer' });
+		send(response, 401, JSON.stringify({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' }), JSON_TYPE, {
+			'www-authenticate': 'Bearer',
+		});
 		return true;
 	}
 	send(response, 200, await registry.metrics(), registry.contentType);
@@ -246,7 +249,13 @@ export async function handleProbes(request: IncomingMessage, response: ServerRes
 export async function listen(server: Server, config: Pick<Config, 'port' | 'host'>): Promise<string> {
 	await new Promise<void>((resolve, reject) => {
 		const refuse = (error: NodeJS.ErrnoException) =>
-			reject(error.code === 'EADDRINUSE' ? new Error(`PORT: ${config.host}:${config.port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)`) : error);
+			reject(
+				error.code === 'EADDRINUSE'
+					? new Error(
+							`PORT: ${config.host}:${config.port} is in use (another process on this host? give each keycrate-worker its own PORT, or 0 for any free port)`,
+						)
+					: error,
+			);
 		server.once('error', refuse);
 		server.listen(config.port, config.host, () => {
 			server.off('error', refuse);
@@ -271,20 +280,36 @@ export async function startProbeServer(config: Config, log: Logger, connection: 
 	enableDefaultMetrics();
 	const stopWatching = watchQueues(config, connection);
 	const probeLog = log.child({ component: 'probes' });
-	const routes: ProbeRoutes = { checks, health: () => ({ role: 'process' }), ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}) };
-	const server = createServer({ headersTimeout: config.headersTimeoutMs, requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs }, (request, response) => {
-		request.resume();
-		const path = (request.url ?? '/').split('?')[0];
-		handleProbes(request, response, path, routes)
-			.then((handled) => {
-				if (!handled) send(response, 404, JSON.stringify({ error: 'not_found', message: `no route ${request.method ?? 'GET'} ${path} (this is the processing role: /healthz, /readyz, /metrics)` }), JSON_TYPE);
-			})
-			.catch((error: unknown) => {
-				probeLog.error({ err: (error as Error).message }, 'probe request failed');
-				if (!response.headersSent) send(response, 500, JSON.stringify({ error: 'internal' }), JSON_TYPE);
-				else response.destroy();
-			});
-	});
+	const routes: ProbeRoutes = {
+		checks,
+		health: () => ({ role: 'process' }),
+		...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
+	};
+	const server = createServer(
+		{ headersTimeout: config.headersTimeoutMs, requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs },
+		(request, response) => {
+			request.resume();
+			const path = (request.url ?? '/').split('?')[0];
+			handleProbes(request, response, path, routes)
+				.then((handled) => {
+					if (!handled)
+						send(
+							response,
+							404,
+							JSON.stringify({
+								error: 'not_found',
+								message: `no route ${request.method ?? 'GET'} ${path} (this is the processing role: /healthz, /readyz, /metrics)`,
+							}),
+							JSON_TYPE,
+						);
+				})
+				.catch((error: unknown) => {
+					probeLog.error({ err: (error as Error).message }, 'probe request failed');
+					if (!response.headersSent) send(response, 500, JSON.stringify({ error: 'internal' }), JSON_TYPE);
+					else response.destroy();
+				});
+		},
+	);
 	let url: string;
 	try {
 		url = await listen(server, config);

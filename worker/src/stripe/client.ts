@@ -11,7 +11,13 @@ import { failureStatus, secondsSince, statusLabel, stripeEndpoint, stripeRequest
 const STRIPE_TIMEOUT_MS = 20000;
 
 export function createStripeClient(config: Pick<Config, 'stripeApiKey' | 'stripeApiBase'>): Stripe {
-	const options: Stripe.StripeConfig = { maxNetworkRetries: 2, timeout: STRIPE_TIMEOUT_MS, telemetry: false, appInfo: { name: 'keycrate-stripe-sync-worker' }, httpClient: measuredHttpClient() };
+	const options: Stripe.StripeConfig = {
+		maxNetworkRetries: 2,
+		timeout: STRIPE_TIMEOUT_MS,
+		telemetry: false,
+		appInfo: { name: 'keycrate-stripe-sync-worker' },
+		httpClient: measuredHttpClient(),
+	};
 	if (config.stripeApiBase !== undefined) {
 		const base = new URL(config.stripeApiBase);
 		options.host = base.hostname;

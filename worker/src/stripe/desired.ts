@@ -86,7 +86,8 @@ function licensedLines(lines: Line[], owner: Owner, plans: PlanMap): { licensed:
 	if (own.every(({ plan }) => plan === undefined)) {
 		// No line has a plan of its own: the owner's metadata, if it names one, is the plan of every line.
 		const ownerPlan = planFromMetadata(owner.metadata, owner.where);
-		if (ownerPlan === undefined) return { licensed: [], unlicensed: [...unlicensed, ...countable.map(({ line }) => line.price?.id ?? '(a line without a price)')] };
+		if (ownerPlan === undefined)
+			return { licensed: [], unlicensed: [...unlicensed, ...countable.map(({ line }) => line.price?.id ?? '(a line without a price)')] };
 		return { licensed: countable.map((entry) => ({ ...entry, plan: ownerPlan })), unlicensed };
 	}
 	const licensed: LicensedLine[] = [];
@@ -166,9 +167,12 @@ export function subscriptionEntitlement(state: SubscriptionState, options: Desir
 	}
 	if (paidThrough === undefined) return pause(`nothing paid for ${state.root} still stands (no paid invoice, or every one refunded)`);
 	// A refunded period later than what still stands paid (the current or latest one): refunded, not run out.
-	const refunded = state.invoices.find((invoice) => invoice.status === 'paid' && (invoice.covers?.end ?? 0) > paidThrough && invoice.payments.some((payment) => payment.refunded));
+	const refunded = state.invoices.find(
+		(invoice) => invoice.status === 'paid' && (invoice.covers?.end ?? 0) > paidThrough && invoice.payments.some((payment) => payment.refunded),
+	);
 	if (refunded !== undefined) return pause(`the latest paid period of ${state.root} (${refunded.id}) was refunded and no later payment covers it`);
-	if (state.status === 'past_due') return { status: options.pastDueStatus, reason: `${state.root} is past_due: PAST_DUE_STATUS=${options.pastDueStatus}`, paidThrough };
+	if (state.status === 'past_due')
+		return { status: options.pastDueStatus, reason: `${state.root} is past_due: PAST_DUE_STATUS=${options.pastDueStatus}`, paidThrough };
 	return { status: 'active', reason: `${state.root} is ${state.status} and paid through ${isoTime(paidThrough)}`, paidThrough };
 }
 
@@ -181,7 +185,15 @@ export function desiredForSubscription(state: SubscriptionState, options: Desire
 	const entitlement = subscriptionEntitlement(state, options);
 	const expiresAt = entitlement.paidThrough === undefined ? undefined : entitlement.paidThrough + options.graceSeconds;
 	const seats = seatsOf(licensed, options, entitlement.status, expiresAt);
-	return { kind: 'seats', root: state.root, rootKind: 'subscription', seats, entitlement, linkage: state.linkage, warnings: unlicensedWarning(unlicensed, 'subscription', false) };
+	return {
+		kind: 'seats',
+		root: state.root,
+		rootKind: 'subscription',
+		seats,
+		entitlement,
+		linkage: state.linkage,
+		warnings: unlicensedWarning(unlicensed, 'subscription', false),
+	};
 }
 
 /** What a one-off purchase entitles it to now. */
@@ -213,7 +225,15 @@ export function desiredForPayment(state: PaymentState, options: DesiredOptions):
 	checkSeatBound(state.root, seatCount(licensed), options);
 	const entitlement = paymentEntitlement(state, options);
 	const seats = seatsOf(licensed, options, entitlement.status);
-	return { kind: 'seats', root: state.root, rootKind: 'payment', seats, entitlement, linkage: state.linkage, warnings: unlicensedWarning(unlicensed, 'checkout session', true) };
+	return {
+		kind: 'seats',
+		root: state.root,
+		rootKind: 'payment',
+		seats,
+		entitlement,
+		linkage: state.linkage,
+		warnings: unlicensedWarning(unlicensed, 'checkout session', true),
+	};
 }
 
 function unlicensedWarning(unlicensed: string[], owner: string, oneOff: boolean): string[] {

@@ -58,7 +58,8 @@ function priceInfo(price: Stripe.Price | string | null | undefined): PriceInfo |
 
 function customerLinkage(customer: Stripe.Subscription['customer'] | Stripe.Checkout.Session['customer']): Pick<Linkage, 'customerId' | 'email'> {
 	const customerId = idOf(customer);
-	const email = typeof customer === 'object' && customer !== null && !('deleted' in customer && customer.deleted) ? (customer as Stripe.Customer).email : undefined;
+	const email =
+		typeof customer === 'object' && customer !== null && !('deleted' in customer && customer.deleted) ? (customer as Stripe.Customer).email : undefined;
 	return { ...(customerId ? { customerId } : {}), ...(email ? { email } : {}) };
 }
 
@@ -72,7 +73,8 @@ async function chargeFacts(access: StripeAccess, charge: Stripe.Charge | undefin
 	// The refunds, when Stripe listed them all; else the charge's own flag (true only when refunded in full).
 	const refunded =
 		refunds !== undefined && refunds !== null && !refunds.has_more
-			? refunds.data.filter((refund) => !REFUND_GONE.has(refund.status ?? '')).reduce((sum, refund) => sum + refund.amount, 0) >= (charge.amount_captured || charge.amount)
+			? refunds.data.filter((refund) => !REFUND_GONE.has(refund.status ?? '')).reduce((sum, refund) => sum + refund.amount, 0) >=
+				(charge.amount_captured || charge.amount)
 			: charge.refunded === true;
 	let disputes: string[] = [];
 	if (charge.disputed) {
@@ -109,7 +111,9 @@ interface PaidBy {
 async function paymentsOf(access: StripeAccess, invoice: Stripe.Invoice): Promise<PaidBy[]> {
 	let payments = invoice.payments?.data ?? [];
 	if (invoice.payments?.has_more) {
-		payments = await read(access, (stripe) => stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 100 }).autoPagingToArray({ limit: MAX_LISTED }));
+		payments = await read(access, (stripe) =>
+			stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 100 }).autoPagingToArray({ limit: MAX_LISTED }),
+		);
 	}
 	return payments.flatMap((payment) => {
 		if (payment.status !== 'paid') return [];
@@ -146,7 +150,9 @@ async function subscriptionState(access: StripeAccess, id: string, window: ReadW
 	const subscription = await read(access, (stripe) => stripe.subscriptions.retrieve(id, { expand: ['items.data.price', 'customer'] }));
 	// A subscription lists its first items; a long one is read to the end.
 	const items = subscription.items.has_more
-		? await read(access, (stripe) => stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ['data.price'] }).autoPagingToArray({ limit: MAX_LISTED }))
+		? await read(access, (stripe) =>
+				stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ['data.price'] }).autoPagingToArray({ limit: MAX_LISTED }),
+			)
 		: subscription.items.data;
 	const lines: Line[] = items.map((item) => ({
 		key: item.id,
@@ -183,10 +189,20 @@ async function subscriptionState(access: StripeAccess, id: string, window: ReadW
 			payments.push(await chargeFacts(access, charge, paymentIntentId));
 		}
 		const covers = coveredPeriod(invoice);
-		invoices.push({ id: invoice.id as string, status: (invoice.status ?? 'draft') as InvoiceStatus, created: invoice.created, ...(covers ? { covers } : {}), payments });
+		invoices.push({
+			id: invoice.id as string,
+			status: (invoice.status ?? 'draft') as InvoiceStatus,
+			created: invoice.created,
+			...(covers ? { covers } : {}),
+			payments,
+		});
 	}
 	const customer = customerLinkage(subscription.customer);
-	const email = customer.email ?? listed.data.find((invoice) => invoice.customer_email)?.customer_email ?? [...charges.values()].find((charge) => charge.billing_details?.email)?.billing_details.email ?? undefined;
+	const email =
+		customer.email ??
+		listed.data.find((invoice) => invoice.customer_email)?.customer_email ??
+		[...charges.values()].find((charge) => charge.billing_details?.email)?.billing_details.email ??
+		undefined;
 	return {
 		kind: 'subscription',
 		root: subscription.id,

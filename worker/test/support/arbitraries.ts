@@ -36,21 +36,29 @@ export const seatsArb = fc
 		{ maxLength: 3 },
 	)
 	.chain((lines) =>
-		fc.record({
-			status: fc.constantFrom<SettableStatus>('active', 'paused'),
-			expiresAt: fc.oneof(fc.constant(undefined), fc.integer({ min: NOW - DAY, max: NOW + 90 * DAY })),
-		}).map(({ status, expiresAt }) => {
-			const seen = new Set<string>();
-			const seats: DesiredSeat[] = [];
-			for (const { line, quantity, appId, tier } of lines) {
-				if (seen.has(line)) continue; // one entry per line, as desired() gives
-				seen.add(line);
-				for (let unit = 0; unit < quantity; unit++) {
-					seats.push({ seat: `${line}:${unit}`, appId, status, plan: tier ? { subscriptionId: tier } : {}, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+		fc
+			.record({
+				status: fc.constantFrom<SettableStatus>('active', 'paused'),
+				expiresAt: fc.oneof(fc.constant(undefined), fc.integer({ min: NOW - DAY, max: NOW + 90 * DAY })),
+			})
+			.map(({ status, expiresAt }) => {
+				const seen = new Set<string>();
+				const seats: DesiredSeat[] = [];
+				for (const { line, quantity, appId, tier } of lines) {
+					if (seen.has(line)) continue; // one entry per line, as desired() gives
+					seen.add(line);
+					for (let unit = 0; unit < quantity; unit++) {
+						seats.push({
+							seat: `${line}:${unit}`,
+							appId,
+							status,
+							plan: tier ? { subscriptionId: tier } : {},
+							...(expiresAt !== undefined ? { expiresAt } : {}),
+						});
+					}
 				}
-			}
-			return seats;
-		}),
+				return seats;
+			}),
 	);
 
 export interface DrawnLicense {
@@ -142,7 +150,9 @@ export function apply(licenses: FoundLicense[], actions: Action[], newKey: () =>
 /** Licenses compared by what a buyer and a seller see, not by the key Keycrate happened to draw. */
 export function observable(licenses: FoundLicense[]): string[] {
 	return licenses
-		.map((license) => JSON.stringify([license.appId, license.seat ?? null, license.status ?? null, license.expiresAt ?? null, license.tier ?? null, license.handedOff]))
+		.map((license) =>
+			JSON.stringify([license.appId, license.seat ?? null, license.status ?? null, license.expiresAt ?? null, license.tier ?? null, license.handedOff]),
+		)
 		.sort();
 }
 
@@ -173,15 +183,29 @@ const paymentFactsArb: fc.Arbitrary<PaymentFacts> = fc.record({
 const priceMetadataArb = fc.oneof(
 	{ weight: 3, arbitrary: fc.constant<Record<string, string>>({}) },
 	{ weight: 3, arbitrary: fc.constantFrom(...TIERS).map((tier) => ({ keycrate_subscription_id: tier })) },
-	{ weight: 2, arbitrary: fc.record({ keycrate_app_id: fc.constantFrom(...APPS), keycrate_duration_unit: fc.constantFrom('days', 'lifetime'), keycrate_duration_value: fc.constantFrom('30', '365') }) },
-	{ weight: 1, arbitrary: fc.record({ keycrate_duration_unit: fc.constantFrom('fortnights', 'days', ''), keycrate_duration_value: fc.constantFrom('0', 'x', '1e3') }) },
+	{
+		weight: 2,
+		arbitrary: fc.record({
+			keycrate_app_id: fc.constantFrom(...APPS),
+			keycrate_duration_unit: fc.constantFrom('days', 'lifetime'),
+			keycrate_duration_value: fc.constantFrom('30', '365'),
+		}),
+	},
+	{
+		weight: 1,
+		arbitrary: fc.record({ keycrate_duration_unit: fc.constantFrom('fortnights', 'days', ''), keycrate_duration_value: fc.constantFrom('0', 'x', '1e3') }),
+	},
 );
 
 const linesArb: fc.Arbitrary<Line[]> = fc
 	.uniqueArray(
 		fc.record({
 			key: fc.constantFrom(...LINES),
-			price: fc.record({ id: fc.constantFrom('price_days', 'price_tier', 'price_none'), metadata: priceMetadataArb, lookupKey: fc.constantFrom('lookup_tier', 'lookup_none') }),
+			price: fc.record({
+				id: fc.constantFrom('price_days', 'price_tier', 'price_none'),
+				metadata: priceMetadataArb,
+				lookupKey: fc.constantFrom('lookup_tier', 'lookup_none'),
+			}),
 			quantity: fc.integer({ min: 0, max: 4 }),
 			metered: fc.boolean().map((metered) => metered || undefined),
 		}),
@@ -191,7 +215,10 @@ const linesArb: fc.Arbitrary<Line[]> = fc
 
 const ownerMetadataArb = fc.oneof(
 	{ weight: 4, arbitrary: fc.constant<Record<string, string>>({}) },
-	{ weight: 1, arbitrary: fc.constantFrom(...TIERS).map((tier) => ({ keycrate_subscription_id: tier, keycrate_duration_unit: 'days', keycrate_duration_value: '30' })) },
+	{
+		weight: 1,
+		arbitrary: fc.constantFrom(...TIERS).map((tier) => ({ keycrate_subscription_id: tier, keycrate_duration_unit: 'days', keycrate_duration_value: '30' })),
+	},
 	{ weight: 1, arbitrary: fc.constant({ keycrate_hwid_lock: 'maybe' }) },
 );
 
@@ -204,7 +231,13 @@ const invoiceArb: fc.Arbitrary<InvoiceFacts> = fc
 		proration: fc.boolean(),
 		payments: fc.array(paymentFactsArb, { maxLength: 2 }),
 	})
-	.map(({ id, status, start, length, proration, payments }) => ({ id, status, created: start, ...(proration ? {} : { covers: { start, end: start + length } }), payments }));
+	.map(({ id, status, start, length, proration, payments }) => ({
+		id,
+		status,
+		created: start,
+		...(proration ? {} : { covers: { start, end: start + length } }),
+		payments,
+	}));
 
 export const subscriptionStateArb: fc.Arbitrary<SubscriptionState> = fc.record({
 	kind: fc.constant<'subscription'>('subscription'),

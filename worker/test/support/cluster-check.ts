@@ -63,7 +63,9 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 			} else if (typeof want.expiry === 'number') {
 				const got = seconds(license.expires_at);
 				if (got !== want.expiry) {
-					problems.push(`${where}: expires ${license.expires_at} (${got}), expected ${new Date(want.expiry * 1000).toISOString()} (${want.expiry}), off by ${got - want.expiry} s`);
+					problems.push(
+						`${where}: expires ${license.expires_at} (${got}), expected ${new Date(want.expiry * 1000).toISOString()} (${want.expiry}), off by ${got - want.expiry} s`,
+					);
 				}
 			} else if ('between' in want.expiry) {
 				const got = seconds(license.expires_at);
@@ -73,7 +75,8 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 				const span = Math.round((Date.parse(license.expires_at) - Date.parse(license.created_at)) / 1000);
 				if (span !== want.expiry.afterCreation) problems.push(`${where}: lasts ${span} s after creation, expected ${want.expiry.afterCreation} s`);
 			}
-			if (!license.tags.includes(seatTag(seat)) || !license.tags.includes(rootTag(root.root))) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the root or seat tag`);
+			if (!license.tags.includes(seatTag(seat)) || !license.tags.includes(rootTag(root.root)))
+				problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the root or seat tag`);
 			if (!license.tags.includes('stripe')) problems.push(`${where}: tags ${JSON.stringify(license.tags)} lack the LICENSE_TAG "stripe"`);
 			if ((license.subscription_id ?? null) !== want.tier) problems.push(`${where}: tier ${license.subscription_id}, expected ${want.tier}`);
 			for (const [field, value] of Object.entries(root.metadata)) {
@@ -82,7 +85,13 @@ export function checkLicenses(licenses: readonly License[], expected: readonly E
 		}
 	}
 	for (const [root, seats] of byRoot) {
-		if (!expectedRoots.has(root)) problems.push(`unexpected license(s) for ${root}: ${[...seats.values()].flat().map((l) => l.license_key).join(', ')}`);
+		if (!expectedRoots.has(root))
+			problems.push(
+				`unexpected license(s) for ${root}: ${[...seats.values()]
+					.flat()
+					.map((l) => l.license_key)
+					.join(', ')}`,
+			);
 	}
 	const max = options.maxProblems ?? 50;
 	const shown = problems.length > max ? [...problems.slice(0, max), `… and ${problems.length - max} more`] : problems;

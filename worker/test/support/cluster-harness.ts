@@ -44,7 +44,13 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 }
 
 /** A request to a worker's admin API with `Authorization: Bearer <token>` (none when token is null). */
-export async function adminRequest(baseUrl: string | undefined, method: string, path: string, body: unknown, token: string | null): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function adminRequest(
+	baseUrl: string | undefined,
+	method: string,
+	path: string,
+	body: unknown,
+	token: string | null,
+): Promise<{ status: number; json: Record<string, unknown> }> {
 	const reply = await fetch(`${baseUrl}${path}`, {
 		method,
 		headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
@@ -227,7 +233,11 @@ export class Cluster {
 		const emu = await startEmulator({ port: 0, latencyMs: options.emulatorLatencyMs });
 		const cluster = new Cluster(options, emu, clusterPrefix(options.label), options.redisUrl ?? SHARED_REDIS);
 		// The endpoint's secret; deliveries go to whichever ingests run (deliver's urls).
-		cluster.stripe = await startStripeFake({ port: 0, apiKey: cluster.stripeApiKey, webhooks: [{ url: 'http://127.0.0.1:9/webhooks/stripe', secret: cluster.webhookSecret }] });
+		cluster.stripe = await startStripeFake({
+			port: 0,
+			apiKey: cluster.stripeApiKey,
+			webhooks: [{ url: 'http://127.0.0.1:9/webhooks/stripe', secret: cluster.webhookSecret }],
+		});
 		await cluster.handoffReceiver?.start();
 		cluster.tiers = { basic: await cluster.createTier('Basic', 1), pro: await cluster.createTier('Pro', 2) };
 		writeFileSync(cluster.plansFile, JSON.stringify(plansFileFor(cluster.tiers), null, 2));
@@ -346,7 +356,15 @@ export class Cluster {
 		return new Promise((done) => {
 			const req = request(
 				`${baseUrl}/webhooks/stripe`,
-				{ method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' } },
+				{
+					method: 'POST',
+					agent: this.agent,
+					headers: {
+						'content-type': 'application/json; charset=utf-8',
+						'stripe-signature': signature,
+						'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+					},
+				},
 				(res) => {
 					res.resume();
 					res.on('end', () => done(res.statusCode ?? 0));
@@ -432,13 +450,17 @@ export class Cluster {
 	}
 
 	tailOfLogs(chars: number): string {
-		return this.workers.map((worker) => `--- ${worker.name} (${worker.running ? 'running' : `exited ${worker.exitCode ?? worker.exitSignal}`})\n${worker.text().slice(-chars)}`).join('\n');
+		return this.workers
+			.map((worker) => `--- ${worker.name} (${worker.running ? 'running' : `exited ${worker.exitCode ?? worker.exitSignal}`})\n${worker.text().slice(-chars)}`)
+			.join('\n');
 	}
 
 	/** Every secret of this cluster that shows up in any process output (expected: none). */
 	secretsInLogs(): string[] {
 		const output = this.allOutput();
-		return this.secrets().filter((secret) => output.includes(secret)).map((secret) => `${secret.slice(0, 6)}… (length ${secret.length})`);
+		return this.secrets()
+			.filter((secret) => output.includes(secret))
+			.map((secret) => `${secret.slice(0, 6)}… (length ${secret.length})`);
 	}
 
 	/** Counts the actions of kind `action` the workers logged ("root synced" lines, `done`). */

@@ -58,7 +58,6 @@ export class Rng {
 	}
 }
 
-
 /** The prices of the cluster's catalogue. basic is tier-only by price metadata, pro tier-only by PLANS_FILE. */
 export const PRICES = {
 	basicMonthly: 'price_kcx_basic_monthly',
@@ -189,7 +188,14 @@ export class StoryBook {
 
 	/** A subscription; maybe renewed, a seat added, its tier changed, then canceled, paused, or its last invoice refunded. */
 	subscription(
-		options: { quantity?: number; renewals?: number; addSeat?: boolean; changeTier?: boolean; end?: 'active' | 'cancel' | 'pause' | 'pause_resume' | 'refund'; checkout?: boolean } = {},
+		options: {
+			quantity?: number;
+			renewals?: number;
+			addSeat?: boolean;
+			changeTier?: boolean;
+			end?: 'active' | 'cancel' | 'pause' | 'pause_resume' | 'refund';
+			checkout?: boolean;
+		} = {},
 	): Story {
 		const rng = this.rng;
 		let quantity = options.quantity ?? (rng.chance(0.2) ? 2 : 1);
@@ -257,7 +263,10 @@ export class StoryBook {
 					seats: Array.from({ length: quantity }, () => ({
 						status,
 						// A refunded renewal extended the license only if a sync saw it paid before the refund.
-						expiry: end === 'refund' ? { between: [endBeforeLastPayment + this.graceSeconds, periodEnd + this.graceSeconds] as [number, number] } : periodEnd + this.graceSeconds,
+						expiry:
+							end === 'refund'
+								? { between: [endBeforeLastPayment + this.graceSeconds, periodEnd + this.graceSeconds] as [number, number] }
+								: periodEnd + this.graceSeconds,
 						tier: pro ? this.tiers.pro : this.tiers.basic,
 					})),
 				};
@@ -286,7 +295,10 @@ export class StoryBook {
 		let bySeat: Record<string, ExpectedSeat> | undefined;
 		let firstPayment = '';
 		let firstEnd = 0;
-		const subscribe = (items: LineInput[] = [{ price: PRICES.basicMonthly, quantity: 1 }], extra: { metadata?: Record<string, string>; status?: 'trialing'; trial_period_days?: number } = {}) => {
+		const subscribe = (
+			items: LineInput[] = [{ price: PRICES.basicMonthly, quantity: 1 }],
+			extra: { metadata?: Record<string, string>; status?: 'trialing'; trial_period_days?: number } = {},
+		) => {
 			const made = this.fake.createSubscription({ customer: customer.id, items, ...extra });
 			root = made.subscription.id;
 			firstPayment = made.payment_intent?.id ?? '';
@@ -427,7 +439,11 @@ export class StoryBook {
 				oneOff = true;
 				// A value alone: the price's unit (days) stays, 90 of them.
 				steps.push(() => {
-					const bought = this.fake.checkoutPayment({ customer: customer.id, lines: [{ price: PRICES.app30Days, quantity: 1 }], metadata: { keycrate_duration_value: '90' } });
+					const bought = this.fake.checkoutPayment({
+						customer: customer.id,
+						lines: [{ price: PRICES.app30Days, quantity: 1 }],
+						metadata: { keycrate_duration_value: '90' },
+					});
 					root = bought.payment_intent?.id ?? '';
 					sessionId = bought.session.id;
 					seats = [{ status: 'active', expiry: { afterCreation: 90 * 86400 }, tier: null }];
@@ -437,18 +453,33 @@ export class StoryBook {
 				steps.push(() => void subscribe());
 				steps.push(() => {
 					const item = (this.fake.get(root) as Stripe.Subscription).items.data[0];
-					this.fake.updateSubscription(root, { items: [{ id: item.id, deleted: true }, { price: PRICES.proMonthly, quantity: 1 }] });
+					this.fake.updateSubscription(root, {
+						items: [
+							{ id: item.id, deleted: true },
+							{ price: PRICES.proMonthly, quantity: 1 },
+						],
+					});
 					// The same key, now in the higher tier (its seat stays the replaced item's).
 					seats = one('active', firstEnd, pro);
 				});
 				break;
 			case 'quantity_down_on_one_of_two_items':
-				steps.push(() => void subscribe([{ price: PRICES.basicMonthly, quantity: 2 }, { price: PRICES.proMonthly, quantity: 1 }]));
+				steps.push(
+					() =>
+						void subscribe([
+							{ price: PRICES.basicMonthly, quantity: 2 },
+							{ price: PRICES.proMonthly, quantity: 1 },
+						]),
+				);
 				steps.push(() => {
 					const [basicItem, proItem] = (this.fake.get(root) as Stripe.Subscription).items.data;
 					this.fake.updateSubscription(root, { items: [{ id: basicItem.id, quantity: 1 }] });
 					const active = (tier: string): ExpectedSeat => ({ status: 'active', expiry: firstEnd + grace, tier });
-					bySeat = { [`${basicItem.id}:0`]: active(basic), [`${basicItem.id}:1`]: { status: 'paused', expiry: firstEnd + grace, tier: basic }, [`${proItem.id}:0`]: active(pro) };
+					bySeat = {
+						[`${basicItem.id}:0`]: active(basic),
+						[`${basicItem.id}:1`]: { status: 'paused', expiry: firstEnd + grace, tier: basic },
+						[`${proItem.id}:0`]: active(pro),
+					};
 					seats = Object.values(bySeat);
 				});
 				break;
@@ -475,7 +506,9 @@ export class StoryBook {
 			purchasesAndRenewals: () => 1,
 			expected: (): ExpectedRoot => {
 				const table = bySeat;
-				const metadata: Record<string, string> = oneOff ? { stripe_checkout_session: sessionId, stripe_customer: customer.id } : { stripe_subscription: root, stripe_customer: customer.id };
+				const metadata: Record<string, string> = oneOff
+					? { stripe_checkout_session: sessionId, stripe_customer: customer.id }
+					: { stripe_subscription: root, stripe_customer: customer.id };
 				return {
 					root,
 					kind: oneOff ? 'payment' : 'subscription',
@@ -487,7 +520,6 @@ export class StoryBook {
 			},
 		};
 	}
-
 }
 
 /**

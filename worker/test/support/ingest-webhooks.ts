@@ -16,10 +16,7 @@ export const SECRET_A = `whsec_${randomBytes(16).toString('hex')}`;
 export const SECRET_B = `whsec_${randomBytes(16).toString('hex')}`;
 
 export function ingestConfig(env: Record<string, string>): Config {
-	return loadConfig(
-		{ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', STRIPE_WEBHOOK_SECRETS: SECRET_A, ...env },
-		'ingest',
-	);
+	return loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', STRIPE_WEBHOOK_SECRETS: SECRET_A, ...env }, 'ingest');
 }
 
 /** A small event in Stripe's envelope shape (see stripe/openapi fixtures3.json `event`), about a subscription. */

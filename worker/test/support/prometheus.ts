@@ -89,11 +89,13 @@ export function parsePrometheusText(text: string): Map<string, Family> {
 		if (match === null) throw new Error(`line ${line}: not a sample: ${raw}`);
 		const [, name, labelText, valueText] = match;
 		const labels = labelText === undefined || labelText === '' ? {} : parseLabels(labelText, line);
-		const family = familyOf(name, families) ?? (() => {
-			const untyped: Family = { name, type: 'untyped', help: '', samples: [] };
-			families.set(name, untyped);
-			return untyped;
-		})();
+		const family =
+			familyOf(name, families) ??
+			(() => {
+				const untyped: Family = { name, type: 'untyped', help: '', samples: [] };
+				families.set(name, untyped);
+				return untyped;
+			})();
 		const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
 		if (seenSamples.has(key)) throw new Error(`line ${line}: sample ${key} twice`);
 		seenSamples.add(key);
@@ -105,7 +107,9 @@ export function parsePrometheusText(text: string): Map<string, Family> {
 /** Value of the sample `name` whose labels include `labels` (undefined when there is none). */
 export function sampleValue(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number | undefined {
 	const family = familyOf(name, families);
-	const sample = family?.samples.find((candidate) => candidate.name === name && Object.entries(labels).every(([key, value]) => candidate.labels[key] === value));
+	const sample = family?.samples.find(
+		(candidate) => candidate.name === name && Object.entries(labels).every(([key, value]) => candidate.labels[key] === value),
+	);
 	return sample?.value;
 }
 

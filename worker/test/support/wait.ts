@@ -19,7 +19,8 @@ export async function waitFor<T>(condition: Condition<T>, options: WaitOptions):
 	for (;;) {
 		const value = await condition();
 		if (value !== false && value !== undefined && value !== null) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof options.what === 'function' ? options.what() : options.what}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof options.what === 'function' ? options.what() : options.what}`);
 		await new Promise((resolve) => setTimeout(resolve, intervalMs));
 	}
 }

@@ -10,13 +10,37 @@ const TIER = '33333333-3333-4333-8333-333333333333';
 
 describe('parseBulkRequest', () => {
 	test.each([
-		['a create', { kind: 'create', app_id: APP, count: 3, duration_unit: 'days', duration_value: 30, tags: ['a', 'a'] }, { kind: 'create', appId: APP, count: 3, durationUnit: 'days', durationValue: 30, tags: ['a'] }],
-		['a lifetime create needs no value', { kind: 'create', app_id: APP, count: 1, duration_unit: 'lifetime' }, { kind: 'create', appId: APP, count: 1, durationUnit: 'lifetime', tags: [] }],
-		['an extend of a tier by a month (30 days)', { kind: 'extend', app_id: APP, filter: { subscription_id: TIER }, duration_unit: 'months', duration_value: 1 }, { kind: 'extend', appId: APP, selection: { filter: { subscriptionId: TIER } }, seconds: 30 * 86400 }],
-		['a pause of listed keys (each once)', { kind: 'pause', app_id: APP, license_keys: ['A', 'B', 'A'] }, { kind: 'pause', appId: APP, selection: { keys: ['A', 'B'] } }],
+		[
+			'a create',
+			{ kind: 'create', app_id: APP, count: 3, duration_unit: 'days', duration_value: 30, tags: ['a', 'a'] },
+			{ kind: 'create', appId: APP, count: 3, durationUnit: 'days', durationValue: 30, tags: ['a'] },
+		],
+		[
+			'a lifetime create needs no value',
+			{ kind: 'create', app_id: APP, count: 1, duration_unit: 'lifetime' },
+			{ kind: 'create', appId: APP, count: 1, durationUnit: 'lifetime', tags: [] },
+		],
+		[
+			'an extend of a tier by a month (30 days)',
+			{ kind: 'extend', app_id: APP, filter: { subscription_id: TIER }, duration_unit: 'months', duration_value: 1 },
+			{ kind: 'extend', appId: APP, selection: { filter: { subscriptionId: TIER } }, seconds: 30 * 86400 },
+		],
+		[
+			'a pause of listed keys (each once)',
+			{ kind: 'pause', app_id: APP, license_keys: ['A', 'B', 'A'] },
+			{ kind: 'pause', appId: APP, selection: { keys: ['A', 'B'] } },
+		],
 		['no selection = the whole app', { kind: 'delete', app_id: APP }, { kind: 'delete', appId: APP, selection: { filter: {} } }],
-		['retier to no tier', { kind: 'retier', app_id: APP, subscription_id: null }, { kind: 'retier', appId: APP, selection: { filter: {} }, subscriptionId: null }],
-		['an export defaults to CSV', { kind: 'export', app_id: APP, filter: { status: 'active' } }, { kind: 'export', appId: APP, selection: { filter: { status: 'active' } }, format: 'csv' }],
+		[
+			'retier to no tier',
+			{ kind: 'retier', app_id: APP, subscription_id: null },
+			{ kind: 'retier', appId: APP, selection: { filter: {} }, subscriptionId: null },
+		],
+		[
+			'an export defaults to CSV',
+			{ kind: 'export', app_id: APP, filter: { status: 'active' } },
+			{ kind: 'export', appId: APP, selection: { filter: { status: 'active' } }, format: 'csv' },
+		],
 	])('%s', (_name, body, spec) => {
 		expect(parseBulkRequest(body).spec).toEqual(spec);
 	});
@@ -50,16 +74,32 @@ describe('parseBulkRequest', () => {
 
 describe('chunks and settling', () => {
 	test('100,000 in chunks of 1,000: 100 chunks, the last one full; 2,500: the last has 500', () => {
-		expect([chunkCount(100000, 1000), chunkSize(100000, 1000, 99), chunkCount(2500, 1000), chunkSize(2500, 1000, 2), chunkSize(2500, 1000, 3)]).toEqual([100, 1000, 3, 500, 0]);
+		expect([chunkCount(100000, 1000), chunkSize(100000, 1000, 99), chunkCount(2500, 1000), chunkSize(2500, 1000, 2), chunkSize(2500, 1000, 3)]).toEqual([
+			100, 1000, 3, 500, 0,
+		]);
 	});
 
 	test('what a settle costs (README)', () => {
-		expect([settleCalls('create', 1000, 100), settleCalls('extend', 1000, 100), settleCalls('pause', 1000, 100), settleCalls('retier', 1000, 100)]).toEqual([11, 1001, 1, 1000]);
+		expect([settleCalls('create', 1000, 100), settleCalls('extend', 1000, 100), settleCalls('pause', 1000, 100), settleCalls('retier', 1000, 100)]).toEqual([
+			11, 1001, 1, 1000,
+		]);
 	});
 
 	test('an extend settles to each target: keys past it, lifetime and unknown need nothing; the rest grouped by what they lack', () => {
-		const targets = new Map([['A', 1000], ['B', 1000], ['C', 1000], ['D', 1000], ['E', 2000]]);
-		const expiries = new Map<string, number | null | undefined>([['A', 1000], ['B', 400], ['C', null], ['D', undefined], ['E', 1400]]);
+		const targets = new Map([
+			['A', 1000],
+			['B', 1000],
+			['C', 1000],
+			['D', 1000],
+			['E', 2000],
+		]);
+		const expiries = new Map<string, number | null | undefined>([
+			['A', 1000],
+			['B', 400],
+			['C', null],
+			['D', undefined],
+			['E', 1400],
+		]);
 		expect([...extendGroups(targets, expiries)]).toEqual([[600, ['B', 'E']]]);
 	});
 
@@ -73,14 +113,31 @@ describe('chunks and settling', () => {
 	test('export lines: CSV quoted where needed, JSON lines with ISO expiry', () => {
 		const entry = { license_key: 'K-1', status: 'active', expires_at: 1_800_000_000, email: 'a,b@example.com', tags: ['x', 'y'] };
 		expect(exportLine(entry, 'csv')).toBe('K-1,active,2027-01-15T08:00:00.000Z,,,"a,b@example.com",,,x y\n');
-		expect(JSON.parse(exportLine(entry, 'jsonl'))).toEqual({ license_key: 'K-1', status: 'active', expires_at: '2027-01-15T08:00:00.000Z', email: 'a,b@example.com', tags: ['x', 'y'] });
+		expect(JSON.parse(exportLine(entry, 'jsonl'))).toEqual({
+			license_key: 'K-1',
+			status: 'active',
+			expires_at: '2027-01-15T08:00:00.000Z',
+			email: 'a,b@example.com',
+			tags: ['x', 'y'],
+		});
 	});
 });
 
 describe('the CLI flags as a request body', () => {
 	test('a filter from --tier/--status/--tag, a target tier for retier, booleans and lists parsed', () => {
-		expect(bulkBody('extend', { 'app-id': APP, tier: TIER, status: 'active', 'duration-unit': 'days', 'duration-value': '7' })).toEqual({ kind: 'extend', app_id: APP, duration_unit: 'days', duration_value: 7, filter: { subscription_id: TIER, status: 'active' } });
-		expect(bulkBody('retier', { 'app-id': APP, tier: 'none', keys: 'A, B' })).toEqual({ kind: 'retier', app_id: APP, subscription_id: null, license_keys: ['A', 'B'] });
+		expect(bulkBody('extend', { 'app-id': APP, tier: TIER, status: 'active', 'duration-unit': 'days', 'duration-value': '7' })).toEqual({
+			kind: 'extend',
+			app_id: APP,
+			duration_unit: 'days',
+			duration_value: 7,
+			filter: { subscription_id: TIER, status: 'active' },
+		});
+		expect(bulkBody('retier', { 'app-id': APP, tier: 'none', keys: 'A, B' })).toEqual({
+			kind: 'retier',
+			app_id: APP,
+			subscription_id: null,
+			license_keys: ['A', 'B'],
+		});
 		expect(bulkBody('lock', { 'app-id': APP, 'hwid-lock': 'true', 'dry-run': true })).toEqual({ kind: 'lock', app_id: APP, hwid_lock: true, dry_run: true });
 	});
 });

@@ -14,7 +14,8 @@ import { HANDLED_EVENT_TYPES, isRootId, rootOfEvent } from '../../src/stripe/roo
 import { APPS, LINES, NOW, SEATS, TIERS, desiredOptions, input, licensesArb, licensesOf, seatsArb } from '../support/arbitraries.js';
 
 /** Keys the code reads, keys that shadow Object.prototype, and any other. */
-const keyArb = (known: string[]) => fc.oneof(fc.constantFrom(...known), fc.constantFrom('toString', 'valueOf', 'constructor', '__proto__', 'length'), fc.string({ maxLength: 6 }));
+const keyArb = (known: string[]) =>
+	fc.oneof(fc.constantFrom(...known), fc.constantFrom('toString', 'valueOf', 'constructor', '__proto__', 'length'), fc.string({ maxLength: 6 }));
 
 function jsonWith(known: string[], leaves: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
 	const { value } = fc.letrec<{ value: unknown }>((tie) => ({
@@ -23,13 +24,23 @@ function jsonWith(known: string[], leaves: fc.Arbitrary<unknown>): fc.Arbitrary<
 	return value;
 }
 
-const leafArb = fc.oneof(fc.constant(null), fc.boolean(), fc.double(), fc.integer(), fc.string({ maxLength: 12 }), fc.constantFrom('', 'sub_1', 'pi_1', 'cs_1', 'sub_', 'pi_\n', 'payment', 'subscription', 'setup'));
+const leafArb = fc.oneof(
+	fc.constant(null),
+	fc.boolean(),
+	fc.double(),
+	fc.integer(),
+	fc.string({ maxLength: 12 }),
+	fc.constantFrom('', 'sub_1', 'pi_1', 'cs_1', 'sub_', 'pi_\n', 'payment', 'subscription', 'setup'),
+);
 
 describe('fuzz: rootOfEvent() with any JSON as the event object', () => {
 	const objectArb = jsonWith(['id', 'object', 'mode', 'subscription', 'payment_intent', 'parent', 'subscription_details', 'payment', 'charge'], leafArb);
-	const typeArb = fc.oneof(fc.constantFrom(...HANDLED_EVENT_TYPES, 'invoice_payment.paid', 'checkout.session.', 'invoice', 'charge'), fc.string({ maxLength: 10 }));
+	const typeArb = fc.oneof(
+		fc.constantFrom(...HANDLED_EVENT_TYPES, 'invoice_payment.paid', 'checkout.session.', 'invoice', 'charge'),
+		fc.string({ maxLength: 10 }),
+	);
 
-	test('5,000 events: a root with Stripe\'s id alphabet, or a skip with a reason; never a throw', () => {
+	test("5,000 events: a root with Stripe's id alphabet, or a skip with a reason; never a throw", () => {
 		fc.assert(
 			fc.property(typeArb, fc.oneof(objectArb, fc.dictionary(keyArb(['object']), objectArb)), (type, data) => {
 				const result = rootOfEvent({ id: 'evt_1', type, data: data as { object?: unknown } });
@@ -49,13 +60,18 @@ describe('fuzz: Keycrate replies of any shape into readLicense(), then plan()', 
 
 	test('2,000 sets of replies: what is read is planned without a throw, and only licenses read are touched', () => {
 		fc.assert(
-			fc.property(fc.array(replyArb, { maxLength: 6 }), seatsArb, fc.constantFrom<'subscription' | 'payment'>('subscription', 'payment'), (replies, seats, kind) => {
-				const read = replies.map((reply) => readLicense(reply, APPS[0])).filter((license): license is FoundLicense => license !== undefined);
-				const keys = new Set(read.map((license) => license.licenseKey));
-				for (const action of [...plan(input(seats, read, kind)), ...planPauseAll(read)]) {
-					if ('licenseKey' in action && action.licenseKey !== undefined) expect(keys.has(action.licenseKey)).toBe(true);
-				}
-			}),
+			fc.property(
+				fc.array(replyArb, { maxLength: 6 }),
+				seatsArb,
+				fc.constantFrom<'subscription' | 'payment'>('subscription', 'payment'),
+				(replies, seats, kind) => {
+					const read = replies.map((reply) => readLicense(reply, APPS[0])).filter((license): license is FoundLicense => license !== undefined);
+					const keys = new Set(read.map((license) => license.licenseKey));
+					for (const action of [...plan(input(seats, read, kind)), ...planPauseAll(read)]) {
+						if ('licenseKey' in action && action.licenseKey !== undefined) expect(keys.has(action.licenseKey)).toBe(true);
+					}
+				},
+			),
 			{ numRuns: 2000 },
 		);
 	});
@@ -77,7 +93,10 @@ describe('fuzz: Stripe states at the edges of their types into desired(), then p
 	const lineArb: fc.Arbitrary<Line> = fc.record(
 		{
 			key: fc.oneof(fc.constantFrom(...LINES), fc.string({ maxLength: 80 })),
-			price: fc.record({ id: fc.string({ maxLength: 10 }), metadata: metadataArb, lookupKey: fc.string({ maxLength: 6 }) }, { requiredKeys: ['id', 'metadata'] }),
+			price: fc.record(
+				{ id: fc.string({ maxLength: 10 }), metadata: metadataArb, lookupKey: fc.string({ maxLength: 6 }) },
+				{ requiredKeys: ['id', 'metadata'] },
+			),
 			quantity: number,
 			metered: fc.boolean(),
 		},
@@ -97,7 +116,10 @@ describe('fuzz: Stripe states at the edges of their types into desired(), then p
 	const subscriptionArb: fc.Arbitrary<SubscriptionState> = fc.record({
 		kind: fc.constant('subscription' as const),
 		root: fc.constant('sub_1'),
-		status: fc.oneof(fc.constantFrom('incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'), fc.string({ maxLength: 8 })) as fc.Arbitrary<SubscriptionState['status']>,
+		status: fc.oneof(
+			fc.constantFrom('incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'),
+			fc.string({ maxLength: 8 }),
+		) as fc.Arbitrary<SubscriptionState['status']>,
 		metadata: metadataArb,
 		lines: fc.array(lineArb, { maxLength: 4 }),
 		invoices: fc.array(invoiceArb, { maxLength: 5 }),

@@ -2,7 +2,17 @@
 // its summary; a hand-off → its root and entry; `--since` → a time; and the readable story.
 
 import { parseSinceTime } from '../../src/jobs/dead-letters.js';
-import { buildHandoffEntry, buildSyncEntry, entriesOfEvent, rootOfHandoff, summarizeState, type AttemptRecord, type AttemptResult, type HistoryEntry, type SyncEntry } from '../../src/jobs/history.js';
+import {
+	buildHandoffEntry,
+	buildSyncEntry,
+	entriesOfEvent,
+	rootOfHandoff,
+	summarizeState,
+	type AttemptRecord,
+	type AttemptResult,
+	type HistoryEntry,
+	type SyncEntry,
+} from '../../src/jobs/history.js';
 import { formatEventStory, formatRootHistory } from '../../src/jobs/history-view.js';
 import type { HandoffJobData } from '../../src/jobs/handoff-worker.js';
 import type { SyncTrace } from '../../src/jobs/sync.js';
@@ -29,9 +39,18 @@ const subscription: SubscriptionState = {
 	root: 'sub_1',
 	status: 'active',
 	metadata: {},
-	lines: [{ key: 'si_1', price: { id: 'price_pro', metadata: {} }, quantity: 2 }, { key: 'si_2', price: { id: 'price_usage', metadata: {} }, quantity: 0, metered: true }],
+	lines: [
+		{ key: 'si_1', price: { id: 'price_pro', metadata: {} }, quantity: 2 },
+		{ key: 'si_2', price: { id: 'price_usage', metadata: {} }, quantity: 0, metered: true },
+	],
 	invoices: [
-		{ id: 'in_2', status: 'paid', created: 2, covers: { start: 1, end: PAID_THROUGH }, payments: [{ paymentIntentId: 'pi_b', refunded: false, disputes: ['lost'] }] },
+		{
+			id: 'in_2',
+			status: 'paid',
+			created: 2,
+			covers: { start: 1, end: PAID_THROUGH },
+			payments: [{ paymentIntentId: 'pi_b', refunded: false, disputes: ['lost'] }],
+		},
 		{ id: 'in_1', status: 'paid', created: 1, payments: [{ paymentIntentId: 'pi_a', refunded: true, disputes: [] }] },
 		{ id: 'in_3', status: 'open', created: 3, payments: [] },
 	],
@@ -69,32 +88,78 @@ const pauseBoth: Action[] = [
 ];
 
 function record(root: string, trace: SyncTrace, result: AttemptResult, overrides: Partial<AttemptRecord> = {}): AttemptRecord {
-	return { root, cause: 'checkout.session.completed evt_1', attempt: 1, startedAt: STARTED, endedAt: ENDED, trace, calls: { stripe: 3, keycrate: 4 }, result, ...overrides };
+	return {
+		root,
+		cause: 'checkout.session.completed evt_1',
+		attempt: 1,
+		startedAt: STARTED,
+		endedAt: ENDED,
+		trace,
+		calls: { stripe: 3, keycrate: 4 },
+		result,
+		...overrides,
+	};
 }
 
-const synced = (root: string): AttemptResult => ({ kind: 'outcome', outcome: { kind: 'synced', root, entitlement: { status: 'active', reason: '' }, planned: [], done: [], warnings: [] } });
+const synced = (root: string): AttemptResult => ({
+	kind: 'outcome',
+	outcome: { kind: 'synced', root, entitlement: { status: 'active', reason: '' }, planned: [], done: [], warnings: [] },
+});
 
 describe('buildSyncEntry: a sync attempt → its history entry', () => {
 	test.each<[string, AttemptRecord, Partial<SyncEntry>]>([
 		[
 			'a purchase synced: state, entitlement, seats, the plan and what was done',
-			record('pi_1', { state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' }, { action: 'handoff', seat: 'li_1:0', licenseKey: 'KEY-1' }] }, synced('pi_1')),
+			record(
+				'pi_1',
+				{
+					state: payment,
+					desired: activeSeats,
+					actions: createAndHandOff,
+					done: [
+						{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' },
+						{ action: 'handoff', seat: 'li_1:0', licenseKey: 'KEY-1' },
+					],
+				},
+				synced('pi_1'),
+			),
 			{
 				state: { kind: 'payment', paid: true, lines: ['price_app ×1'], refunded: [], disputes: [] },
 				entitlement: { status: 'active', reason: 'pi_1 is paid' },
 				seats: { total: 1, active: 1, paused: 0 },
-				planned: [{ type: 'create', seat: 'li_1:0' }, { type: 'handoff', seat: 'li_1:0' }],
-				done: [{ action: 'create', seat: 'li_1:0', license_key: 'KEY-1' }, { action: 'handoff', seat: 'li_1:0', license_key: 'KEY-1' }],
+				planned: [
+					{ type: 'create', seat: 'li_1:0' },
+					{ type: 'handoff', seat: 'li_1:0' },
+				],
+				done: [
+					{ action: 'create', seat: 'li_1:0', license_key: 'KEY-1' },
+					{ action: 'handoff', seat: 'li_1:0', license_key: 'KEY-1' },
+				],
 				outcome: 'done',
 			},
 		],
 		[
 			'a subscription paused by a lost dispute: paid-through and the latest expiry as ISO times',
-			record('sub_1', { state: subscription, desired: pausedSubscription, actions: pauseBoth, done: [{ action: 'setStatus', seat: 'si_1:0', licenseKey: 'KEY-A' }, { action: 'setStatus', seat: 'si_1:1', licenseKey: 'KEY-B' }] }, synced('sub_1')),
+			record(
+				'sub_1',
+				{
+					state: subscription,
+					desired: pausedSubscription,
+					actions: pauseBoth,
+					done: [
+						{ action: 'setStatus', seat: 'si_1:0', licenseKey: 'KEY-A' },
+						{ action: 'setStatus', seat: 'si_1:1', licenseKey: 'KEY-B' },
+					],
+				},
+				synced('sub_1'),
+			),
 			{
 				entitlement: { status: 'paused', reason: 'a payment of sub_1 (pi_b) is disputed: lost', paid_through: '2027-01-01T00:00:00.000Z' },
 				seats: { total: 2, active: 0, paused: 2, expires_at: '2027-01-01T01:00:00.000Z' },
-				planned: [{ type: 'setStatus', seat: 'si_1:0', license_key: 'KEY-A', status: 'paused' }, { type: 'setStatus', seat: 'si_1:1', license_key: 'KEY-B', status: 'paused' }],
+				planned: [
+					{ type: 'setStatus', seat: 'si_1:0', license_key: 'KEY-A', status: 'paused' },
+					{ type: 'setStatus', seat: 'si_1:1', license_key: 'KEY-B', status: 'paused' },
+				],
 				outcome: 'done',
 			},
 		],
@@ -105,18 +170,37 @@ describe('buildSyncEntry: a sync attempt → its history entry', () => {
 		],
 		[
 			'a skip (no plan) says its reason and detail',
-			record('pi_1', { state: payment, done: [] }, { kind: 'outcome', outcome: { kind: 'skipped', root: 'pi_1', reason: 'no_plan', detail: 'pi_1: no Keycrate plan for price_tshirt', done: [] } }),
+			record(
+				'pi_1',
+				{ state: payment, done: [] },
+				{ kind: 'outcome', outcome: { kind: 'skipped', root: 'pi_1', reason: 'no_plan', detail: 'pi_1: no Keycrate plan for price_tshirt', done: [] } },
+			),
 			{ outcome: 'skipped', reason: 'no_plan: pi_1: no Keycrate plan for price_tshirt', entitlement: undefined },
 		],
 		[
 			'a payment of a subscription is redirected there',
-			record('pi_9', { state: { kind: 'redirect', root: 'pi_9', to: 'sub_1' }, done: [] }, { kind: 'outcome', outcome: { kind: 'redirected', root: 'pi_9', to: 'sub_1' } }),
+			record(
+				'pi_9',
+				{ state: { kind: 'redirect', root: 'pi_9', to: 'sub_1' }, done: [] },
+				{ kind: 'outcome', outcome: { kind: 'redirected', root: 'pi_9', to: 'sub_1' } },
+			),
 			{ state: { kind: 'redirect', to: 'sub_1' }, outcome: 'redirected', reason: 'a payment of sub_1: synced as sub_1' },
 		],
 		[
 			'a failure with retries left: retried, with the delay; what was done before it stays',
-			record('pi_1', { state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' }] }, { kind: 'failed', message: 'Keycrate answered 500', final: false, retryInMs: 10000 }, { attempt: 2 }),
-			{ attempt: 2, outcome: 'retried', reason: 'Keycrate answered 500', retry_in_ms: 10000, done: [{ action: 'create', seat: 'li_1:0', license_key: 'KEY-1' }] },
+			record(
+				'pi_1',
+				{ state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' }] },
+				{ kind: 'failed', message: 'Keycrate answered 500', final: false, retryInMs: 10000 },
+				{ attempt: 2 },
+			),
+			{
+				attempt: 2,
+				outcome: 'retried',
+				reason: 'Keycrate answered 500',
+				retry_in_ms: 10000,
+				done: [{ action: 'create', seat: 'li_1:0', license_key: 'KEY-1' }],
+			},
 		],
 		[
 			'a permanent failure before any read: dead-lettered with the reason, no state',
@@ -125,12 +209,23 @@ describe('buildSyncEntry: a sync attempt → its history entry', () => {
 		],
 		[
 			'a lost create reply settled by its tag: counted as settled',
-			record('pi_1', { state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'adopted', seat: 'li_1:0', licenseKey: 'KEY-1' }] }, synced('pi_1')),
+			record(
+				'pi_1',
+				{ state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'adopted', seat: 'li_1:0', licenseKey: 'KEY-1' }] },
+				synced('pi_1'),
+			),
 			{ settled: 1, done: [{ action: 'adopted', seat: 'li_1:0', license_key: 'KEY-1' }] },
 		],
 	])('%s', (_label, given, expected) => {
 		const entry = buildSyncEntry(given);
-		expect(entry).toMatchObject({ kind: 'sync', root: given.root, cause: given.cause, at: new Date(ENDED).toISOString(), started_at: new Date(STARTED).toISOString(), calls: { stripe: 3, keycrate: 4 } });
+		expect(entry).toMatchObject({
+			kind: 'sync',
+			root: given.root,
+			cause: given.cause,
+			at: new Date(ENDED).toISOString(),
+			started_at: new Date(STARTED).toISOString(),
+			calls: { stripe: 3, keycrate: 4 },
+		});
 		for (const [key, value] of Object.entries(expected)) {
 			if (value === undefined) expect(entry).not.toHaveProperty(key);
 			else expect(entry[key as keyof SyncEntry]).toEqual(value);
@@ -157,7 +252,15 @@ describe('summarizeState: Stripe state → the facts an operator checks', () => 
 		[
 			'a subscription: status, invoices paid of read, refunds and disputes by payment, metered lines marked',
 			subscription,
-			{ kind: 'subscription', status: 'active', lines: ['price_pro ×2', 'price_usage ×0 (metered)'], invoices: 3, paid_invoices: 2, refunded: ['pi_a'], disputes: ['pi_b: lost'] },
+			{
+				kind: 'subscription',
+				status: 'active',
+				lines: ['price_pro ×2', 'price_usage ×0 (metered)'],
+				invoices: 3,
+				paid_invoices: 2,
+				refunded: ['pi_a'],
+				disputes: ['pi_b: lost'],
+			},
 		],
 		['unknown to Stripe', { kind: 'none', root: 'pi_x', reason: 'Stripe does not know pi_x' }, { kind: 'none', reason: 'Stripe does not know pi_x' }],
 	])('%s', (_label, state, expected) => {
@@ -169,17 +272,41 @@ const handoff = (data: Partial<Extract<HandoffJobData, { type: 'license.created'
 	type: 'license.created',
 	id: 'kclh_1',
 	created: 1,
-	data: { license_key: 'KEY-1', email: null, customer_id: null, checkout_session_id: null, payment_intent_id: null, subscription_id: null, expires_at: null, status: 'active', ...data },
+	data: {
+		license_key: 'KEY-1',
+		email: null,
+		customer_id: null,
+		checkout_session_id: null,
+		payment_intent_id: null,
+		subscription_id: null,
+		expires_at: null,
+		status: 'active',
+		...data,
+	},
 	...(delivered === undefined ? {} : { delivered }),
 });
 
 describe('a hand-off → its root and entry', () => {
 	test.each<[string, HandoffJobData, string | undefined]>([
-		['a subscription license: the subscription (even with a session and a payment)', handoff({ subscription_id: 'sub_1', checkout_session_id: 'cs_1', payment_intent_id: 'pi_1' }), 'sub_1'],
+		[
+			'a subscription license: the subscription (even with a session and a payment)',
+			handoff({ subscription_id: 'sub_1', checkout_session_id: 'cs_1', payment_intent_id: 'pi_1' }),
+			'sub_1',
+		],
 		['a one-off purchase: its payment intent', handoff({ payment_intent_id: 'pi_1', checkout_session_id: 'cs_1' }), 'pi_1'],
 		['a purchase that charged nothing: its session', handoff({ checkout_session_id: 'cs_1' }), 'cs_1'],
 		['nothing names a root', handoff({}), undefined],
-		['a bulk job notification is no root of a buyer', { type: 'bulk_job.completed', id: 'bulk_1', created: 1, url: 'http://x', data: { job_id: 'bulk_1', kind: 'create', succeeded: 1, failed: 0, canceled: false, failures: [], calls: 1 } }, undefined],
+		[
+			'a bulk job notification is no root of a buyer',
+			{
+				type: 'bulk_job.completed',
+				id: 'bulk_1',
+				created: 1,
+				url: 'http://x',
+				data: { job_id: 'bulk_1', kind: 'create', succeeded: 1, failed: 0, canceled: false, failures: [], calls: 1 },
+			},
+			undefined,
+		],
 	])('%s', (_label, data, root) => {
 		expect(rootOfHandoff(data)).toBe(root);
 		const entry = buildHandoffEntry(data, 'delivered', ENDED);
@@ -188,7 +315,9 @@ describe('a hand-off → its root and entry', () => {
 	});
 
 	test('a dead-lettered hand-off keeps its reason', () => {
-		expect(buildHandoffEntry(handoff({ payment_intent_id: 'pi_1' }), 'dead-lettered', ENDED, 'LICENSE_WEBHOOK_URL refused the hand-off: HTTP 400')).toMatchObject({ outcome: 'dead-lettered', reason: 'LICENSE_WEBHOOK_URL refused the hand-off: HTTP 400' });
+		expect(
+			buildHandoffEntry(handoff({ payment_intent_id: 'pi_1' }), 'dead-lettered', ENDED, 'LICENSE_WEBHOOK_URL refused the hand-off: HTTP 400'),
+		).toMatchObject({ outcome: 'dead-lettered', reason: 'LICENSE_WEBHOOK_URL refused the hand-off: HTTP 400' });
 	});
 });
 
@@ -211,21 +340,54 @@ describe('parseSinceTime: --since of retry', () => {
 });
 
 describe('the readable story', () => {
-	const bought = { ...buildSyncEntry(record('pi_1', { state: payment, desired: activeSeats, actions: createAndHandOff, done: [{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' }, { action: 'handoff', seat: 'li_1:0', licenseKey: 'KEY-1' }] }, synced('pi_1'))), events: [{ id: 'evt_1', type: 'checkout.session.completed', received_ms: STARTED - 5 }] };
+	const bought = {
+		...buildSyncEntry(
+			record(
+				'pi_1',
+				{
+					state: payment,
+					desired: activeSeats,
+					actions: createAndHandOff,
+					done: [
+						{ action: 'create', seat: 'li_1:0', licenseKey: 'KEY-1' },
+						{ action: 'handoff', seat: 'li_1:0', licenseKey: 'KEY-1' },
+					],
+				},
+				synced('pi_1'),
+			),
+		),
+		events: [{ id: 'evt_1', type: 'checkout.session.completed', received_ms: STARTED - 5 }],
+	};
 	const delivered = buildHandoffEntry(handoff({ payment_intent_id: 'pi_1' }, true), 'delivered', ENDED + 100) as HistoryEntry;
-	const refundDesired: Desired = { ...activeSeats, seats: [{ ...activeSeats.seats[0], status: 'paused' }], entitlement: { status: 'paused', reason: 'pi_1 was refunded in full' } };
+	const refundDesired: Desired = {
+		...activeSeats,
+		seats: [{ ...activeSeats.seats[0], status: 'paused' }],
+		entitlement: { status: 'paused', reason: 'pi_1 was refunded in full' },
+	};
 	const paused = {
-		...buildSyncEntry(record('pi_1', { state: refunded, desired: refundDesired, actions: [{ type: 'setStatus', seat: 'li_1:0', licenseKey: 'KEY-1', status: 'paused' }], done: [{ action: 'setStatus', seat: 'li_1:0', licenseKey: 'KEY-1' }] }, synced('pi_1'), { cause: 'charge.refunded evt_2' })),
+		...buildSyncEntry(
+			record(
+				'pi_1',
+				{
+					state: refunded,
+					desired: refundDesired,
+					actions: [{ type: 'setStatus', seat: 'li_1:0', licenseKey: 'KEY-1', status: 'paused' }],
+					done: [{ action: 'setStatus', seat: 'li_1:0', licenseKey: 'KEY-1' }],
+				},
+				synced('pi_1'),
+				{ cause: 'charge.refunded evt_2' },
+			),
+		),
 		events: [{ id: 'evt_2', type: 'charge.refunded' }],
 	};
 
 	test('root: created → handed off → paused by the refund, oldest first', () => {
 		const text = formatRootHistory('pi_1', [bought, delivered, paused], { maxEntries: 50, ttlSeconds: 2592000 });
 		expect(text.split('\n')[0]).toBe('History of pi_1, oldest first (3 entries; at most 50 kept):');
-		expect(text).toMatch(/sync \(attempt 1\)  done\n\s+events\s+checkout.session.completed evt_1\n/);
+		expect(text).toMatch(/sync \(attempt 1\) {2}done\n\s+events\s+checkout.session.completed evt_1\n/);
 		expect(text).toMatch(/entitled\s+active: pi_1 is paid \(1 seat\(s\): 1 active, 0 paused\)/);
 		expect(text).toMatch(/done\s+create li_1:0 KEY-1, handoff li_1:0 KEY-1/);
-		expect(text).toMatch(/hand-off  delivered  KEY-1/);
+		expect(text).toMatch(/hand-off {2}delivered {2}KEY-1/);
 		expect(text).toMatch(/stripe\s+payment paid; refunded: pi_1; no dispute; lines price_app ×1/);
 		expect(text).toMatch(/done\s+setStatus li_1:0 KEY-1\n/);
 		expect(text.indexOf('create li_1:0')).toBeLessThan(text.indexOf('hand-off  delivered')); // oldest first
@@ -237,11 +399,28 @@ describe('the readable story', () => {
 		const entries = [bought, delivered, paused];
 		const taken = entriesOfEvent(entries, 'evt_2');
 		expect(taken).toEqual([paused]);
-		const text = formatEventStory({ event_id: 'evt_2', type: 'charge.refunded', root: 'pi_1', received_at: '2026-12-01T10:00:00.000Z', pending: false, entries: taken });
+		const text = formatEventStory({
+			event_id: 'evt_2',
+			type: 'charge.refunded',
+			root: 'pi_1',
+			received_at: '2026-12-01T10:00:00.000Z',
+			pending: false,
+			entries: taken,
+		});
 		expect(text.split('\n').slice(0, 2)).toEqual(['evt_2 (charge.refunded) → root pi_1, received 2026-12-01T10:00:00.000Z', 'Synced by:']);
 		expect(text).toContain('setStatus li_1:0 KEY-1 paused');
-		expect(formatEventStory({ event_id: 'evt_3', type: 'charge.refunded', root: 'pi_1', pending: true, entries: [] })).toBe('evt_3 (charge.refunded) → root pi_1\nWaiting for a sync of pi_1 (a process role takes it).\n');
-		const redirected = buildSyncEntry(record('pi_9', { state: { kind: 'redirect', root: 'pi_9', to: 'sub_1' }, done: [] }, { kind: 'outcome', outcome: { kind: 'redirected', root: 'pi_9', to: 'sub_1' } }));
-		expect(formatEventStory({ event_id: 'evt_4', type: 'invoice_payment.paid', root: 'pi_9', pending: false, entries: [redirected] })).toContain('Synced as sub_1: keycrate-worker root sub_1');
+		expect(formatEventStory({ event_id: 'evt_3', type: 'charge.refunded', root: 'pi_1', pending: true, entries: [] })).toBe(
+			'evt_3 (charge.refunded) → root pi_1\nWaiting for a sync of pi_1 (a process role takes it).\n',
+		);
+		const redirected = buildSyncEntry(
+			record(
+				'pi_9',
+				{ state: { kind: 'redirect', root: 'pi_9', to: 'sub_1' }, done: [] },
+				{ kind: 'outcome', outcome: { kind: 'redirected', root: 'pi_9', to: 'sub_1' } },
+			),
+		);
+		expect(formatEventStory({ event_id: 'evt_4', type: 'invoice_payment.paid', root: 'pi_9', pending: false, entries: [redirected] })).toContain(
+			'Synced as sub_1: keycrate-worker root sub_1',
+		);
 	});
 });

@@ -49,7 +49,16 @@ function planSync(state: State, keycrate: FoundLicense[], options: DesiredOption
 	if (want.kind === 'skip') return { actions: planPauseAll(reading()), stopped: 'skip', statusOf: new Map(), apps };
 	const read = [...new Set([...apps, ...want.seats.map((seat) => seat.appId)])];
 	const licenses = keycrate.filter((license) => read.includes(license.appId));
-	const actions = plan({ root: state.root, rootKind: want.rootKind, seats: want.seats, linkage: want.linkage, licenses, licenseTag: 'stripe', handoff: true, now: options.now });
+	const actions = plan({
+		root: state.root,
+		rootKind: want.rootKind,
+		seats: want.seats,
+		linkage: want.linkage,
+		licenses,
+		licenseTag: 'stripe',
+		handoff: true,
+		now: options.now,
+	});
 	return { actions, statusOf: new Map(want.seats.map((seat) => [seat.seat, seat.status])), apps: read };
 }
 
@@ -71,7 +80,13 @@ function run(keycrate: FoundLicense[], actions: Action[], newKey: () => string, 
 }
 
 /** Syncs until a sync plans nothing (a retry after each lost reply); bounded, so a plan that never settles fails. */
-function converge(state: State, keycrate: FoundLicense[], options: DesiredOptions, newKey: () => string, faults: Array<{ at: number; committed: boolean }> = []): FoundLicense[] {
+function converge(
+	state: State,
+	keycrate: FoundLicense[],
+	options: DesiredOptions,
+	newKey: () => string,
+	faults: Array<{ at: number; committed: boolean }> = [],
+): FoundLicense[] {
 	let now = keycrate;
 	for (let attempt = 0; attempt < faults.length + 3; attempt++) {
 		const { actions } = planSync(state, now, options);
@@ -82,11 +97,13 @@ function converge(state: State, keycrate: FoundLicense[], options: DesiredOption
 	throw new Error(`no fixed point after ${faults.length + 3} syncs`);
 }
 
-const optionsArb = fc.record({
-	pastDueStatus: fc.constantFrom<'active' | 'paused'>('active', 'paused'),
-	disputePauses: fc.constantFrom<'chargeback' | 'inquiry' | 'lost'>('chargeback', 'inquiry', 'lost'),
-	maxSeatsPerRoot: fc.integer({ min: 1, max: 8 }),
-}).map((overrides) => desiredOptions(overrides));
+const optionsArb = fc
+	.record({
+		pastDueStatus: fc.constantFrom<'active' | 'paused'>('active', 'paused'),
+		disputePauses: fc.constantFrom<'chargeback' | 'inquiry' | 'lost'>('chargeback', 'inquiry', 'lost'),
+		maxSeatsPerRoot: fc.integer({ min: 1, max: 8 }),
+	})
+	.map((overrides) => desiredOptions(overrides));
 
 /** The events Stripe may send about a root, each in one of the shapes Stripe has sent (older and current API versions). */
 function eventsAbout(state: State): fc.Arbitrary<{ id: string; type: string; data: { object: Record<string, unknown> } }> {
@@ -126,7 +143,10 @@ const historyArb = fc
 	);
 
 function shuffled<T>(items: T[], keys: number[]): T[] {
-	return items.map((item, index) => ({ item, key: keys[index] })).sort((a, b) => a.key - b.key).map(({ item }) => item);
+	return items
+		.map((item, index) => ({ item, key: keys[index] }))
+		.sort((a, b) => a.key - b.key)
+		.map(({ item }) => item);
 }
 
 describe('a sync (desired → plan → apply), for every Stripe state and every set of licenses', () => {
@@ -173,7 +193,8 @@ describe('a sync (desired → plan → apply), for every Stripe state and every 
 				keycrate = run(keycrate, planSync(final, keycrate, options).actions, newKey);
 				const { actions, stopped, apps } = planSync(final, keycrate, options);
 				expect(actions).toEqual([]);
-				if (stopped !== undefined) for (const license of keycrate) if (license.seat !== undefined && apps.includes(license.appId)) expect(license.status).toBe('paused');
+				if (stopped !== undefined)
+					for (const license of keycrate) if (license.seat !== undefined && apps.includes(license.appId)) expect(license.status).toBe('paused');
 			}),
 			{ numRuns: 500 },
 		);

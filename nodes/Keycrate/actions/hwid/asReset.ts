@@ -13,8 +13,7 @@ export const asResetOption: INodeProperties = {
 			name: 'asReset',
 			type: 'boolean',
 			default: false,
-			description:
-				"Whether to treat the change as an end-user HWID reset, subject to the license's reset-allowed setting and reset interval",
+			description: "Whether to treat the change as an end-user HWID reset, subject to the license's reset-allowed setting and reset interval",
 		},
 	],
 };

@@ -12,7 +12,7 @@ const properties: INodeProperties[] = [
 	{
 		...licenseKeyField,
 		description: 'The license whose hardware ID binding is removed',
-		hint: 'Removes the license\'s hardware ID binding; the next machine to use the key can bind it',
+		hint: "Removes the license's hardware ID binding; the next machine to use the key can bind it",
 	},
 	simplifyField,
 	asResetOption,

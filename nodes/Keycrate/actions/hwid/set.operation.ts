@@ -30,11 +30,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const hwid = String(this.getNodeParameter('hwid', itemIndex, '') ?? '').trim();
 	// An expression that resolves to '' must not unbind silently: clearing is its own operation.
 	if (hwid === '') throw invalidInput(this, itemIndex, 'HWID is empty', 'Give the hardware ID to bind, or use the Clear operation to unbind.');
-	const reply = await keycrateRequest(
-		this,
-		'hwidEdit',
-		{ license_key: licenseKey, hwid, as_reset: readAsReset.call(this, itemIndex) },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'hwidEdit', { license_key: licenseKey, hwid, as_reset: readAsReset.call(this, itemIndex) }, itemIndex);
 	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -12,14 +12,12 @@ const properties: INodeProperties[] = [
 	batchSizeOption('keys'),
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['hwid'], operation: ['setLockBulk'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['hwid'], operation: ['setLockBulk'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const keys = readLicenseKeys.call(this, itemIndex);
-	return await runBulkKeyOperation(this,
+	return await runBulkKeyOperation(
+		this,
 		'hwidToggleLockBulk',
 		keys,
 		{ hwid_lock: readBoolean.call(this, hwidLockField, itemIndex) },

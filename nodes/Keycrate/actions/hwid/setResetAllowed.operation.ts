@@ -10,10 +10,7 @@ import { resetAllowedField } from './settings';
 
 const properties: INodeProperties[] = [licenseKeyField, resetAllowedField, simplifyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['hwid'], operation: ['setResetAllowed'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['hwid'], operation: ['setResetAllowed'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const reply = await keycrateRequest(

@@ -8,8 +8,7 @@ export const hwidLockField: INodeProperties = {
 	required: true,
 	// No lock unless the user turns it on.
 	default: false,
-	description:
-		'Whether the license is locked to its hardware ID after this step (sets the value, does not flip it; on: locked, off: unlocked)',
+	description: 'Whether the license is locked to its hardware ID after this step (sets the value, does not flip it; on: locked, off: unlocked)',
 	hint: 'Sets the lock to this value. Running the step again changes nothing.',
 };
 
@@ -19,7 +18,6 @@ export const resetAllowedField: INodeProperties = {
 	type: 'boolean',
 	required: true,
 	default: true,
-	description:
-		'Whether the end user may reset the hardware ID binding after this step (sets the value, does not flip it)',
+	description: 'Whether the end user may reset the hardware ID binding after this step (sets the value, does not flip it)',
 	hint: 'Sets the setting to this value. Running the step again changes nothing.',
 };

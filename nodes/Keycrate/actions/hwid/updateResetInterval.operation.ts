@@ -20,13 +20,11 @@ const resetIntervalField: INodeProperties = {
 
 const properties: INodeProperties[] = [licenseKeyField, resetIntervalField, simplifyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['hwid'], operation: ['updateResetInterval'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['hwid'], operation: ['updateResetInterval'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'hwidUpdateResetInterval',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),

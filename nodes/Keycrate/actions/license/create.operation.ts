@@ -56,14 +56,12 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['create'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['create'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'licenseCreate',
 		{
 			app_id: await readAppId.call(this, itemIndex),

@@ -7,14 +7,7 @@ import type { Item } from '../../helpers/pagination';
 import { outputLicenses } from '../../helpers/simplify';
 import { readPage } from '../../transport/reply';
 import { keycrateRequest } from '../../transport/request';
-import {
-	appIdField,
-	batchSizeOption,
-	durationFields,
-	licenseSettingFields,
-	readBatchSize,
-	simplifyField,
-} from '../fields';
+import { appIdField, batchSizeOption, durationFields, licenseSettingFields, readBatchSize, simplifyField } from '../fields';
 import { readDuration, readLicenseSettings, type LicenseSettingFields } from './settings';
 
 const keyAmountField: INodeProperties = {
@@ -44,10 +37,7 @@ const properties: INodeProperties[] = [
 	batchSizeOption('licenses created'),
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['createBulk'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['createBulk'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const keyAmount = readInteger.call(this, keyAmountField, itemIndex);

@@ -8,16 +8,9 @@ import { licenseKeyField } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['delete'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['delete'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
-		'licenseDelete',
-		{ license_key: readLicenseKey.call(this, itemIndex) },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'licenseDelete', { license_key: readLicenseKey.call(this, itemIndex) }, itemIndex);
 	return [unwrapOne(reply)];
 }

@@ -7,18 +7,9 @@ import { batchSizeOption, licenseKeysField, readBatchSize } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeysField, batchSizeOption('keys')];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['deleteBulk'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['deleteBulk'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const keys = readLicenseKeys.call(this, itemIndex);
-	return await runBulkKeyOperation(this,
-		'licenseDeleteBulk',
-		keys,
-		{},
-		readBatchSize.call(this, itemIndex),
-		itemIndex,
-	);
+	return await runBulkKeyOperation(this, 'licenseDeleteBulk', keys, {}, readBatchSize.call(this, itemIndex), itemIndex);
 }

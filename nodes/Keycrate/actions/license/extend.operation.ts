@@ -9,13 +9,11 @@ import { extendByField, extendUnitField, licenseKeyField, readExtendSeconds, sim
 
 const properties: INodeProperties[] = [licenseKeyField, extendByField, extendUnitField, simplifyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['extend'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['extend'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'licenseExtend',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),

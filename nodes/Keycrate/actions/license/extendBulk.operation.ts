@@ -7,14 +7,12 @@ import { batchSizeOption, extendByField, extendUnitField, licenseKeysField, read
 
 const properties: INodeProperties[] = [licenseKeysField, extendByField, extendUnitField, batchSizeOption('keys')];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['extendBulk'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['extendBulk'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const keys = readLicenseKeys.call(this, itemIndex);
-	return await runBulkKeyOperation(this,
+	return await runBulkKeyOperation(
+		this,
 		'licenseExtendBulk',
 		keys,
 		{ extend_seconds: readExtendSeconds.call(this, itemIndex) },

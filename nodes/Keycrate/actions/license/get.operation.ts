@@ -9,16 +9,9 @@ import { licenseKeyField, simplifyField } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeyField, simplifyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['get'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['get'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
-		'licenseGet',
-		{ license_key: readLicenseKey.call(this, itemIndex) },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'licenseGet', { license_key: readLicenseKey.call(this, itemIndex) }, itemIndex);
 	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -41,11 +41,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Filter',
 		default: {},
-		options: [
-			licenseStatusFilterField,
-			subscriptionIdField('Only licenses of this subscription tier', false),
-			tagFilterField,
-		],
+		options: [licenseStatusFilterField, subscriptionIdField('Only licenses of this subscription tier', false), tagFilterField],
 	},
 	simplifyField,
 	{
@@ -85,10 +81,7 @@ const properties: INodeProperties[] = [
 	pagingOptionsField,
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['getMany'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['getMany'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as Filters;
@@ -103,8 +96,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (subscriptionId) query.subscription_id = subscriptionId;
 	if (filters.tag?.trim()) query.tag = filters.tag.trim();
 
-	const licenses = await collectPages(readPagingRequest.call(this, itemIndex), licenseKeyOf, async (page, perPage) =>
-		await keycrateRequest(this, 'licenseGetBulk', { ...query, page, per_page: perPage }, itemIndex),
+	const licenses = await collectPages(
+		readPagingRequest.call(this, itemIndex),
+		licenseKeyOf,
+		async (page, perPage) => await keycrateRequest(this, 'licenseGetBulk', { ...query, page, per_page: perPage }, itemIndex),
 	);
 	return outputLicenses.call(this, itemIndex, licenses);
 }

@@ -15,25 +15,15 @@ export interface LicenseSettingFields {
 	tags?: unknown;
 }
 
-type LicenseSettings = Pick<
-	Schemas['LicenseCreateBulkRequest'],
-	'subscription_id' | 'key_pattern' | 'hwid_lock' | 'tags' | 'metadata'
->;
+type LicenseSettings = Pick<Schemas['LicenseCreateBulkRequest'], 'subscription_id' | 'key_pattern' | 'hwid_lock' | 'tags' | 'metadata'>;
 
-export function readDuration(
-	this: IExecuteFunctions,
-	itemIndex: number,
-): Pick<Schemas['LicenseCreateRequest'], 'duration_unit' | 'duration_value'> {
+export function readDuration(this: IExecuteFunctions, itemIndex: number): Pick<Schemas['LicenseCreateRequest'], 'duration_unit' | 'duration_value'> {
 	const unit = this.getNodeParameter('durationUnit', itemIndex) as Schemas['DurationUnit'];
 	if (unit === 'lifetime') return { duration_unit: unit };
 	return { duration_unit: unit, duration_value: readInteger.call(this, durationValueField, itemIndex) };
 }
 
-export function readLicenseSettings(
-	this: IExecuteFunctions,
-	fields: LicenseSettingFields,
-	itemIndex: number,
-): LicenseSettings {
+export function readLicenseSettings(this: IExecuteFunctions, fields: LicenseSettingFields, itemIndex: number): LicenseSettings {
 	const settings: LicenseSettings = { hwid_lock: fields.hwidLock ?? false };
 	const subscriptionId = readOptionalSubscriptionId.call(this, fields, 'Additional Fields', itemIndex);
 	if (subscriptionId) settings.subscription_id = subscriptionId;

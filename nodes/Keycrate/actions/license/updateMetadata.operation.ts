@@ -21,18 +21,11 @@ const properties: INodeProperties[] = [
 	simplifyField,
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['updateMetadata'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['updateMetadata'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const licenseKey = readLicenseKey.call(this, itemIndex);
 	const metadata = parseMetadata.call(this, this.getNodeParameter('metadata', itemIndex), itemIndex);
-	const reply = await keycrateRequest(this,
-		'licenseUpdateMetadata',
-		{ license_key: licenseKey, metadata },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'licenseUpdateMetadata', { license_key: licenseKey, metadata }, itemIndex);
 	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -10,13 +10,11 @@ import { licenseKeyField, simplifyField, statusField } from '../fields';
 
 const properties: INodeProperties[] = [licenseKeyField, statusField, simplifyField];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['updateStatus'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['updateStatus'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'licenseUpdateStatus',
 		{
 			license_key: readLicenseKey.call(this, itemIndex),

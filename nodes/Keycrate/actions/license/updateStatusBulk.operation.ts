@@ -8,14 +8,12 @@ import { batchSizeOption, licenseKeysField, statusField, readBatchSize } from '.
 
 const properties: INodeProperties[] = [licenseKeysField, statusField, batchSizeOption('keys')];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['updateStatusBulk'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['updateStatusBulk'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const keys = readLicenseKeys.call(this, itemIndex);
-	return await runBulkKeyOperation(this,
+	return await runBulkKeyOperation(
+		this,
 		'licenseUpdateStatusBulk',
 		keys,
 		{ status: this.getNodeParameter('status', itemIndex) as components['schemas']['SettableStatus'] },

@@ -19,25 +19,21 @@ const properties: INodeProperties[] = [
 			{ name: 'Detach From Tier', value: 'detach', description: 'Take the license out of any subscription tier' },
 		],
 		default: 'move',
-		description: 'What to do with the license\'s subscription tier',
+		description: "What to do with the license's subscription tier",
 	},
 	{
 		...appIdField,
-		description:
-			'App whose tiers the Subscription Tier list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
+		description: 'App whose tiers the Subscription Tier list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
 		displayOptions: { show: { subscriptionAction: ['move'] } },
 	},
 	{
-		...subscriptionIdField('Tier to move the license to, within the license\'s app'),
+		...subscriptionIdField("Tier to move the license to, within the license's app"),
 		displayOptions: { show: { subscriptionAction: ['move'] } },
 	},
 	simplifyField,
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['updateSubscription'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['updateSubscription'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const licenseKey = readLicenseKey.call(this, itemIndex);
@@ -52,10 +48,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	} else {
 		throw invalidInput(this, itemIndex, `Change must be "move" or "detach", got "${action}"`);
 	}
-	const reply = await keycrateRequest(this,
-		'licenseUpdateSubscription',
-		{ license_key: licenseKey, subscription_id: subscriptionId },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'licenseUpdateSubscription', { license_key: licenseKey, subscription_id: subscriptionId }, itemIndex);
 	return outputLicenses.call(this, itemIndex, [unwrapOne(reply)]);
 }

@@ -42,22 +42,16 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['license'], operation: ['updateUserCredentials'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['license'], operation: ['updateUserCredentials'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const licenseKey = readLicenseKey.call(this, itemIndex);
 	const { username, password } = this.getNodeParameter('additionalFields', itemIndex, {}) as AdditionalFields;
 	if (!username && !password) {
-		throw invalidInput(
-			this,
-			itemIndex,
-			'Nothing to update: set Username or Password under Additional Fields',
-		);
+		throw invalidInput(this, itemIndex, 'Nothing to update: set Username or Password under Additional Fields');
 	}
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'licenseUpdateUserCredentials',
 		{ license_key: licenseKey, ...(username ? { username } : {}), ...(password ? { password } : {}) },
 		itemIndex,

@@ -21,10 +21,7 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['subscription'], operation: ['create'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['subscription'], operation: ['create'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const name = String(this.getNodeParameter('name', itemIndex, '') ?? '').trim();
@@ -32,7 +29,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const { singleKeyPerHwid } = this.getNodeParameter('additionalFields', itemIndex, {}) as {
 		singleKeyPerHwid?: boolean;
 	};
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'subscriptionCreate',
 		{
 			app_id: await readAppId.call(this, itemIndex),

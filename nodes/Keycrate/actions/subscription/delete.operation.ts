@@ -9,19 +9,16 @@ import { appIdField, subscriptionIdField } from '../fields';
 const properties: INodeProperties[] = [
 	{
 		...appIdField,
-		description:
-			'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
+		description: 'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
 	},
 	subscriptionIdField('Tier to delete. Keycrate deletes every license in the tier with it.'),
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['subscription'], operation: ['delete'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['subscription'], operation: ['delete'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
-	const reply = await keycrateRequest(this,
+	const reply = await keycrateRequest(
+		this,
 		'subscriptionDelete',
 		{
 			subscription_id: readRequiredSubscriptionId.call(this, itemIndex),

@@ -17,8 +17,7 @@ interface UpdateFields {
 const properties: INodeProperties[] = [
 	{
 		...appIdField,
-		description:
-			'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
+		description: 'App whose tiers the Subscription list shows; not sent to Keycrate. Leave empty to use the default App ID of the credential.',
 	},
 	subscriptionIdField('Subscription tier to update'),
 	{
@@ -32,10 +31,7 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['subscription'], operation: ['update'] } },
-	properties,
-);
+export const description = updateDisplayOptions({ show: { resource: ['subscription'], operation: ['update'] } }, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<object[]> {
 	const subscriptionId = readRequiredSubscriptionId.call(this, itemIndex);
@@ -48,16 +44,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (fields.level !== undefined) changes.level = toInteger.call(this, fields.level, levelField, itemIndex);
 	if (fields.singleKeyPerHwid !== undefined) changes.single_key_per_hwid = fields.singleKeyPerHwid;
 	if (Object.keys(changes).length === 0) {
-		throw invalidInput(
-			this,
-			itemIndex,
-			'Nothing to update: add Name, Level or Single Key Per HWID under Update Fields',
-		);
+		throw invalidInput(this, itemIndex, 'Nothing to update: add Name, Level or Single Key Per HWID under Update Fields');
 	}
-	const reply = await keycrateRequest(this,
-		'subscriptionEdit',
-		{ subscription_id: subscriptionId, ...changes },
-		itemIndex,
-	);
+	const reply = await keycrateRequest(this, 'subscriptionEdit', { subscription_id: subscriptionId, ...changes }, itemIndex);
 	return [unwrapOne(reply)];
 }

@@ -1,15 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import {
-	invalidInput,
-	parseList,
-	parseMetadata,
-	readBoolean,
-	readLicenseKeys,
-	requireUuid,
-	toInteger,
-} from '../../../Keycrate/helpers/input';
+import { invalidInput, parseList, parseMetadata, readBoolean, readLicenseKeys, requireUuid, toInteger } from '../../../Keycrate/helpers/input';
 import { durationFields, licenseKeysField, licenseStatusFilterField, simplifyField, tagFilterField } from '../../../Keycrate/actions/fields';
 import { JOB_KINDS, KEY_PATTERN, WORKER_LIMITS, type JobKind } from '../../contract';
 import { outputJobs } from '../../helpers/simplify';
@@ -134,11 +126,7 @@ const properties: INodeProperties[] = [
 		default: {},
 		description: 'At least one condition; licenses must meet all of them',
 		displayOptions: { show: { kind: SELECTION_KINDS, selectBy: ['filter'] } },
-		options: [
-			licenseStatusFilterField,
-			tierIdField('Only licenses of this subscription tier (its UUID)', false),
-			tagFilterField,
-		],
+		options: [licenseStatusFilterField, tierIdField('Only licenses of this subscription tier (its UUID)', false), tagFilterField],
 	},
 	{
 		...tierIdField('The subscription tier (its UUID) the licenses move to', true),
@@ -217,7 +205,8 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'e.g. https://n8n.example.com/webhook/keycrate-bulk-job',
-				description: "When the job ends the worker POSTs its result here, signed like the license hand-off (the worker needs LICENSE_WEBHOOK_SECRET). Use a Keycrate Sync Trigger's production URL (Events: Bulk Job Completed) to continue a workflow.",
+				description:
+					"When the job ends the worker POSTs its result here, signed like the license hand-off (the worker needs LICENSE_WEBHOOK_SECRET). Use a Keycrate Sync Trigger's production URL (Events: Bulk Job Completed) to continue a workflow.",
 			},
 		],
 	},
@@ -269,7 +258,11 @@ function readCreateFields(this: IExecuteFunctions, itemIndex: number): IDataObje
 	const keyPattern = fields.keyPattern?.trim();
 	if (keyPattern) {
 		if (!KEY_PATTERN.test(keyPattern)) {
-			throw invalidInput(this, itemIndex, `Additional Fields → Key Pattern must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "*", got ${JSON.stringify(keyPattern.slice(0, 60))}`);
+			throw invalidInput(
+				this,
+				itemIndex,
+				`Additional Fields → Key Pattern must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "*", got ${JSON.stringify(keyPattern.slice(0, 60))}`,
+			);
 		}
 		body.key_pattern = keyPattern;
 	}
@@ -311,7 +304,12 @@ function readNotifyUrl(this: IExecuteFunctions, value: unknown, itemIndex: numbe
 	const text = String(value ?? '').trim();
 	if (text === '') return undefined;
 	if (!/^https?:\/\/[^\s/?#]+[^\s]*$/i.test(text)) {
-		throw invalidInput(this, itemIndex, `Options → Notify URL must be an http(s) URL, got ${JSON.stringify(text.slice(0, 60))}`, "Use the Webhook node's production URL.");
+		throw invalidInput(
+			this,
+			itemIndex,
+			`Options → Notify URL must be an http(s) URL, got ${JSON.stringify(text.slice(0, 60))}`,
+			"Use the Webhook node's production URL.",
+		);
 	}
 	return text;
 }

@@ -25,7 +25,8 @@ const properties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. sub_1Q2w3E4r5T6y, ABCD-EFGH-IJKL-MNOP',
-		description: 'Roots (a sync: sub_…, pi_…, cs_…) or license keys (a hand-off), as Dead Letter → Get Many gives them in ID; separated by commas or new lines, or an expression returning an array (up to 1,000)',
+		description:
+			'Roots (a sync: sub_…, pi_…, cs_…) or license keys (a hand-off), as Dead Letter → Get Many gives them in ID; separated by commas or new lines, or an expression returning an array (up to 1,000)',
 		displayOptions: { show: { retry: ['ids'] } },
 	},
 ];
@@ -38,9 +39,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (retry === 'all') body = { all: true };
 	else if (retry === 'ids') {
 		const ids = [...new Set(parseList(this.getNodeParameter('ids', itemIndex, '')))];
-		if (ids.length === 0) throw invalidInput(this, itemIndex, 'IDs is empty', 'Give roots or license keys from Dead Letter → Get Many, or choose Retry → All Dead Letters.');
+		if (ids.length === 0)
+			throw invalidInput(this, itemIndex, 'IDs is empty', 'Give roots or license keys from Dead Letter → Get Many, or choose Retry → All Dead Letters.');
 		if (ids.length > WORKER_LIMITS.maxRetryIds) {
-			throw invalidInput(this, itemIndex, `IDs has ${ids.length} entries; one retry takes at most ${WORKER_LIMITS.maxRetryIds}`, 'Split the list over several items.');
+			throw invalidInput(
+				this,
+				itemIndex,
+				`IDs has ${ids.length} entries; one retry takes at most ${WORKER_LIMITS.maxRetryIds}`,
+				'Split the list over several items.',
+			);
 		}
 		body = { ids };
 	} else throw invalidInput(this, itemIndex, `Retry must be ids or all, got ${JSON.stringify(retry)}`);

@@ -13,7 +13,8 @@ const properties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'e.g. sub_1Q2w3E4r5T6y',
-		description: 'The Stripe subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) whose licenses the worker syncs again from Stripe’s current state',
+		description:
+			'The Stripe subscription (sub_…), payment intent (pi_…) or checkout session (cs_…) whose licenses the worker syncs again from Stripe’s current state',
 	},
 ];
 
