@@ -34,7 +34,7 @@ beforeAll(async () => {
 	const e2e = e2eEnvironment();
 	emulator = await EmulatorUnderTest.start();
 	emulator.emulator.reset([...emulator.emulator.apps, OTHER_ACCOUNT]);
-	worker = await WorkerUnderTest.start(emulator, 'e2e-credential-test-secret');
+	worker = await WorkerUnderTest.start(emulator, `whsec_${Buffer.from('e2e-credential-test-secret-32-bytes').toString('base64')}`);
 	site = createServer((incoming, outgoing) => {
 		incoming.resume();
 		outgoing.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

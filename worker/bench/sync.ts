@@ -48,6 +48,15 @@ interface Measurement {
 }
 
 const DRAIN_STABLE_MS = 100;
+/** Roots each run syncs before its timed part (see measure). */
+const WARM_UP_ROOTS = 40;
+
+/** Every call that reached the emulator's /license/ endpoints, whatever its answer. */
+function keycrateCalls(cluster: Cluster): number {
+	return Object.entries(cluster.calls())
+		.filter(([endpoint]) => endpoint.startsWith('/license/'))
+		.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
+}
 
 /** user + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
@@ -60,6 +69,16 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 	try {
 		// The same seed per round in every scenario: each scenario syncs the same stories.
 		const book = new StoryBook(cluster.stripe, options.seed * 1000 + round, cluster.tiers, cluster.graceSeconds);
+		await cluster.spawnWorker('ingest');
+		const syncers = await Promise.all(Array.from({ length: scenario.processes }, () => cluster.spawnWorker('process')));
+		// Warm-up, not timed: the sync processes first sync roots of their own, so that what is measured is running
+		// workers, not V8 compiling their code (which two processes pay twice).
+		const warmUp = Array.from({ length: WARM_UP_ROOTS }, (_, index) => (index % 2 === 0 ? book.oneOff() : book.subscription()));
+		for (let phase = 0; playPhase(warmUp, phase) > 0; phase++) void 0;
+		await cluster.deliver({ copies: 1, seed: round, concurrency: 16 });
+		await cluster.waitForDrain(600000, DRAIN_STABLE_MS);
+		const callsBefore = keycrateCalls(cluster);
+		const stripeCallsBefore = cluster.stripeApiCalls;
 		// Half one-off purchases, half subscriptions, and each entitlement story once (refunds, chargebacks,
 		// draft renewals, trials, plan changes: what the payment-history reads cost).
 		const stories = [
@@ -69,7 +88,6 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 			...ENTITLEMENT_STORIES.map((kind) => book.entitlement(kind)),
 		];
 		for (let phase = 0; playPhase(stories, phase) > 0; phase++) void 0;
-		await cluster.spawnWorker('ingest');
 		cluster.setFaults([
 			...(scenario.latencyMs > 0 ? [{ endpoint: '*', kind: 'latency' as const, latency_ms: scenario.latencyMs, rate: 1 }] : []),
 			...(scenario.faults
@@ -79,10 +97,9 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 					]
 				: []),
 		]);
-		await cluster.deliver({ copies: scenario.copies, seed: round, concurrency: 16 });
-		// Paused while the sync processes start (node's start-up is not the worker's throughput).
+		// Queued while the queue is paused, then timed from resume to drained (the delivery is not the workers' pace).
 		await cluster.queue.pause();
-		const syncers = await Promise.all(Array.from({ length: scenario.processes }, () => cluster.spawnWorker('process')));
+		await cluster.deliver({ copies: scenario.copies, seed: round, concurrency: 16 });
 		const workerCpu = () => syncers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0);
 		const cpuBefore = { workers: workerCpu(), fakes: process.cpuUsage() };
 		const started = process.hrtime.bigint();
@@ -92,10 +109,10 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 		const fakesCpu = process.cpuUsage(cpuBefore.fakes);
 		const workerCpuMsPerRoot = ((workerCpu() - cpuBefore.workers) * 1000) / stories.length;
 		const fakesCpuMsPerRoot = (fakesCpu.user + fakesCpu.system) / 1000 / stories.length;
-		const stripeCalls = cluster.stripeApiCalls;
+		const stripeCalls = cluster.stripeApiCalls - stripeCallsBefore;
 		const summary = checkLicenses(
 			cluster.licenses(),
-			stories.map((story) => story.expected()),
+			[...warmUp, ...stories].map((story) => story.expected()),
 		);
 		const failed = await cluster.failedJobs();
 		if (summary.problems.length > 0 || failed.length > 0) {
@@ -103,9 +120,7 @@ async function measure(scenario: Scenario, options: SyncOptions, round: number):
 				`${scenario.name}: wrong end state (${summary.problems.length} problems, ${failed.length} dead letters): ${summary.problems.slice(0, 3).join('; ')}`,
 			);
 		}
-		const calls = Object.entries(cluster.calls())
-			.filter(([endpoint]) => endpoint.startsWith('/license/'))
-			.reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
+		const calls = keycrateCalls(cluster) - callsBefore;
 		return {
 			workerCpuMsPerRoot,
 			fakesCpuMsPerRoot,

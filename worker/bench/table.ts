@@ -1,7 +1,8 @@
 // One row per figure, each beside the baseline measured in the same run: printed as one table, and written with
 // --json for anyone to compare runs. A goal is checked on the ratio (figure ÷ baseline), never on an absolute.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 
 export function median(values: readonly number[]): number {
@@ -79,6 +80,10 @@ export function machine(): Record<string, string | number> {
 	};
 }
 
-export function writeJson(path: string, options: object, rows: readonly Row[]): void {
-	writeFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), options, rows }, null, 2)}\n`);
+/** `path` is relative to where `npm run bench` was typed (npm runs the worker's script inside worker/). */
+export function writeJson(path: string, options: object, rows: readonly Row[]): string {
+	const file = resolve(process.env.INIT_CWD ?? process.cwd(), path);
+	mkdirSync(dirname(file), { recursive: true });
+	writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), options, rows }, null, 2)}\n`);
+	return file;
 }
