@@ -1,11 +1,20 @@
 /** Worker tests run as ES modules (got 14 is ESM-only): `node --experimental-vm-modules jest`. */
 
 /**
- * The process-level runs that take minutes each (the mixed run of 26,000 deliveries, bulk jobs of 100,000 keys,
+ * The process-level runs that take minutes each (the mixed run of 26,000 deliveries, bulk jobs of 100,000 keys, the CLI as a process,
  * the failure stories): left out of `npm test`, which a contributor runs often, and run by `npm run test:long`
  * (jest.long.config.js), which `.ci/run` runs after it. One alone: `npm run test:long -w worker -- bulk`.
  */
-export const LONG_TESTS = ['exactly-once-mixed', 'bulk', 'failures-keycrate', 'failures-logs', 'failures-processes', 'failures-redis', 'failures-stripe'];
+export const LONG_TESTS = [
+	'exactly-once-mixed',
+	'bulk',
+	'cli',
+	'failures-keycrate',
+	'failures-logs',
+	'failures-processes',
+	'failures-redis',
+	'failures-stripe',
+];
 
 export default {
 	testEnvironment: 'node',
