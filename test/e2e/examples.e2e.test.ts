@@ -5,9 +5,6 @@
  * importing it (credentials chosen, placeholders filled in): from a Manual Trigger with `n8n execute`, or, for
  * a webhook or polling trigger, activated in `n8n start`. Send Email goes to a local SMTP sink.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PACKAGE_NAME } from './support/community-package';
 import { EmulatorUnderTest, type License } from './support/emulator';
 import {
@@ -33,7 +30,7 @@ import {
 } from './support/n8n';
 import { describePackedPackage, undeclaredParameters, type PackedPackage } from './support/package';
 import { SmtpSink } from './support/smtp-sink';
-import { WorkerUnderTest } from './support/worker';
+import { deliverWithWorkerCode, WorkerUnderTest } from './support/worker';
 import {
 	KEYCRATE_CREDENTIAL_TYPE,
 	KEYCRATE_NODE_TYPE,
@@ -124,22 +121,6 @@ const runId = (file: string) => `kcE2eExample${String(FILES.indexOf(file)).padSt
 /** The example's file with the id n8n 2.x's import needs (its editor assigns one on import too). */
 const asImported = (file: string, workflow: ExampleWorkflow): ExampleWorkflow =>
 	workflow.id ? workflow : { ...workflow, id: `kcE2eImport${String(FILES.indexOf(file)).padStart(5, '0')}` };
-
-/** Runs the worker's own hand-off delivery (support/deliver-handoff.ts) in a child process. */
-async function deliverHandoff(delivery: {
-	url: string;
-	secret: string;
-	email: string;
-	licenseKey: string;
-	expiresAt: string | null;
-}): Promise<{ status?: number; error?: string }> {
-	const { stdout } = await promisify(execFile)(process.execPath, [
-		require.resolve('tsx/cli'),
-		join(__dirname, 'support', 'deliver-handoff.ts'),
-		JSON.stringify(delivery),
-	]);
-	return JSON.parse(stdout) as { status?: number; error?: string };
-}
 
 /** Starts n8n (on `port` if given) with the workflow active, runs `drive` against it, and stops n8n whatever happens. */
 async function withActiveWorkflow(workflowId: string, drive: (server: N8nServer, owner: OwnerSession) => Promise<void>, port?: number): Promise<void> {
@@ -253,15 +234,15 @@ const SCENARIOS: Record<string, (workflow: ExampleWorkflow) => Promise<void>> = 
 			// The webhook is registered while n8n finishes starting: a 404 means not yet.
 			let first: { status?: number; error?: string } = {};
 			await sleepUntil('the hand-off webhook to answer', async () => {
-				first = await deliverHandoff(handoff);
+				first = await deliverWithWorkerCode(handoff);
 				return first.status !== 404;
 			});
 			expect(first).toEqual({ status: 200 });
 			await sleepUntil('the license key email', () => smtp.messages.length - mailsBefore >= 1);
 			// The worker re-sends a hand-off (same webhook-id) when it is not sure it arrived: acknowledged, no second run.
-			expect(await deliverHandoff(handoff)).toEqual({ status: 200 });
+			expect(await deliverWithWorkerCode(handoff)).toEqual({ status: 200 });
 			// Signed with another secret: refused, and the worker does not retry a 4xx.
-			expect(await deliverHandoff({ ...handoff, secret: OTHER_SECRET })).toEqual({ error: 'HandoffRejectedError', status: 401 });
+			expect(await deliverWithWorkerCode({ ...handoff, secret: OTHER_SECRET })).toEqual({ error: 'HandoffRejectedError', status: 401 });
 			// Only the first delivery ran the workflow (the trigger answers the others itself).
 			await executionsSettled(owner, String(workflow.id), 1);
 			expect(await owner.executions(String(workflow.id))).toHaveLength(1);

@@ -5,17 +5,14 @@
  * emails the key to the buyer through the SMTP sink. Then what must not run the workflow again: the worker's
  * own re-delivery of the same hand-off, a replay of the same webhook-id, a tampered body, a stale timestamp.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startStripeFake, type StripeFake } from '@keycrate/stripe-fake';
 import { Webhook } from 'standardwebhooks';
 import { EmulatorUnderTest } from './support/emulator';
 import { N8nInstance, OwnerSession, e2eEnvironment, executionsSettled, freePort, sleepUntil, webhookRegistered, type E2eEnvironment } from './support/n8n';
 import { describePackedPackage, undeclaredParameters } from './support/package';
 import { SmtpSink } from './support/smtp-sink';
-import { WorkerUnderTest } from './support/worker';
+import { deliverWithWorkerCode, WorkerUnderTest } from './support/worker';
 import { KEYCRATE_SYNC_TRIGGER_CREDENTIAL_TYPE, KEYCRATE_SYNC_TRIGGER_NODE_TYPE, type CredentialRef, type WorkflowJson } from './support/workflows';
 
 const ON_N8N = `on n8n ${process.env.KEYCRATE_E2E_N8N_VERSION ?? '(unset)'}`;
@@ -71,22 +68,6 @@ const workflow = (): WorkflowJson => ({
 	connections: { 'License Created': { main: [[{ node: 'Send License Key', type: 'main', index: 0 }]] } },
 	settings: { executionOrder: 'v1' },
 });
-
-/** A hand-off re-sent with the worker's own code (support/deliver-handoff.ts), as its retry does. */
-async function workerRedelivery(delivery: {
-	url: string;
-	secret: string;
-	email: string;
-	licenseKey: string;
-	expiresAt: string | null;
-}): Promise<{ status?: number; error?: string }> {
-	const { stdout } = await promisify(execFile)(process.execPath, [
-		require.resolve('tsx/cli'),
-		join(__dirname, 'support', 'deliver-handoff.ts'),
-		JSON.stringify(delivery),
-	]);
-	return JSON.parse(stdout) as { status?: number; error?: string };
-}
 
 /** POSTs `body` with Standard Webhooks headers signed over `signedBody` (the same, unless tampering). */
 async function post(url: string, id: string, body: string, options: { signedBody?: string; at?: Date } = {}): Promise<{ status: number; body: unknown }> {
@@ -172,7 +153,7 @@ describe(`the Keycrate Sync Trigger fed by a running worker ${ON_N8N}`, () => {
 			const id = String(emitted.id);
 
 			// The worker re-sends the same hand-off (same webhook-id, fresh signature): acknowledged, not run.
-			expect(await workerRedelivery({ url, secret: SECRET, email: BUYER, licenseKey: license.license_key, expiresAt: license.expires_at })).toEqual({
+			expect(await deliverWithWorkerCode({ url, secret: SECRET, email: BUYER, licenseKey: license.license_key, expiresAt: license.expires_at })).toEqual({
 				status: 200,
 			});
 			// A replay of that webhook-id within the tolerance: acknowledged as a duplicate, not run.

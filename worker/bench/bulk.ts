@@ -7,10 +7,9 @@
 //          (p95 over the purchases)
 //
 
-import { readFileSync } from 'node:fs';
 import { rootTag } from '../src/keycrate/record.js';
 import { Cluster, type WorkerProcess } from '../test/support/cluster-harness.js';
-import { median, p95, row, type Row } from './table.js';
+import { median, memoryMb, p95, row, type Row } from './table.js';
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -18,11 +17,6 @@ interface Options {
 	keys: number;
 	purchases: number;
 	latencyMs: number;
-}
-
-function rssMb(pid: number): number {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 async function adminPost(worker: WorkerProcess, path: string, body: object): Promise<{ data: { id: string } }> {
@@ -62,7 +56,7 @@ async function createJob(cluster: Cluster, worker: WorkerProcess, count: number,
 	let finished = false;
 	const sideWork = during?.();
 	while (!finished) {
-		samples.push(rssMb(worker.pid));
+		samples.push(memoryMb(worker.pid, 'VmRSS'));
 		const state = await jobState(worker, data.id);
 		if (state === 'failed') throw new Error(`bulk job ${data.id} failed`);
 		finished = state === 'completed';

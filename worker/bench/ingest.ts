@@ -4,7 +4,6 @@
 // to the same bodies. The load generator is autocannon (it shares this process with the Stripe fake).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import Stripe from 'stripe';
@@ -12,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { syncJobOptions } from '../src/jobs/queues.js';
 import { rootOfEvent } from '../src/stripe/roots.js';
 import { Cluster } from '../test/support/cluster-harness.js';
-import { row, type Row } from './table.js';
+import { memoryMb, row, type Row } from './table.js';
 
 export interface IngestOptions {
 	purchases: number;
@@ -58,10 +57,6 @@ async function load(url: string, signed: readonly Signed[], seconds: number): Pr
 		non2xx: result.non2xx + result.errors + result.timeouts,
 		requests: result.requests.total,
 	};
-}
-
-function peakRssMb(pid: number): number {
-	return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
 /** A route that reads the body and answers 200, in a process of its own, like the ingest. */
@@ -111,11 +106,11 @@ export async function benchIngest(options: IngestOptions): Promise<Row[]> {
 		await load(url, signed.slice(0, 50), 1); // warm-up: JIT and connections
 		const measured = await load(url, signed, options.seconds);
 		if (measured.non2xx > 0) throw new Error(`P1: ${measured.non2xx} of ${measured.requests} webhooks were not acknowledged with 2xx`);
-		const rss = peakRssMb(ingest.pid);
+		const rss = memoryMb(ingest.pid, 'VmHWM');
 		const raw = await rawAdds(cluster, signed, measured.requests);
 		await load(bare.url, signed.slice(0, 50), 1);
 		const route = await load(bare.url, signed, options.seconds);
-		const bareRss = peakRssMb(bare.child.pid as number);
+		const bareRss = memoryMb(bare.child.pid as number, 'VmHWM');
 		console.log(`ingest: ${signed.length} signed events, ${measured.requests} webhooks in ${options.seconds} s at ${CONNECTIONS} connections`);
 		return [
 			row({

@@ -1,9 +1,15 @@
 // One row per figure, each beside the baseline measured in the same run: printed as one table, and written with
 // --json for anyone to compare runs. A goal is checked on the ratio (figure ÷ baseline), never on an absolute.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
+
+/** A memory figure of a process from /proc/<pid>/status, in MB: VmRSS now, or VmHWM (its peak so far). */
+export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+}
 
 export function median(values: readonly number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);

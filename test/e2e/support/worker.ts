@@ -4,9 +4,10 @@
  * LICENSE_WEBHOOK_SECRET. Redis is the machine's (REDIS_URL, default 127.0.0.1:6379), under a QUEUE_PREFIX of
  * its own that stop() deletes again. No Stripe call is made by bulk jobs, so any sk_test_ key does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import type { EmulatorUnderTest } from './emulator';
 import { freePort } from './n8n';
@@ -114,4 +115,16 @@ export class WorkerUnderTest {
 			redis.disconnect();
 		}
 	}
+}
+
+/** Posts one hand-off with the worker's own delivery code (support/deliver-handoff.ts, in a child process), as its hand-off job and its retries do. */
+export async function deliverWithWorkerCode(delivery: {
+	url: string;
+	secret: string;
+	email: string;
+	licenseKey: string;
+	expiresAt: string | null;
+}): Promise<{ status?: number; error?: string }> {
+	const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, 'deliver-handoff.ts'), JSON.stringify(delivery)]);
+	return JSON.parse(stdout) as { status?: number; error?: string };
 }
